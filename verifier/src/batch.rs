@@ -1,0 +1,248 @@
+//! Batch verification: many proofs for one key in one multi-pairing, by a random linear
+//! combination (as in bellman's `groth16::batch`).
+
+use alloc::vec::Vec;
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective};
+use ark_ec::pairing::Pairing;
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::Zero;
+
+use crate::error::BatchError;
+use crate::keys::{PreparedVerifyingKey, Proof};
+use crate::verify::verify;
+
+/// Verifies `items` (public inputs, proof) against one key, checking all proofs with a
+/// single multi-Miller loop and final exponentiation.
+///
+/// `scalars` holds one random weight per item. They must be non-zero, independent and
+/// unpredictable to whoever made the proofs (sample them, e.g. 128 uniform bits each,
+/// after the proofs are fixed): a prover who knows them can make invalid proofs cancel
+/// out. With 128-bit weights a batch containing an invalid proof passes with probability
+/// at most about 2^-128.
+///
+/// If the batch check fails, every item is verified on its own to name the culprits.
+/// An empty batch is accepted.
+///
+/// # Errors
+///
+/// - [`BatchError::ScalarCount`] if `scalars.len() != items.len()`;
+/// - [`BatchError::PublicInputCount`] for the first item with the wrong input count;
+/// - [`BatchError::ZeroScalar`] for the first zero weight;
+/// - [`BatchError::Invalid`] with the ascending indices of the proofs that fail.
+pub fn verify_batch(
+    pvk: &PreparedVerifyingKey,
+    items: &[(&[Fr], &Proof)],
+    scalars: &[Fr],
+) -> Result<(), BatchError> {
+    if scalars.len() != items.len() {
+        return Err(BatchError::ScalarCount {
+            expected: items.len(),
+            got: scalars.len(),
+        });
+    }
+    let expected = pvk.num_public_inputs();
+    if let Some((index, (inputs, _))) = items
+        .iter()
+        .enumerate()
+        .find(|(_, (inputs, _))| inputs.len() != expected)
+    {
+        return Err(BatchError::PublicInputCount {
+            index,
+            expected,
+            got: inputs.len(),
+        });
+    }
+    if let Some(index) = scalars.iter().position(Zero::is_zero) {
+        return Err(BatchError::ZeroScalar { index });
+    }
+    if items.is_empty() || batch_equation_holds(pvk, items, scalars) {
+        return Ok(());
+    }
+    let failing: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, (inputs, proof))| verify(pvk, inputs, proof).is_err())
+        .map(|(i, _)| i)
+        .collect();
+    // Only a negligible-probability false alarm leaves this empty; each proof then stands.
+    if failing.is_empty() {
+        Ok(())
+    } else {
+        Err(BatchError::Invalid { failing })
+    }
+}
+
+/// The combined equation. Proof `i` is valid iff
+///   e(A_i, B_i) = e(alpha, beta) * e(acc_i, gamma) * e(C_i, delta);
+/// raising each to `r_i` and multiplying gives
+///   prod_i e(r_i A_i, B_i) * e(sum_i r_i acc_i, -gamma) * e(sum_i r_i C_i, -delta)
+///     = e(alpha, beta)^(sum_i r_i),
+/// where `sum_i r_i acc_i = (sum_i r_i) gamma_abc[0] + sum_j (sum_i r_i x_ij) gamma_abc[j+1]`
+/// is one MSM over the key's points. Input counts are already checked.
+fn batch_equation_holds(
+    pvk: &PreparedVerifyingKey,
+    items: &[(&[Fr], &Proof)],
+    scalars: &[Fr],
+) -> bool {
+    // Identity points fail individual verification; leave them to the fallback.
+    if items
+        .iter()
+        .any(|(_, p)| p.a.is_zero() || p.b.is_zero() || p.c.is_zero())
+    {
+        return false;
+    }
+    let gamma_abc = &pvk.vk.gamma_abc_g1;
+    let mut ic_scalars = Vec::with_capacity(gamma_abc.len());
+    ic_scalars.push(scalars.iter().sum::<Fr>());
+    ic_scalars.resize(gamma_abc.len(), Fr::zero());
+    for ((inputs, _), r) in items.iter().zip(scalars) {
+        for (s, x) in ic_scalars.iter_mut().skip(1).zip(inputs.iter()) {
+            *s += *r * x;
+        }
+    }
+    let acc = G1Projective::msm_unchecked(gamma_abc, &ic_scalars);
+    let cs: Vec<G1Affine> = items.iter().map(|(_, p)| p.c).collect();
+    let c_sum = G1Projective::msm_unchecked(&cs, scalars);
+
+    let weighted_a: Vec<G1Projective> = items
+        .iter()
+        .zip(scalars)
+        .map(|((_, p), r)| p.a * r)
+        .collect();
+    let mut g1 = G1Projective::normalize_batch(&weighted_a);
+    g1.push(acc.into_affine());
+    g1.push(c_sum.into_affine());
+    let g2 = items
+        .iter()
+        .map(|(_, p)| <Bn254 as Pairing>::G2Prepared::from(p.b))
+        .chain([pvk.gamma_g2_neg_pc.clone(), pvk.delta_g2_neg_pc.clone()]);
+
+    let rhs = pvk.alpha_g1_beta_g2 * ic_scalars[0];
+    Bn254::final_exponentiation(Bn254::multi_miller_loop(g1, g2)).is_some_and(|lhs| lhs == rhs)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::error::VerifyError;
+    use crate::test_util::{simulated_key, simulated_proof};
+    use crate::verify::prepare_verifying_key;
+    use alloc::vec;
+    use ark_ff::UniformRand;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    struct Fixture {
+        pvk: PreparedVerifyingKey,
+        inputs: Vec<[Fr; 2]>,
+        proofs: Vec<Proof>,
+        scalars: Vec<Fr>,
+    }
+
+    impl Fixture {
+        fn new(n: usize, rng: &mut StdRng) -> Self {
+            let (vk, t) = simulated_key(2, rng);
+            let inputs: Vec<[Fr; 2]> = (0..n).map(|_| [Fr::rand(rng), Fr::rand(rng)]).collect();
+            let proofs = inputs.iter().map(|x| simulated_proof(&t, x, rng)).collect();
+            let scalars = (0..n).map(|_| Fr::from(rng.gen::<u128>() | 1)).collect();
+            Self {
+                pvk: prepare_verifying_key(&vk).unwrap(),
+                inputs,
+                proofs,
+                scalars,
+            }
+        }
+
+        fn items(&self) -> Vec<(&[Fr], &Proof)> {
+            self.inputs
+                .iter()
+                .map(|x| &x[..])
+                .zip(&self.proofs)
+                .collect()
+        }
+
+        fn run(&self) -> Result<(), BatchError> {
+            verify_batch(&self.pvk, &self.items(), &self.scalars)
+        }
+    }
+
+    #[test]
+    fn valid_batch_is_accepted() {
+        let mut rng = StdRng::seed_from_u64(10);
+        for n in [0, 1, 8] {
+            assert_eq!(Fixture::new(n, &mut rng).run(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn tampered_proofs_are_named() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let mut f = Fixture::new(8, &mut rng);
+        f.proofs[5].c = (f.proofs[5].c + G1Affine::generator()).into_affine();
+        assert_eq!(f.run(), Err(BatchError::Invalid { failing: vec![5] }));
+        f.inputs[2][1] += Fr::from(1u64);
+        f.proofs[7].a = G1Affine::zero();
+        assert_eq!(
+            f.run(),
+            Err(BatchError::Invalid {
+                failing: vec![2, 5, 7]
+            })
+        );
+    }
+
+    #[test]
+    fn agrees_with_single_verification() {
+        let mut rng = StdRng::seed_from_u64(12);
+        for _ in 0..4 {
+            let mut f = Fixture::new(6, &mut rng);
+            for i in 0..6 {
+                if rng.gen_bool(0.3) {
+                    f.inputs[i][0] += Fr::from(1u64);
+                }
+            }
+            let expected: Vec<usize> = (0..6)
+                .filter(|&i| verify(&f.pvk, &f.inputs[i], &f.proofs[i]).is_err())
+                .collect();
+            let got = match f.run() {
+                Ok(()) => vec![],
+                Err(BatchError::Invalid { failing }) => failing,
+                Err(e) => panic!("{e}"),
+            };
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn structural_errors_come_first() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let mut f = Fixture::new(3, &mut rng);
+        let mut items = f.items();
+        items[1].0 = &items[1].0[..1];
+        assert_eq!(
+            verify_batch(&f.pvk, &items, &f.scalars),
+            Err(BatchError::PublicInputCount {
+                index: 1,
+                expected: 2,
+                got: 1
+            })
+        );
+        assert_eq!(
+            verify_batch(&f.pvk, &f.items(), &f.scalars[..2]),
+            Err(BatchError::ScalarCount {
+                expected: 3,
+                got: 2
+            })
+        );
+        f.scalars[2] = Fr::zero();
+        assert_eq!(f.run(), Err(BatchError::ZeroScalar { index: 2 }));
+        // A single invalid proof is still invalid alone.
+        assert_eq!(
+            verify(&f.pvk, &f.inputs[0][..1], &f.proofs[0]),
+            Err(VerifyError::PublicInputCount {
+                expected: 2,
+                got: 1
+            })
+        );
+    }
+}

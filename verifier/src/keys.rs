@@ -1,0 +1,77 @@
+//! Groth16 data: the verifying key, its prepared form, and the proof.
+//!
+//! Field order matches ark-groth16 0.6 exactly, so canonical bytes from either crate decode
+//! with the other.
+
+use alloc::vec::Vec;
+use ark_bn254::{Bn254, G1Affine, G2Affine};
+use ark_ec::pairing::{Pairing, PairingOutput};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+
+/// A Groth16 verifying key over BN254.
+///
+/// The fields are public and unchecked: build it from untrusted data only through
+/// [`VerifyingKey::from_bytes`], which validates every point.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct VerifyingKey {
+    /// `alpha * G1`.
+    pub alpha_g1: G1Affine,
+    /// `beta * G2`.
+    pub beta_g2: G2Affine,
+    /// `gamma * G2`.
+    pub gamma_g2: G2Affine,
+    /// `delta * G2`.
+    pub delta_g2: G2Affine,
+    /// `gamma^{-1} * (beta * a_i + alpha * b_i + c_i) * G1`; entry 0 is the constant term,
+    /// entry `i + 1` belongs to public input `i`.
+    pub gamma_abc_g1: Vec<G1Affine>,
+}
+
+impl VerifyingKey {
+    /// The number of public inputs a proof for this key takes (`gamma_abc_g1.len() - 1`;
+    /// 0 for a malformed key with no points).
+    #[must_use]
+    pub fn num_public_inputs(&self) -> usize {
+        self.gamma_abc_g1.len().saturating_sub(1)
+    }
+}
+
+/// A Groth16 proof over BN254: `A` and `C` in G1, `B` in G2.
+///
+/// The fields are public and unchecked: build it from untrusted data only through
+/// [`Proof::from_bytes`] or [`Proof::from_decimal`], which validate every point.
+#[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
+pub struct Proof {
+    /// The `A` element in G1.
+    pub a: G1Affine,
+    /// The `B` element in G2.
+    pub b: G2Affine,
+    /// The `C` element in G1.
+    pub c: G1Affine,
+}
+
+/// A verifying key with the pairing-side work done once: `e(alpha, beta)` and the prepared
+/// (line-coefficient) forms of `-gamma` and `-delta`.
+///
+/// Made by [`crate::prepare_verifying_key`], which rejects keys that cannot verify anything.
+#[derive(Clone, Debug)]
+pub struct PreparedVerifyingKey {
+    pub(crate) vk: VerifyingKey,
+    pub(crate) alpha_g1_beta_g2: PairingOutput<Bn254>,
+    pub(crate) gamma_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
+    pub(crate) delta_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
+}
+
+impl PreparedVerifyingKey {
+    /// The verifying key this was prepared from.
+    #[must_use]
+    pub fn vk(&self) -> &VerifyingKey {
+        &self.vk
+    }
+
+    /// The number of public inputs a proof for this key takes.
+    #[must_use]
+    pub fn num_public_inputs(&self) -> usize {
+        self.vk.num_public_inputs()
+    }
+}

@@ -1,0 +1,176 @@
+//! Single-proof Groth16 verification, written directly on the BN254 pairing.
+
+use ark_bn254::{Bn254, Fr, G1Projective};
+use ark_ec::pairing::Pairing;
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+
+use crate::error::VerifyError;
+use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
+
+/// Prepares a verifying key: computes `e(alpha, beta)` and the line coefficients of
+/// `-gamma` and `-delta` once, so each verification needs one multi-Miller loop.
+///
+/// # Errors
+///
+/// [`VerifyError::MalformedVerifyingKey`] if `gamma_abc_g1` is empty or any of
+/// `alpha`, `beta`, `gamma`, `delta` is the identity.
+pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, VerifyError> {
+    // An identity gamma or delta would drop a whole term from the pairing equation.
+    if vk.gamma_abc_g1.is_empty()
+        || vk.alpha_g1.is_zero()
+        || vk.beta_g2.is_zero()
+        || vk.gamma_g2.is_zero()
+        || vk.delta_g2.is_zero()
+    {
+        return Err(VerifyError::MalformedVerifyingKey);
+    }
+    Ok(PreparedVerifyingKey {
+        vk: vk.clone(),
+        alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
+        gamma_g2_neg_pc: (-vk.gamma_g2).into(),
+        delta_g2_neg_pc: (-vk.delta_g2).into(),
+    })
+}
+
+/// Verifies a Groth16 proof for `public_inputs` (in the circuit's public-input order).
+///
+/// Unlike ark-groth16 0.6, the number of inputs must match the key exactly: ark-groth16
+/// zips inputs with the key, so a proof whose inputs are all zero also passes with `[]`,
+/// `[0]` or extra zeros.
+///
+/// # Errors
+///
+/// - [`VerifyError::PublicInputCount`] if `public_inputs.len()` differs from
+///   [`PreparedVerifyingKey::num_public_inputs`];
+/// - [`VerifyError::InvalidProof`] if the pairing equation does not hold.
+pub fn verify(
+    pvk: &PreparedVerifyingKey,
+    public_inputs: &[Fr],
+    proof: &Proof,
+) -> Result<(), VerifyError> {
+    let acc = prepare_inputs(&pvk.vk, public_inputs)?;
+    // Identity points are never produced by an honest prover; rejecting them costs nothing.
+    if proof.a.is_zero() || proof.b.is_zero() || proof.c.is_zero() {
+        return Err(VerifyError::InvalidProof);
+    }
+    // Groth16: e(A, B) = e(alpha, beta) * e(acc, gamma) * e(C, delta), rearranged as
+    //   e(A, B) * e(acc, -gamma) * e(C, -delta) = e(alpha, beta)
+    // so the left side is one multi-Miller loop and one final exponentiation.
+    let mlo = Bn254::multi_miller_loop(
+        [
+            <Bn254 as Pairing>::G1Prepared::from(proof.a),
+            acc.into_affine().into(),
+            proof.c.into(),
+        ],
+        [
+            proof.b.into(),
+            pvk.gamma_g2_neg_pc.clone(),
+            pvk.delta_g2_neg_pc.clone(),
+        ],
+    );
+    match Bn254::final_exponentiation(mlo) {
+        Some(lhs) if lhs == pvk.alpha_g1_beta_g2 => Ok(()),
+        _ => Err(VerifyError::InvalidProof),
+    }
+}
+
+/// `acc = gamma_abc_g1[0] + sum_i public_inputs[i] * gamma_abc_g1[i + 1]`, after checking the
+/// input count.
+pub(crate) fn prepare_inputs(
+    vk: &VerifyingKey,
+    public_inputs: &[Fr],
+) -> Result<G1Projective, VerifyError> {
+    let (constant, bases) = vk
+        .gamma_abc_g1
+        .split_first()
+        .ok_or(VerifyError::MalformedVerifyingKey)?;
+    if public_inputs.len() != bases.len() {
+        return Err(VerifyError::PublicInputCount {
+            expected: bases.len(),
+            got: public_inputs.len(),
+        });
+    }
+    Ok(G1Projective::msm_unchecked(bases, public_inputs) + constant)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::test_util::{simulated_key, simulated_proof};
+    use alloc::vec;
+    use ark_bn254::G1Affine;
+    use ark_std::{One, Zero};
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn accepts_valid_and_rejects_wrong_input() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let (vk, trapdoor) = simulated_key(2, &mut rng);
+        let pvk = prepare_verifying_key(&vk).unwrap();
+        let inputs = [Fr::from(6u64), Fr::from(5u64)];
+        let proof = simulated_proof(&trapdoor, &inputs, &mut rng);
+        assert_eq!(verify(&pvk, &inputs, &proof), Ok(()));
+        let wrong = [Fr::from(7u64), Fr::from(5u64)];
+        assert_eq!(verify(&pvk, &wrong, &proof), Err(VerifyError::InvalidProof));
+    }
+
+    #[test]
+    fn input_count_must_match_even_for_zero_inputs() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let (vk, trapdoor) = simulated_key(2, &mut rng);
+        let pvk = prepare_verifying_key(&vk).unwrap();
+        let zeros = [Fr::zero(), Fr::zero()];
+        let proof = simulated_proof(&trapdoor, &zeros, &mut rng);
+        assert_eq!(verify(&pvk, &zeros, &proof), Ok(()));
+        for bad in [&[][..], &[Fr::zero()][..], &[Fr::zero(); 3][..]] {
+            assert_eq!(
+                verify(&pvk, bad, &proof),
+                Err(VerifyError::PublicInputCount {
+                    expected: 2,
+                    got: bad.len()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn identity_proof_points_are_rejected() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let (vk, trapdoor) = simulated_key(1, &mut rng);
+        let pvk = prepare_verifying_key(&vk).unwrap();
+        let proof = simulated_proof(&trapdoor, &[Fr::one()], &mut rng);
+        let mut bad = proof.clone();
+        bad.a = G1Affine::zero();
+        assert_eq!(
+            verify(&pvk, &[Fr::one()], &bad),
+            Err(VerifyError::InvalidProof)
+        );
+        let mut bad = proof;
+        bad.c = G1Affine::zero();
+        assert_eq!(
+            verify(&pvk, &[Fr::one()], &bad),
+            Err(VerifyError::InvalidProof)
+        );
+    }
+
+    #[test]
+    fn malformed_keys_are_rejected() {
+        let mut rng = StdRng::seed_from_u64(4);
+        let (vk, _) = simulated_key(1, &mut rng);
+        let mut empty = vk.clone();
+        empty.gamma_abc_g1 = vec![];
+        assert_eq!(empty.num_public_inputs(), 0);
+        assert_eq!(
+            prepare_verifying_key(&empty).err(),
+            Some(VerifyError::MalformedVerifyingKey)
+        );
+        let mut no_delta = vk;
+        no_delta.delta_g2 = ark_bn254::G2Affine::zero();
+        assert_eq!(
+            prepare_verifying_key(&no_delta).err(),
+            Some(VerifyError::MalformedVerifyingKey)
+        );
+    }
+}
