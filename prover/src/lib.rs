@@ -1,1 +1,26 @@
-//! placeholder
+//! zkconsent prover: Groth16 key generation, hash-checked parameter loading, and proving.
+//!
+//! Keys live in a params directory with a `manifest.json` naming each key's SHA-256; a key is
+//! used only after its bytes hash to the manifest's value and the manifest's circuit shape
+//! matches the circuit compiled into this binary.
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod error;
+pub mod params;
+pub mod prove;
+pub mod statement;
+
+pub use error::ProverError;
+pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
+pub use prove::{prove, prove_access, prove_authority, prove_many_access};
+pub use statement::Statement;
+
+/// The pairing-friendly curve of every zkconsent proof.
+pub type Curve = ark_bn254::Bn254;
+/// Groth16 proving key over [`Curve`].
+pub type ProvingKey = ark_groth16::ProvingKey<Curve>;
+/// Groth16 proof over [`Curve`] (arkworks type; the verifier crate has its own).
+pub type Proof = ark_groth16::Proof<Curve>;

@@ -16,6 +16,19 @@
 //!   strict decimal strings (the snarkjs JSON form).
 //!
 //! Features: `std` (default) adds `std::error::Error` impls.
+//!
+//! ```
+//! use zkconsent_verifier::{parse_fr_decimal, DecodeError, Proof};
+//!
+//! // One canonical spelling per value: no sign, no leading zero, below r.
+//! assert!(parse_fr_decimal("42").is_ok());
+//! assert_eq!(parse_fr_decimal("-1"), Err(DecodeError::InvalidDecimal));
+//! assert_eq!(parse_fr_decimal("042"), Err(DecodeError::InvalidDecimal));
+//! assert_eq!(
+//!     Proof::from_bytes(&[0u8; 3]),
+//!     Err(DecodeError::WrongLength { expected: 128, got: 3 })
+//! );
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs, missing_debug_implementations)]
