@@ -1,1 +1,31 @@
-//! placeholder
+//! zkconsent: zero-knowledge proofs of medical-record consent and access.
+//!
+//! This crate is the CLI's library and a facade over the workspace:
+//! [`circuits`] (gadgets and statements), [`prover`] (setup, keys, proving) and [`verifier`]
+//! (the `no_std` Groth16 verifier), plus the embedded [`registry`] and client [`wallet`].
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub use zkconsent_circuits as circuits;
+pub use zkconsent_prover as prover;
+pub use zkconsent_verifier as verifier;
+
+pub mod demo;
+pub mod home;
+pub mod proof_file;
+pub mod registry;
+pub mod verify;
+pub mod vocab;
+pub mod wallet;
+
+/// The current Unix time in seconds (0 if the clock is before 1970).
+pub fn unix_now() -> zkconsent_circuits::types::Timestamp {
+    zkconsent_circuits::types::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}

@@ -43,7 +43,14 @@ pub const REQUEST: DomainTag = DomainTag("zkconsent.request");
 pub const ACCESS_TAG: DomainTag = DomainTag("zkconsent.access.tag");
 
 /// Every tag, for lookup and for the distinctness test.
-pub const ALL: [DomainTag; 6] = [MERKLE_NODE, IDENTITY, GRANT_LEAF, PATIENT_REF, REQUEST, ACCESS_TAG];
+pub const ALL: [DomainTag; 6] = [
+    MERKLE_NODE,
+    IDENTITY,
+    GRANT_LEAF,
+    PATIENT_REF,
+    REQUEST,
+    ACCESS_TAG,
+];
 
 /// Longest tag name that still fits below the field modulus as a big-endian integer.
 pub const MAX_TAG_BYTES: usize = 31;

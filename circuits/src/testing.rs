@@ -70,7 +70,11 @@ pub fn access_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Acce
         verifier: VerifierId(Fr::rand(rng)),
         nonce: Nonce(Fr::rand(rng)),
     };
-    let public = private.public_for(tree.root(), Timestamp(FIXTURE_NOW), Scope(granted.0 & 0b0101));
+    let public = private.public_for(
+        tree.root(),
+        Timestamp(FIXTURE_NOW),
+        Scope(granted.0 & 0b0101),
+    );
     AccessFixture {
         public,
         private,
@@ -80,7 +84,10 @@ pub fn access_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Acce
 }
 
 /// A valid authority statement for the fixture's grant.
-pub fn authority_for(fixture: &AccessFixture, action: GrantAction) -> (AuthorityPublic, AuthorityPrivate) {
+pub fn authority_for(
+    fixture: &AccessFixture,
+    action: GrantAction,
+) -> (AuthorityPublic, AuthorityPrivate) {
     (
         AuthorityPublic {
             action,

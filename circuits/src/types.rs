@@ -65,21 +65,30 @@ field_newtype!(
 impl RequestHash {
     /// `H_request(verifier_id, nonce)`.
     pub fn derive(verifier: VerifierId, nonce: Nonce) -> Self {
-        Self(poseidon::hash_with_domain(domain::REQUEST, &[verifier.0, nonce.0]))
+        Self(poseidon::hash_with_domain(
+            domain::REQUEST,
+            &[verifier.0, nonce.0],
+        ))
     }
 }
 
 impl PatientRef {
     /// `H_patient_ref(patient_id, verifier_id)`.
     pub fn derive(patient: IdentityId, verifier: VerifierId) -> Self {
-        Self(poseidon::hash_with_domain(domain::PATIENT_REF, &[patient.0, verifier.0]))
+        Self(poseidon::hash_with_domain(
+            domain::PATIENT_REF,
+            &[patient.0, verifier.0],
+        ))
     }
 }
 
 impl AccessTag {
     /// `H_access_tag(grant_salt, request_hash)`.
     pub fn derive(salt: &GrantSalt, request: RequestHash) -> Self {
-        Self(poseidon::hash_with_domain(domain::ACCESS_TAG, &[salt.0, request.0]))
+        Self(poseidon::hash_with_domain(
+            domain::ACCESS_TAG,
+            &[salt.0, request.0],
+        ))
     }
 }
 
@@ -174,7 +183,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let s = format!("{:?} {:?}", SecretKey(Fr::from(7u64)), GrantSalt(Fr::from(9u64)));
+        let s = format!(
+            "{:?} {:?}",
+            SecretKey(Fr::from(7u64)),
+            GrantSalt(Fr::from(9u64))
+        );
         assert!(!s.contains('7') && !s.contains('9'), "{s}");
     }
 }

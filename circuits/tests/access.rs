@@ -27,7 +27,10 @@ fn fixture(seed: u64) -> AccessFixture {
 /// Both the spec and the circuit reject, and the spec names `expected`.
 fn assert_rejected(f: &AccessFixture, expected: AccessError) {
     assert_eq!(check(&f.public, &f.private), Err(expected));
-    assert!(satisfied(access_circuit(f)).is_err(), "circuit accepted a false statement ({expected:?})");
+    assert!(
+        satisfied(access_circuit(f)).is_err(),
+        "circuit accepted a false statement ({expected:?})"
+    );
 }
 
 /// The circuit rejects a field-level assignment no typed value can express.
@@ -56,14 +59,23 @@ fn shape_is_pinned() {
     let cs = ConstraintSystem::<Fr>::new_ref();
     access_circuit(&f).generate_constraints(cs.clone()).unwrap();
     cs.finalize();
-    assert_eq!(cs.num_instance_variables(), 1 + access::AccessPublic::NUM_INPUTS);
-    assert_eq!(cs.instance_assignment().unwrap()[1..], f.public.to_field_elements());
+    assert_eq!(
+        cs.num_instance_variables(),
+        1 + access::AccessPublic::NUM_INPUTS
+    );
+    assert_eq!(
+        cs.instance_assignment().unwrap()[1..],
+        f.public.to_field_elements()
+    );
     assert_eq!(
         cs.num_constraints(),
         ACCESS_BASE_CONSTRAINTS + TEST_DEPTH * MERKLE_LEVEL_CONSTRAINTS
     );
     // The production depth, synthesised blank (as for key generation).
-    assert_eq!(constraint_count(AccessCircuit::blank(20)), ACCESS_CONSTRAINTS_DEPTH_20);
+    assert_eq!(
+        constraint_count(AccessCircuit::blank(20)),
+        ACCESS_CONSTRAINTS_DEPTH_20
+    );
 }
 
 /// Access at the default depth 20: pinned.
@@ -97,7 +109,13 @@ fn revoked_grant_is_rejected() {
 fn expired_and_not_yet_valid_windows_are_rejected() {
     let base = fixture(4);
     let g = &base.private.grant;
-    for now in [g.not_after.0, g.not_after.0 + 1, g.not_before.0 - 1, 0, u64::MAX] {
+    for now in [
+        g.not_after.0,
+        g.not_after.0 + 1,
+        g.not_before.0 - 1,
+        0,
+        u64::MAX,
+    ] {
         let mut f = base.clone();
         f.public.now = Timestamp(now);
         assert_rejected(&f, AccessError::OutsideWindow);
@@ -127,7 +145,11 @@ fn wrapped_window_fields_in_the_tree_are_rejected() {
     // it): the range checks still reject it, although `now - not_before` is small.
     let base = fixture(6);
     let now = base.public.now.to_fr();
-    for (nb, na) in [(-Fr::one(), now + Fr::one()), (now, now + two_pow_64()), (now, -Fr::one())] {
+    for (nb, na) in [
+        (-Fr::one(), now + Fr::one()),
+        (now, now + two_pow_64()),
+        (now, -Fr::one()),
+    ] {
         let mut f = base.clone();
         let mut fields = f.private.grant.to_field_elements();
         fields[4] = nb;
@@ -290,7 +312,11 @@ fn every_witness_value_is_constrained() {
         } else {
             c.assignment.public[i] += Fr::one();
         }
-        assert!(satisfied(c).is_err(), "tampering public input {} went unnoticed", inputs::NAMES[i]);
+        assert!(
+            satisfied(c).is_err(),
+            "tampering public input {} went unnoticed",
+            inputs::NAMES[i]
+        );
     }
 }
 

@@ -28,7 +28,10 @@ fn num_from_decimal(s: &str) -> ark_ff::BigInt<4> {
 }
 
 fn vectors() -> Vec<(Vec<Fr>, Fr)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/poseidon_circomlib.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/poseidon_circomlib.json"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("vectors file")).expect("json");
     json["vectors"]
@@ -38,7 +41,10 @@ fn vectors() -> Vec<(Vec<Fr>, Fr)> {
         .map(|v| {
             let inputs = v["inputs"].as_array().expect("inputs");
             (
-                inputs.iter().map(|x| fr(x.as_str().expect("str"))).collect(),
+                inputs
+                    .iter()
+                    .map(|x| fr(x.as_str().expect("str")))
+                    .collect(),
                 fr(v["output"].as_str().expect("output")),
             )
         })
@@ -55,7 +61,12 @@ fn every_circomlib_vector_natively() {
     let vs = vectors();
     assert_eq!(vs.len(), 2 * MAX_INPUTS, "two vectors per arity 1..=16");
     for (inputs, output) in vs {
-        assert_eq!(poseidon::hash(&inputs).unwrap(), output, "arity {}", inputs.len());
+        assert_eq!(
+            poseidon::hash(&inputs).unwrap(),
+            output,
+            "arity {}",
+            inputs.len()
+        );
     }
 }
 
@@ -91,7 +102,10 @@ fn constant_inputs_cost_nothing_and_match_native() {
         .map(|x| FpVar::new_constant(cs.clone(), *x).unwrap())
         .collect();
     let out = constraints::hash_with_domain(domain::GRANT_LEAF, &vars).unwrap();
-    assert_eq!(out.value().unwrap(), poseidon::hash_with_domain(domain::GRANT_LEAF, &inputs));
+    assert_eq!(
+        out.value().unwrap(),
+        poseidon::hash_with_domain(domain::GRANT_LEAF, &inputs)
+    );
     assert_eq!(cs.num_constraints(), 0);
 }
 
@@ -106,9 +120,16 @@ fn domain_tags_match_light_poseidon_and_gadget_on_random_inputs() {
         let inputs: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
         let mut light = Poseidon::<Fr>::with_domain_tag_circom(n, tag.value()).unwrap();
         let expected = light.hash(&inputs).unwrap();
-        assert_eq!(poseidon::hash_with_domain(tag, &inputs), expected, "arity {n}");
+        assert_eq!(
+            poseidon::hash_with_domain(tag, &inputs),
+            expected,
+            "arity {n}"
+        );
         let mut plain = Poseidon::<Fr>::new_circom(n).unwrap();
-        assert_eq!(poseidon::hash(&inputs).unwrap(), plain.hash(&inputs).unwrap());
+        assert_eq!(
+            poseidon::hash(&inputs).unwrap(),
+            plain.hash(&inputs).unwrap()
+        );
 
         let cs = ConstraintSystem::<Fr>::new_ref();
         let vars: Vec<_> = inputs
@@ -130,7 +151,13 @@ fn matches_poseidon_rs_on_random_inputs_for_all_arities() {
     for n in 1..=MAX_INPUTS {
         for _ in 0..3 {
             let inputs: Vec<Fr> = (0..n)
-                .map(|_| if rng.gen_bool(0.2) { Fr::from(rng.gen::<u64>()) } else { Fr::rand(&mut rng) })
+                .map(|_| {
+                    if rng.gen_bool(0.2) {
+                        Fr::from(rng.gen::<u64>())
+                    } else {
+                        Fr::rand(&mut rng)
+                    }
+                })
                 .collect();
             let theirs_in = inputs
                 .iter()
@@ -140,7 +167,11 @@ fn matches_poseidon_rs_on_random_inputs_for_all_arities() {
             // ff_ce prints `Fr(0x<64 hex digits>)`.
             let theirs_hex = format!("{theirs}");
             let theirs_hex = theirs_hex.trim_start_matches("Fr(0x").trim_end_matches(')');
-            assert_eq!(fr_to_hex(&poseidon::hash(&inputs).unwrap()), theirs_hex, "arity {n}");
+            assert_eq!(
+                fr_to_hex(&poseidon::hash(&inputs).unwrap()),
+                theirs_hex,
+                "arity {n}"
+            );
         }
     }
 }
@@ -165,7 +196,15 @@ fn naive_sponge_costs_more_than_our_gadget() {
         poseidon::{constraints::PoseidonSpongeVar, PoseidonConfig},
     };
     let p = poseidon::params_for(2);
-    let config = PoseidonConfig::new(8, p.partial_rounds, 5, p.mds.clone(), p.round_constants.clone(), 2, 1);
+    let config = PoseidonConfig::new(
+        8,
+        p.partial_rounds,
+        5,
+        p.mds.clone(),
+        p.round_constants.clone(),
+        2,
+        1,
+    );
     let naive_cost = |elements: usize| {
         let cs = ConstraintSystem::<Fr>::new_ref();
         let vars: Vec<_> = (0..elements)
@@ -178,8 +217,14 @@ fn naive_sponge_costs_more_than_our_gadget() {
     };
     // Tagged Merkle node: tag + 2 children; grant leaf: tag + 7 fields.
     let (naive_node, naive_leaf) = (naive_cost(3), naive_cost(8));
-    assert!(naive_node > expected_constraints(2), "naive node {naive_node}");
-    assert!(naive_leaf > expected_constraints(7), "naive leaf {naive_leaf}");
+    assert!(
+        naive_node > expected_constraints(2),
+        "naive node {naive_node}"
+    );
+    assert!(
+        naive_leaf > expected_constraints(7),
+        "naive leaf {naive_leaf}"
+    );
     println!(
         "naive sponge: node {naive_node}, leaf {naive_leaf}; ours: node {}, leaf {}",
         expected_constraints(2),

@@ -141,7 +141,11 @@ impl ParamsDir {
                 constraints: statement
                     .constraint_count(tree_depth)
                     .map_err(ProverError::Synthesis)?,
-                public_inputs: statement.input_names().iter().map(|s| s.to_string()).collect(),
+                public_inputs: statement
+                    .input_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 proving_key: format!("{}.pk", statement.name()),
                 proving_key_sha256: sha256_hex(&pk_bytes),
                 verifying_key: format!("{}.vk", statement.name()),
@@ -184,7 +188,8 @@ impl ParamsDir {
                 manifest.format, manifest.curve
             )));
         }
-        merkle::check_depth(manifest.tree_depth).map_err(|e| ProverError::Manifest(e.to_string()))?;
+        merkle::check_depth(manifest.tree_depth)
+            .map_err(|e| ProverError::Manifest(e.to_string()))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
@@ -263,7 +268,10 @@ impl ParamsDir {
     /// # Errors
     ///
     /// As [`Self::entry`], plus file and hash errors.
-    pub fn verifying_key_bytes(&self, statement: Statement) -> Result<(Vec<u8>, String), ProverError> {
+    pub fn verifying_key_bytes(
+        &self,
+        statement: Statement,
+    ) -> Result<(Vec<u8>, String), ProverError> {
         let entry = self.entry(statement)?;
         let bytes = self.read_checked(&entry.verifying_key, &entry.verifying_key_sha256)?;
         Ok((bytes, entry.verifying_key_sha256.clone()))

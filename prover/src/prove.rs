@@ -1,7 +1,9 @@
 //! Proving: the native relation is checked first, so a false statement gives a typed error
 //! instead of a proof that will not verify.
 
-use crate::{error::ProverError, params::LoadedKeys, statement::Statement, Curve, Proof, ProvingKey};
+use crate::{
+    error::ProverError, params::LoadedKeys, statement::Statement, Curve, Proof, ProvingKey,
+};
 use ark_bn254::Fr;
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::ConstraintSynthesizer;

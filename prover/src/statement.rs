@@ -1,7 +1,9 @@
 //! The statements the prover knows, with their circuit identity.
 
 use ark_bn254::Fr;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
 use zkconsent_circuits::{
     access::{self, AccessCircuit},
     authority::{self, AuthorityCircuit},
@@ -71,7 +73,9 @@ fn count<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<usize, String> {
     let cs = ConstraintSystem::<Fr>::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Setup);
-    circuit.generate_constraints(cs.clone()).map_err(|e| e.to_string())?;
+    circuit
+        .generate_constraints(cs.clone())
+        .map_err(|e| e.to_string())?;
     cs.finalize();
     Ok(cs.num_constraints())
 }

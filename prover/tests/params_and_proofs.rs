@@ -65,7 +65,10 @@ fn access_proof_verifies_and_binds_every_public_input() {
     for i in 0..inputs.len() {
         let mut bad = inputs;
         bad[i] += ark_bn254::Fr::one();
-        assert_eq!(verifier::verify(&pvk, &bad, &proof), Err(verifier::VerifyError::InvalidProof));
+        assert_eq!(
+            verifier::verify(&pvk, &bad, &proof),
+            Err(verifier::VerifyError::InvalidProof)
+        );
     }
 }
 
@@ -79,8 +82,18 @@ fn false_statement_gives_no_proof_and_a_forced_proof_does_not_verify() {
     let err = prove_access(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
     assert!(matches!(err, ProverError::Access(_)), "{err}");
     // Bypass the check: arkworks still produces points, but they do not verify.
-    let forced = prove(&access_keys().pk, AccessCircuit::new(&f.public, &f.private), &mut rng).unwrap();
-    assert!(verifier::verify(&pvk(Statement::Access), &f.public.to_field_elements(), &to_verifier_proof(&forced)).is_err());
+    let forced = prove(
+        &access_keys().pk,
+        AccessCircuit::new(&f.public, &f.private),
+        &mut rng,
+    )
+    .unwrap();
+    assert!(verifier::verify(
+        &pvk(Statement::Access),
+        &f.public.to_field_elements(),
+        &to_verifier_proof(&forced)
+    )
+    .is_err());
 }
 
 #[test]
@@ -92,7 +105,10 @@ fn authority_proof_is_bound_to_action_and_leaf() {
     let proof = to_verifier_proof(&prove_authority(&keys, &public, &private, &mut rng).unwrap());
     let pvk = pvk(Statement::Authority);
     verifier::verify(&pvk, &public.to_field_elements(), &proof).unwrap();
-    let revoke = AuthorityPublic { action: GrantAction::Revoke, ..public };
+    let revoke = AuthorityPublic {
+        action: GrantAction::Revoke,
+        ..public
+    };
     assert!(verifier::verify(&pvk, &revoke.to_field_elements(), &proof).is_err());
     // A clinician cannot prove authority over the patient's grant.
     let mut forged = private.clone();
@@ -113,8 +129,16 @@ fn batch_proving_matches_single_proving() {
         })
         .collect();
     let pvk = pvk(Statement::Access);
-    for ((public, _), proof) in statements.iter().zip(prove_many_access(access_keys(), &statements)) {
-        verifier::verify(&pvk, &public.to_field_elements(), &to_verifier_proof(&proof.unwrap())).unwrap();
+    for ((public, _), proof) in statements
+        .iter()
+        .zip(prove_many_access(access_keys(), &statements))
+    {
+        verifier::verify(
+            &pvk,
+            &public.to_field_elements(),
+            &to_verifier_proof(&proof.unwrap()),
+        )
+        .unwrap();
     }
 }
 
@@ -124,22 +148,40 @@ fn manifest_names_single_party_setup_and_pins_shapes() {
     assert!(m.setup.starts_with("single-party"));
     assert_eq!(m.tree_depth, DEPTH);
     let access = m.keys.iter().find(|k| k.statement == "access").unwrap();
-    assert_eq!(access.constraints, Statement::Access.constraint_count(DEPTH).unwrap());
+    assert_eq!(
+        access.constraints,
+        Statement::Access.constraint_count(DEPTH).unwrap()
+    );
     assert_eq!(access.public_inputs.len(), 7);
 }
 
 /// Digest of the verifying keys from `StdRng::seed_from_u64(0)` at depth 4: changes only when
 /// the circuit (or arkworks' key generation) changes. Regenerate deliberately.
 const PINNED_VK_SHA256: [(&str, &str); 2] = [
-    ("authority", "11b8735b3588067164269f36b21739ff8b8943f120323f28a3611174bdb2b503"),
-    ("access", "1088ff3bbf0925d9040aa2b37633448b78ea677f67f9fc070178318c9f852bd3"),
+    (
+        "authority",
+        "11b8735b3588067164269f36b21739ff8b8943f120323f28a3611174bdb2b503",
+    ),
+    (
+        "access",
+        "1088ff3bbf0925d9040aa2b37633448b78ea677f67f9fc070178318c9f852bd3",
+    ),
 ];
 
 #[test]
 fn verifying_key_digests_are_pinned() {
     for (statement, expected) in PINNED_VK_SHA256 {
-        let entry = fixture().params.manifest().keys.iter().find(|k| k.statement == statement).unwrap();
-        assert_eq!(entry.verifying_key_sha256, expected, "{statement} verifying key changed");
+        let entry = fixture()
+            .params
+            .manifest()
+            .keys
+            .iter()
+            .find(|k| k.statement == statement)
+            .unwrap();
+        assert_eq!(
+            entry.verifying_key_sha256, expected,
+            "{statement} verifying key changed"
+        );
     }
 }
 
@@ -153,19 +195,35 @@ fn tampered_key_file_or_stale_manifest_is_refused() {
     bytes[100] ^= 1;
     std::fs::write(&pk_path, &bytes).unwrap();
     let params = ParamsDir::open(dir.path()).unwrap();
-    assert!(matches!(params.load(Statement::Access), Err(ProverError::KeyHashMismatch { .. })));
+    assert!(matches!(
+        params.load(Statement::Access),
+        Err(ProverError::KeyHashMismatch { .. })
+    ));
     assert!(params.load(Statement::Authority).is_ok());
     // A manifest claiming another constraint count (keys for another circuit).
     let manifest_path = dir.path().join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&manifest_path).unwrap();
     let count = Statement::Authority.constraint_count(2).unwrap();
-    std::fs::write(&manifest_path, text.replace(&format!("\"constraints\": {count}"), "\"constraints\": 1")).unwrap();
+    std::fs::write(
+        &manifest_path,
+        text.replace(&format!("\"constraints\": {count}"), "\"constraints\": 1"),
+    )
+    .unwrap();
     let params = ParamsDir::open(dir.path()).unwrap();
-    assert!(matches!(params.load(Statement::Authority), Err(ProverError::CircuitMismatch { .. })));
+    assert!(matches!(
+        params.load(Statement::Authority),
+        Err(ProverError::CircuitMismatch { .. })
+    ));
     // Garbage manifest.
     std::fs::write(&manifest_path, b"{not json").unwrap();
-    assert!(matches!(ParamsDir::open(dir.path()), Err(ProverError::Manifest(_))));
-    assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert!(matches!(
+        ParamsDir::open(dir.path()),
+        Err(ProverError::Manifest(_))
+    ));
+    assert_eq!(
+        sha256_hex(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 }
 
 #[test]

@@ -9,7 +9,11 @@ use crate::{
     scope::constraints::enforce_covers,
 };
 use ark_bn254::Fr;
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::{fp::FpVar, FieldVar}};
+use ark_r1cs_std::{
+    alloc::AllocVar,
+    eq::EqGadget,
+    fields::{fp::FpVar, FieldVar},
+};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
 /// Every value the circuit assigns, at field level.
@@ -177,10 +181,12 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         enforce_covers(&granted_scope, requested_scope)?;
 
         // Request binding: the same verifier id scopes the patient reference.
-        hash_with_domain(domain::REQUEST, &[verifier.clone(), nonce])?.enforce_equal(request_hash)?;
+        hash_with_domain(domain::REQUEST, &[verifier.clone(), nonce])?
+            .enforce_equal(request_hash)?;
 
         // Patient reference for this verifier.
-        hash_with_domain(domain::PATIENT_REF, &[patient_id, verifier])?.enforce_equal(patient_ref)?;
+        hash_with_domain(domain::PATIENT_REF, &[patient_id, verifier])?
+            .enforce_equal(patient_ref)?;
 
         // Access tag: auditable by the patient (who knows the salt), unlinkable to others.
         hash_with_domain(domain::ACCESS_TAG, &[salt, request_hash.clone()])?

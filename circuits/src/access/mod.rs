@@ -128,7 +128,12 @@ impl core::fmt::Debug for AccessPrivate {
 
 impl AccessPrivate {
     /// The public inputs this witness proves, given the root and request terms.
-    pub fn public_for(&self, grants_root: GrantsRoot, now: Timestamp, scope: Scope) -> AccessPublic {
+    pub fn public_for(
+        &self,
+        grants_root: GrantsRoot,
+        now: Timestamp,
+        scope: Scope,
+    ) -> AccessPublic {
         let request_hash = RequestHash::derive(self.verifier, self.nonce);
         AccessPublic {
             grants_root,

@@ -8,7 +8,11 @@ use crate::{
     range::{constraints::enforce_fits_in_bits, U64_BITS},
 };
 use ark_bn254::Fr;
-use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::{fp::FpVar, FieldVar}};
+use ark_r1cs_std::{
+    alloc::AllocVar,
+    eq::EqGadget,
+    fields::{fp::FpVar, FieldVar},
+};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
 /// Every value the circuit assigns, at field level (see [`crate::access::AccessAssignment`]).
@@ -25,7 +29,8 @@ pub struct AuthorityAssignment {
 
 impl core::fmt::Debug for AuthorityAssignment {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("AuthorityAssignment").finish_non_exhaustive()
+        f.debug_struct("AuthorityAssignment")
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,8 +99,9 @@ impl ConstraintSynthesizer<Fr> for AuthorityCircuit {
         }
 
         // The leaf opens to these fields.
-        let fields: [FpVar<Fr>; GRANT_FIELDS] =
-            fields.try_into().map_err(|_| SynthesisError::Unsatisfiable)?;
+        let fields: [FpVar<Fr>; GRANT_FIELDS] = fields
+            .try_into()
+            .map_err(|_| SynthesisError::Unsatisfiable)?;
         grant::constraints::commit(&fields)?.enforce_equal(&commitment)?;
         Ok(())
     }

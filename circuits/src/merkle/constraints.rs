@@ -116,7 +116,11 @@ mod tests {
                     tree.set(i, Fr::rand(&mut rng)).unwrap();
                 }
             }
-            for mode in [AllocationMode::Witness, AllocationMode::Input, AllocationMode::Constant] {
+            for mode in [
+                AllocationMode::Witness,
+                AllocationMode::Input,
+                AllocationMode::Constant,
+            ] {
                 let index = rand::Rng::gen_range(&mut rng, 0..(1u64 << depth));
                 let leaf = tree.leaf(index).unwrap();
                 let path = tree.path(index).unwrap();

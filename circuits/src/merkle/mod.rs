@@ -100,7 +100,9 @@ impl MerklePath {
 
     /// Bit `k` of the index: true when the running node is the right child at level `k`.
     pub fn index_bits(&self) -> Vec<bool> {
-        (0..self.depth()).map(|k| (self.index >> k) & 1 == 1).collect()
+        (0..self.depth())
+            .map(|k| (self.index >> k) & 1 == 1)
+            .collect()
     }
 
     /// The root reached by hashing `leaf` up this path.
@@ -312,7 +314,10 @@ mod tests {
     #[test]
     fn index_and_depth_bounds() {
         assert_eq!(SparseMerkleTree::new(0).unwrap_err(), MerkleError::Depth(0));
-        assert_eq!(SparseMerkleTree::new(33).unwrap_err(), MerkleError::Depth(33));
+        assert_eq!(
+            SparseMerkleTree::new(33).unwrap_err(),
+            MerkleError::Depth(33)
+        );
         let mut t = SparseMerkleTree::new(2).unwrap();
         assert!(t.set(4, Fr::from(1u64)).is_err());
         assert!(t.path(4).is_err());

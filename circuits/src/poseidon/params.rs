@@ -23,8 +23,9 @@ pub const ALPHA: u64 = 5;
 const FIELD_BITS: u64 = 254;
 
 /// circomlib's `N_ROUNDS_P`, indexed by `t - 2` where `t = inputs + 1` is the state width.
-pub const PARTIAL_ROUNDS: [usize; MAX_INPUTS] =
-    [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+pub const PARTIAL_ROUNDS: [usize; MAX_INPUTS] = [
+    56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68,
+];
 
 /// Round constants and MDS matrix for one state width.
 #[derive(Clone, Debug)]

@@ -26,14 +26,20 @@ pub(crate) fn lc(x: &FpVar<Fr>) -> LinearCombination<Fr> {
 ///
 /// Only errors from the constraint system.
 #[tracing::instrument(target = "r1cs", skip(x))]
-pub fn enforce_fits_in_bits(x: &FpVar<Fr>, bits: usize) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
+pub fn enforce_fits_in_bits(
+    x: &FpVar<Fr>,
+    bits: usize,
+) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
     debug_assert!(bits < Fr::MODULUS_BIT_SIZE as usize - 1);
     let cs = x.cs();
-    let value_bits = || -> Result<Vec<bool>, SynthesisError> {
-        Ok(x.value()?.into_bigint().to_bits_le())
-    };
+    let value_bits =
+        || -> Result<Vec<bool>, SynthesisError> { Ok(x.value()?.into_bigint().to_bits_le()) };
     let bits_vars = (0..bits)
-        .map(|i| Boolean::new_witness(cs.clone(), || Ok(value_bits()?.get(i).copied().unwrap_or(false))))
+        .map(|i| {
+            Boolean::new_witness(cs.clone(), || {
+                Ok(value_bits()?.get(i).copied().unwrap_or(false))
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let recomposed = Boolean::le_bits_to_fp(&bits_vars)?;
     enforce_lc_equal(&recomposed, x)?;
@@ -51,7 +57,11 @@ pub(crate) fn enforce_lc_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), Synth
             Err(SynthesisError::Unsatisfiable)
         };
     }
-    cs.enforce_r1cs_constraint(|| lc(a) - lc(b), || Variable::One.into(), LinearCombination::new)
+    cs.enforce_r1cs_constraint(
+        || lc(a) - lc(b),
+        || Variable::One.into(),
+        LinearCombination::new,
+    )
 }
 
 /// Enforces `not_before <= now < not_after` with real 64-bit range checks. 260 constraints.
@@ -98,7 +108,8 @@ mod tests {
 
     fn window_circuit(nb: Fr, now: Fr, na: Fr) -> (bool, usize) {
         let cs = ConstraintSystem::<Fr>::new_ref();
-        let [nb, now, na] = [nb, now, na].map(|x| FpVar::new_witness(cs.clone(), || Ok(x)).unwrap());
+        let [nb, now, na] =
+            [nb, now, na].map(|x| FpVar::new_witness(cs.clone(), || Ok(x)).unwrap());
         enforce_in_window(&nb, &now, &na).unwrap();
         (cs.is_satisfied().unwrap(), cs.num_constraints())
     }
@@ -107,7 +118,13 @@ mod tests {
     fn fits_in_bits_twin_agrees_on_random_and_boundary_values() {
         let mut rng = StdRng::seed_from_u64(3);
         let two64 = Fr::from(2u64).pow([64u64]);
-        let mut values = vec![Fr::from(0u64), Fr::from(u64::MAX), two64, two64 - Fr::one(), -Fr::one()];
+        let mut values = vec![
+            Fr::from(0u64),
+            Fr::from(u64::MAX),
+            two64,
+            two64 - Fr::one(),
+            -Fr::one(),
+        ];
         values.extend((0..20).map(|_| Fr::from(rng.gen::<u64>())));
         values.extend((0..5).map(|_| Fr::rand(&mut rng)));
         for x in values {
@@ -121,7 +138,11 @@ mod tests {
     fn window_twin_agrees_and_costs_260() {
         let mut rng = StdRng::seed_from_u64(4);
         for _ in 0..40 {
-            let (a, b, c) = (rng.gen_range(0..8u64), rng.gen_range(0..8u64), rng.gen_range(0..8u64));
+            let (a, b, c) = (
+                rng.gen_range(0..8u64),
+                rng.gen_range(0..8u64),
+                rng.gen_range(0..8u64),
+            );
             let (ok, n) = window_circuit(Fr::from(a), Fr::from(b), Fr::from(c));
             assert_eq!(ok, in_window(a, b, c), "{a} {b} {c}");
             assert_eq!(n, WINDOW_CONSTRAINTS);

@@ -29,11 +29,7 @@ pub fn enforce_covers(granted: &FpVar<Fr>, requested: &FpVar<Fr>) -> Result<(), 
             let bits = requested.value()?.into_bigint().to_bits_le();
             Ok(Fr::from(u64::from(bits.get(i).copied().unwrap_or(false))))
         })?;
-        cs.enforce_r1cs_constraint(
-            || lc(&q),
-            || g.lc() - lc(&q),
-            LinearCombination::new,
-        )?;
+        cs.enforce_r1cs_constraint(|| lc(&q), || g.lc() - lc(&q), LinearCombination::new)?;
         recomposed += &q * weight;
         weight.double_in_place();
     }
@@ -69,7 +65,11 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(5);
         for _ in 0..50 {
             let g: u64 = rng.gen();
-            let q = if rng.gen_bool(0.5) { g & rng.gen::<u64>() } else { rng.gen() };
+            let q = if rng.gen_bool(0.5) {
+                g & rng.gen::<u64>()
+            } else {
+                rng.gen()
+            };
             let (ok, _) = covers_circuit(Fr::from(g), Fr::from(q), AllocationMode::Input);
             assert_eq!(ok, covers(Scope(g), Scope(q)));
         }

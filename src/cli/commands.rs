@@ -1,0 +1,441 @@
+//! One function per command.
+
+use super::{
+    Cli, Command, Failure, GrantCommand, IdentityCommand, ProveAccessArgs, ProveCommand,
+    RegistryCommand, RequestCommand, VerifyArgs,
+};
+use crate::cli::output::Out;
+use ark_ff::UniformRand;
+use rand::{rngs::StdRng, SeedableRng};
+use serde_json::json;
+use std::str::FromStr;
+use zkconsent::{
+    circuits::{
+        domain::DomainTag,
+        poseidon,
+        types::{Nonce, RequestHash, Timestamp, VerifierId},
+    },
+    demo,
+    home::{AccessRequest, GrantRequest, Home, HomeError},
+    registry::{Role, RootPolicy},
+    unix_now,
+    verifier::{fr_to_decimal, parse_fr_decimal},
+    verify::{verify_proof_bytes, VerifyFailure, VerifyOptions},
+    vocab::{describe_purpose, describe_scope, parse_purpose, parse_scope},
+};
+
+/// Default grant validity, in days.
+const DEFAULT_GRANT_DAYS: u64 = 30;
+/// Seconds per day.
+const DAY: u64 = 86_400;
+
+pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Demo { dir, depth } => run_demo(dir, *depth, out),
+        Command::Setup { depth } => setup(cli, *depth, out),
+        Command::Identity(c) => identity(cli, c, out),
+        Command::Grant(c) => grant(cli, c, out),
+        Command::Request(RequestCommand::New { verifier }) => request_new(cli, verifier, out),
+        Command::Prove(ProveCommand::Access(args)) => prove_access(cli, args, out),
+        Command::Verify(args) => verify(cli, args, out),
+        Command::Poseidon { domain, inputs } => poseidon_cmd(domain.as_deref(), inputs, out),
+        Command::Registry(c) => registry(cli, c, out),
+    }
+}
+
+fn open(cli: &Cli) -> Result<Home, Failure> {
+    Home::open(&cli.home).map_err(|e| {
+        Failure::malformed(format!(
+            "{}: {e} (run `zkconsent setup --home {}` first)",
+            cli.home.display(),
+            cli.home.display()
+        ))
+    })
+}
+
+fn refused(e: HomeError) -> Failure {
+    Failure::refused(e)
+}
+
+fn run_demo(dir: &std::path::Path, depth: usize, out: &mut Out) -> Result<(), Failure> {
+    out.progress(&format!(
+        "zkconsent demo in {} (tree depth {depth})",
+        dir.display()
+    ));
+    let mut steps = Vec::new();
+    let json = out.is_json();
+    let result = demo::run(dir, depth, &mut |s| {
+        if !json {
+            println!(
+                "[{:>2}] {:<9} {:>9.1} ms  {}",
+                s.number,
+                s.outcome.label(),
+                s.millis,
+                s.title
+            );
+            if !s.detail.is_empty() {
+                println!("               {}", s.detail);
+            }
+        }
+        steps.push(json!({
+            "step": s.number, "title": s.title, "outcome": s.outcome.label(),
+            "detail": s.detail, "ms": s.millis,
+        }));
+    });
+    match result {
+        Ok(()) => {
+            out.result(
+                &format!("demo complete: files left in {}", dir.display()),
+                json!({ "ok": true, "dir": dir.display().to_string(), "steps": steps }),
+            );
+            Ok(())
+        }
+        Err(e) => Err(Failure::refused(format!("demo failed: {e}"))),
+    }
+}
+
+fn setup(cli: &Cli, depth: usize, out: &mut Out) -> Result<(), Failure> {
+    let home = Home::init(&cli.home, depth, unix_now(), &mut StdRng::from_entropy())
+        .map_err(Failure::malformed)?;
+    let m = home.params.manifest();
+    let mut human = format!(
+        "set up {} (depth {depth})\nWARNING: single-party setup, for development only: whoever ran it can forge proofs.",
+        cli.home.display()
+    );
+    for k in &m.keys {
+        human.push_str(&format!(
+            "\n  {:<10} {:>6} constraints  vk sha256 {}",
+            k.statement, k.constraints, k.verifying_key_sha256
+        ));
+    }
+    out.result(
+        &human,
+        json!({ "ok": true, "manifest": serde_json::to_value(m).unwrap_or_default() }),
+    );
+    Ok(())
+}
+
+fn identity(cli: &Cli, command: &IdentityCommand, out: &mut Out) -> Result<(), Failure> {
+    let mut home = open(cli)?;
+    match command {
+        IdentityCommand::New { name, role } => {
+            let role = Role::from_str(role).map_err(|_| {
+                Failure::malformed(format!(
+                    "unknown role {role:?} (patient, clinician, verifier)"
+                ))
+            })?;
+            let id = home
+                .create_identity(name, role, &mut StdRng::from_entropy())
+                .map_err(refused)?;
+            out.result(
+                &format!("{name} ({}) id {}", role.as_str(), fr_to_decimal(&id.0)),
+                json!({ "ok": true, "name": name, "role": role.as_str(), "id": fr_to_decimal(&id.0) }),
+            );
+        }
+        IdentityCommand::List => {
+            let ids = home
+                .registry
+                .identities()
+                .map_err(|e| Failure::malformed(e))?;
+            let human = ids
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{:<16} {:<10} {}",
+                        i.name,
+                        i.role.as_str(),
+                        fr_to_decimal(&i.id.0)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let machine: Vec<_> = ids.iter().map(|i| json!({ "name": i.name, "role": i.role.as_str(), "id": fr_to_decimal(&i.id.0) })).collect();
+            out.result(&human, json!({ "ok": true, "identities": machine }));
+        }
+    }
+    Ok(())
+}
+
+fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure> {
+    let mut home = open(cli)?;
+    let mut rng = StdRng::from_entropy();
+    match command {
+        GrantCommand::Issue {
+            patient,
+            grantee,
+            scope,
+            purpose,
+            not_before,
+            not_after,
+            days,
+        } => {
+            let now = unix_now();
+            let not_before = Timestamp(not_before.unwrap_or(now.0));
+            let not_after = match (not_after, days) {
+                (Some(t), _) => Timestamp(*t),
+                (None, d) => Timestamp(
+                    not_before
+                        .0
+                        .saturating_add(d.unwrap_or(DEFAULT_GRANT_DAYS).saturating_mul(DAY)),
+                ),
+            };
+            let request = GrantRequest {
+                patient: patient.clone(),
+                grantee: grantee.clone(),
+                scope: parse_scope(scope).map_err(Failure::malformed)?,
+                purpose: parse_purpose(purpose).map_err(Failure::malformed)?,
+                not_before,
+                not_after,
+            };
+            let (index, g) = home.issue_grant(&request, now, &mut rng).map_err(refused)?;
+            out.result(
+                &format!(
+                    "grant {index}: {patient} -> {grantee}, scope {}, purpose {}, valid [{}, {})",
+                    describe_scope(g.scope), describe_purpose(g.purpose), g.not_before.0, g.not_after.0
+                ),
+                json!({ "ok": true, "index": index, "commitment": fr_to_decimal(&g.commit().0),
+                        "root": fr_to_decimal(&home.registry.current_root().map_err(|e| Failure::malformed(e))?.0) }),
+            );
+        }
+        GrantCommand::Revoke { index } => {
+            home.revoke_grant(*index, unix_now(), &mut rng)
+                .map_err(refused)?;
+            let root = home
+                .registry
+                .current_root()
+                .map_err(|e| Failure::malformed(e))?;
+            out.result(
+                &format!("grant {index} revoked; new root {}", fr_to_decimal(&root.0)),
+                json!({ "ok": true, "index": index, "root": fr_to_decimal(&root.0) }),
+            );
+        }
+        GrantCommand::List => {
+            let records = home.registry.grants().map_err(|e| Failure::malformed(e))?;
+            let mut lines = Vec::new();
+            let mut machine = Vec::new();
+            for r in records {
+                let opening = home.wallet.grant(r.index).ok();
+                let parties = opening
+                    .as_ref()
+                    .map(|o| {
+                        format!(
+                            "{} -> {}, {} / {}",
+                            o.patient_name,
+                            o.grantee_name,
+                            describe_scope(o.grant.scope),
+                            describe_purpose(o.grant.purpose)
+                        )
+                    })
+                    .unwrap_or_else(|| "(opening not in wallet)".into());
+                lines.push(format!(
+                    "{:>4}  {:<8} {}",
+                    r.index,
+                    r.status.as_str(),
+                    parties
+                ));
+                machine.push(json!({ "index": r.index, "status": r.status.as_str(), "commitment": fr_to_decimal(&r.commitment.0),
+                    "issued_at": r.issued_at.0, "revoked_at": r.revoked_at.map(|t| t.0) }));
+            }
+            out.result(&lines.join("\n"), json!({ "ok": true, "grants": machine }));
+        }
+    }
+    Ok(())
+}
+
+fn verifier_id(home: &Home, name: &str) -> Result<VerifierId, Failure> {
+    home.identity_id(name)
+        .map(|id| VerifierId(id.0))
+        .map_err(Failure::malformed)
+}
+
+fn request_new(cli: &Cli, verifier: &str, out: &mut Out) -> Result<(), Failure> {
+    let home = open(cli)?;
+    let id = verifier_id(&home, verifier)?;
+    let nonce = Nonce(ark_bn254::Fr::rand(&mut StdRng::from_entropy()));
+    let hash = RequestHash::derive(id, nonce);
+    out.result(
+        &format!("nonce {}\nrequest_hash {}", fr_to_decimal(&nonce.0), fr_to_decimal(&hash.0)),
+        json!({ "ok": true, "verifier": verifier, "nonce": fr_to_decimal(&nonce.0), "request_hash": fr_to_decimal(&hash.0) }),
+    );
+    Ok(())
+}
+
+fn prove_access(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failure> {
+    let home = open(cli)?;
+    let request = AccessRequest {
+        grant_index: args.grant,
+        verifier: verifier_id(&home, &args.verifier)?,
+        nonce: Nonce(
+            parse_fr_decimal(&args.nonce).map_err(|e| Failure::malformed(format!("nonce: {e}")))?,
+        ),
+        scope: parse_scope(&args.scope).map_err(Failure::malformed)?,
+        purpose: args
+            .purpose
+            .as_deref()
+            .map(parse_purpose)
+            .transpose()
+            .map_err(Failure::malformed)?,
+        now: args.now.map(Timestamp).unwrap_or_else(unix_now),
+    };
+    let keys = home.access_keys().map_err(Failure::malformed)?;
+    let start = std::time::Instant::now();
+    let (file, _) = home
+        .prove_access(&keys, &request, &mut StdRng::from_entropy())
+        .map_err(refused)?;
+    let millis = start.elapsed().as_secs_f64() * 1e3;
+    let json_text = file.to_json();
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &json_text)
+                .map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?;
+            out.result(
+                &format!("proof written to {} ({millis:.0} ms)", path.display()),
+                json!({ "ok": true, "out": path.display().to_string(), "ms": millis }),
+            );
+        }
+        None => println!("{json_text}"),
+    }
+    Ok(())
+}
+
+fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
+    let bytes = std::fs::read(&args.proof)
+        .map_err(|e| Failure::malformed(format!("{}: {e}", args.proof.display())))?;
+    let home = open(cli)?;
+    let expected_request = match (&args.verifier, &args.nonce) {
+        (Some(v), Some(n)) => {
+            let nonce =
+                parse_fr_decimal(n).map_err(|e| Failure::malformed(format!("nonce: {e}")))?;
+            Some(RequestHash::derive(verifier_id(&home, v)?, Nonce(nonce)))
+        }
+        _ => None,
+    };
+    let options = VerifyOptions {
+        policy: RootPolicy {
+            max_root_age_secs: args.max_root_age,
+            max_clock_skew_secs: args.clock_skew,
+        },
+        verifier_now: args.now.map(Timestamp).unwrap_or_else(unix_now),
+        expected_request,
+    };
+    let start = std::time::Instant::now();
+    match verify_proof_bytes(&home, &bytes, &options) {
+        Ok(accepted) => {
+            let millis = start.elapsed().as_secs_f64() * 1e3;
+            let note = if accepted.request_checked {
+                ""
+            } else {
+                " (request binding not checked: pass --verifier and --nonce)"
+            };
+            out.result(
+                &format!(
+                    "valid: {} proof accepted{note}",
+                    accepted.proof.statement.name()
+                ),
+                json!({ "ok": true, "valid": true, "statement": accepted.proof.statement.name(),
+                        "request_checked": accepted.request_checked, "ms": millis }),
+            );
+            Ok(())
+        }
+        Err(VerifyFailure::Rejected(reason)) => Err(Failure::refused(format!("invalid: {reason}"))),
+        Err(VerifyFailure::Malformed(reason)) => {
+            Err(Failure::malformed(format!("malformed: {reason}")))
+        }
+    }
+}
+
+fn poseidon_cmd(domain: Option<&str>, inputs: &[String], out: &mut Out) -> Result<(), Failure> {
+    let values = inputs
+        .iter()
+        .map(|s| parse_fr_decimal(s).map_err(|e| Failure::malformed(format!("input {s:?}: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let hash = match domain {
+        None => poseidon::hash(&values).map_err(Failure::malformed)?,
+        Some(name) => {
+            let tag = DomainTag::by_name(name).ok_or_else(|| {
+                let known: Vec<_> = zkconsent::circuits::domain::ALL
+                    .iter()
+                    .map(|t| t.name())
+                    .collect();
+                Failure::malformed(format!(
+                    "unknown domain {name:?} (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+            poseidon::hash_with_domain(tag, &values)
+        }
+    };
+    out.result(
+        &fr_to_decimal(&hash),
+        json!({ "ok": true, "hash": fr_to_decimal(&hash) }),
+    );
+    Ok(())
+}
+
+fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), Failure> {
+    let home = open(cli)?;
+    match command {
+        RegistryCommand::Audit => {
+            let (pvk, _) = home
+                .verifying_key(zkconsent::prover::Statement::Authority)
+                .map_err(Failure::malformed)?;
+            let report = home
+                .registry
+                .audit(&pvk)
+                .map_err(|e| Failure::malformed(e))?;
+            let machine = json!({ "ok": report.is_consistent(), "events": report.events, "grants": report.grants,
+                "active_grants": report.active_grants, "root": fr_to_decimal(&report.root.0),
+                "finding": report.finding.as_ref().map(|f| format!("{f:?}")) });
+            if report.is_consistent() {
+                out.result(
+                    &format!(
+                        "audit passed: {} events, {} grants ({} active), root {}",
+                        report.events,
+                        report.grants,
+                        report.active_grants,
+                        fr_to_decimal(&report.root.0)
+                    ),
+                    machine,
+                );
+                Ok(())
+            } else {
+                if out.is_json() {
+                    println!("{machine}");
+                }
+                Err(Failure::refused(format!(
+                    "audit FAILED: {:?}",
+                    report.finding
+                )))
+            }
+        }
+        RegistryCommand::Roots => {
+            let history = home
+                .registry
+                .root_history()
+                .map_err(|e| Failure::malformed(e))?;
+            let lines: Vec<_> = history
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:>4}  created {:>10}  superseded {:>10}  {}",
+                        r.seq,
+                        r.created_at.0,
+                        r.superseded_at
+                            .map(|t| t.0.to_string())
+                            .unwrap_or_else(|| "current".into()),
+                        fr_to_decimal(&r.root.0)
+                    )
+                })
+                .collect();
+            let machine: Vec<_> = history
+                .iter()
+                .map(|r| {
+                    json!({ "seq": r.seq, "root": fr_to_decimal(&r.root.0),
+                "created_at": r.created_at.0, "superseded_at": r.superseded_at.map(|t| t.0) })
+                })
+                .collect();
+            out.result(&lines.join("\n"), json!({ "ok": true, "roots": machine }));
+            Ok(())
+        }
+    }
+}

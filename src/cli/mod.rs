@@ -1,0 +1,230 @@
+//! Argument parsing and dispatch. Exit codes: 0 success; 1 a refused operation or a proof
+//! that is rejected; 2 unreadable or malformed input (and usage errors).
+
+mod commands;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use output::Out;
+use std::{path::PathBuf, process::ExitCode};
+use zkconsent::circuits::merkle::DEFAULT_TREE_DEPTH;
+
+/// Zero-knowledge proofs of medical-record consent and access.
+#[derive(Parser, Debug)]
+#[command(name = "zkconsent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Home directory holding params/, registry.db and wallet.db.
+    #[arg(
+        long,
+        global = true,
+        env = "ZKCONSENT_HOME",
+        default_value = "zkconsent-home"
+    )]
+    home: PathBuf,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Full demo in a fresh directory: setup, grant, prove, verify, revoke, rejections.
+    Demo {
+        /// Directory to create (left with params, databases and proofs).
+        #[arg(long, default_value = "zkconsent-demo")]
+        dir: PathBuf,
+        /// Grants-tree depth.
+        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+        depth: usize,
+    },
+    /// Single-party Groth16 setup and empty registry and wallet in --home.
+    Setup {
+        /// Grants-tree depth (1..=32).
+        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+        depth: usize,
+    },
+    /// Identities (patients, clinicians, verifiers).
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Grants: issue, revoke, list.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// A verifier's fresh request: nonce and request hash.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Make proofs.
+    #[command(subcommand)]
+    Prove(ProveCommand),
+    /// Verify a proof file (exit 0 valid, 1 rejected, 2 malformed).
+    Verify(VerifyArgs),
+    /// circomlib Poseidon of decimal field elements (optionally domain-separated).
+    Poseidon {
+        /// Domain tag name (e.g. zkconsent.merkle.node); capacity 0 if absent.
+        #[arg(long)]
+        domain: Option<String>,
+        /// 1 to 16 decimal inputs, each below the BN254 scalar field modulus.
+        #[arg(required = true, num_args = 1..=16)]
+        inputs: Vec<String>,
+    },
+    /// Registry inspection.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum IdentityCommand {
+    /// Create an identity: a secret in the wallet, its public id in the registry.
+    New {
+        /// Unique name.
+        name: String,
+        /// patient, clinician or verifier.
+        #[arg(long)]
+        role: String,
+    },
+    /// List identities.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum GrantCommand {
+    /// The patient grants access (proves authority; the registry appends the leaf).
+    Issue {
+        /// Patient name.
+        #[arg(long)]
+        patient: String,
+        /// Grantee (clinician) name.
+        #[arg(long)]
+        grantee: String,
+        /// Scope: names (conditions,observations,…), "all", or a mask.
+        #[arg(long)]
+        scope: String,
+        /// Purpose: treatment, payment, operations, research, emergency, or a code.
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+        /// Start of validity, Unix seconds (default: now).
+        #[arg(long)]
+        not_before: Option<u64>,
+        /// End of validity (exclusive), Unix seconds.
+        #[arg(long, conflicts_with = "days")]
+        not_after: Option<u64>,
+        /// Validity in days from not_before (default 30).
+        #[arg(long)]
+        days: Option<u64>,
+    },
+    /// The patient revokes a grant (proves authority; the registry zeroes the leaf).
+    Revoke {
+        /// Leaf index.
+        index: u64,
+    },
+    /// List grants (registry status, and parties where the wallet has the opening).
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum RequestCommand {
+    /// Draw a fresh nonce for a verifier and print the request hash.
+    New {
+        /// Verifier name.
+        #[arg(long)]
+        verifier: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProveCommand {
+    /// Prove access under a grant held in the wallet.
+    Access(ProveAccessArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProveAccessArgs {
+    /// Grant leaf index.
+    #[arg(long)]
+    grant: u64,
+    /// Verifier name.
+    #[arg(long)]
+    verifier: String,
+    /// The verifier's nonce (decimal), from `zkconsent request new`.
+    #[arg(long)]
+    nonce: String,
+    /// Requested scope.
+    #[arg(long)]
+    scope: String,
+    /// Requested purpose (default: the grant's).
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Time of access, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// Proof file.
+    proof: PathBuf,
+    /// Check the request binding: the verifier's name…
+    #[arg(long, requires = "nonce")]
+    verifier: Option<String>,
+    /// …and the nonce it issued.
+    #[arg(long, requires = "verifier")]
+    nonce: Option<String>,
+    /// Accept roots superseded less than this many seconds ago.
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS)]
+    max_root_age: u64,
+    /// Accept a proof time this many seconds from the verifier's clock.
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS)]
+    clock_skew: u64,
+    /// The verifier's clock, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum RegistryCommand {
+    /// Replay the event log: re-verify every authority proof and recompute every root.
+    Audit,
+    /// Root history.
+    Roots,
+}
+
+/// Parses arguments, runs the command, maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = Out::new(cli.json);
+    match commands::run(&cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            out.error(&failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// A command's failure: exit code and one-line reason.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// Exit 1: refused or rejected.
+    pub fn refused(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+    /// Exit 2: malformed input or unusable environment.
+    pub fn malformed(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+}

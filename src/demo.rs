@@ -1,0 +1,463 @@
+//! `zkconsent demo`: the whole Access flow in a fresh directory, each step timed, with the
+//! expected rejections checked (the demo fails if anything is accepted that must not be).
+
+use crate::{
+    home::{AccessRequest, GrantRequest, Home, HomeError},
+    proof_file::ProofFile,
+    registry::{Role, RootPolicy},
+    unix_now,
+    verify::{verify_proof_bytes, VerifyFailure, VerifyOptions},
+    vocab::{describe_purpose, describe_scope, parse_scope},
+};
+use ark_ff::UniformRand;
+use rand::{rngs::StdRng, SeedableRng};
+use std::{path::Path, time::Instant};
+use zkconsent_circuits::{
+    authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
+    grant::Grant,
+    types::{GrantSalt, Nonce, Purpose, RequestHash, Timestamp, VerifierId},
+};
+use zkconsent_prover::{prove_authority, Statement};
+
+/// How a demo step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A step that does something (setup, issue…) and succeeded.
+    Done,
+    /// A proof or action that was accepted.
+    Accepted,
+    /// A proof or action that was rejected, as expected.
+    Rejected,
+}
+
+impl Outcome {
+    /// Lower-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// One printed step.
+#[derive(Clone, Debug)]
+pub struct DemoStep {
+    /// Step number from 1.
+    pub number: usize,
+    /// What was done.
+    pub title: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Details (reason for a rejection, sizes, ids).
+    pub detail: String,
+    /// Wall-clock milliseconds.
+    pub millis: f64,
+}
+
+struct Steps<'a> {
+    count: usize,
+    sink: &'a mut dyn FnMut(&DemoStep),
+}
+
+impl Steps<'_> {
+    /// Runs one step, timing it; `f` returns the outcome and detail.
+    fn run<T>(
+        &mut self,
+        title: &str,
+        f: impl FnOnce() -> Result<(Outcome, String, T), HomeError>,
+    ) -> Result<T, HomeError> {
+        self.count += 1;
+        let start = Instant::now();
+        let (outcome, detail, value) = f()?;
+        (self.sink)(&DemoStep {
+            number: self.count,
+            title: title.into(),
+            outcome,
+            detail,
+            millis: start.elapsed().as_secs_f64() * 1e3,
+        });
+        Ok(value)
+    }
+}
+
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+
+/// Runs the demo in `dir` (created; must not already hold a registry).
+///
+/// # Errors
+///
+/// Any failure, including an expected rejection that did not happen.
+pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<(), HomeError> {
+    let mut rng = StdRng::from_entropy();
+    let mut steps = Steps { count: 0, sink };
+    let start = unix_now();
+    let proofs_dir = dir.join("proofs");
+    std::fs::create_dir_all(&proofs_dir)
+        .map_err(|e| HomeError::Other(format!("{}: {e}", proofs_dir.display())))?;
+
+    let mut home = steps.run(
+        "setup: single-party Groth16 keys, empty registry and wallet",
+        || {
+            let home = Home::init(dir, depth, start, &mut rng)?;
+            let m = home.params.manifest();
+            let detail = m
+                .keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{} {} constraints, vk {}",
+                        k.statement,
+                        k.constraints,
+                        &k.verifying_key_sha256[..12]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok((
+                Outcome::Done,
+                format!("depth {depth}; {detail} (development setup only)"),
+                home,
+            ))
+        },
+    )?;
+
+    steps.run(
+        "identities: patient alice, clinician dr-bob, verifier st-mary",
+        || {
+            home.create_identity("alice", Role::Patient, &mut rng)?;
+            home.create_identity("dr-bob", Role::Clinician, &mut rng)?;
+            home.create_identity("dr-eve", Role::Clinician, &mut rng)?;
+            let hospital = home.create_identity("st-mary", Role::Verifier, &mut rng)?;
+            Ok((
+                Outcome::Done,
+                format!("st-mary id {}", short_fr(&hospital.0)),
+                (),
+            ))
+        },
+    )?;
+    let verifier = VerifierId(home.identity_id("st-mary")?.0);
+
+    let scope = parse_scope("conditions,observations").map_err(HomeError::Other)?;
+    let grant_request = GrantRequest {
+        patient: "alice".into(),
+        grantee: "dr-bob".into(),
+        scope,
+        purpose: Purpose(1),
+        not_before: Timestamp(start.0 - 60),
+        not_after: Timestamp(start.0 + 30 * DAY),
+    };
+    let index = steps.run(
+        "alice grants dr-bob conditions+observations for treatment, 30 days",
+        || {
+            let (index, grant) = home.issue_grant(&grant_request, unix_now(), &mut rng)?;
+            Ok((
+                Outcome::Accepted,
+                format!(
+                    "authority proof verified by the registry; leaf {index}, scope {}, purpose {}",
+                    describe_scope(grant.scope),
+                    describe_purpose(grant.purpose)
+                ),
+                index,
+            ))
+        },
+    )?;
+
+    let keys = steps.run(
+        "load the Access proving key (SHA-256 checked against the manifest)",
+        || {
+            let keys = home.access_keys()?;
+            Ok((Outcome::Done, format!("vk {}", &keys.vk_sha256[..12]), keys))
+        },
+    )?;
+
+    let nonce = Nonce(ark_bn254::Fr::rand(&mut rng));
+    let expected_request = RequestHash::derive(verifier, nonce);
+    let request = AccessRequest {
+        grant_index: index,
+        verifier,
+        nonce,
+        scope: parse_scope("observations").map_err(HomeError::Other)?,
+        purpose: None,
+        now: unix_now(),
+    };
+    let proof_path = proofs_dir.join("access.json");
+    let proof_json = steps.run(
+        "dr-bob proves access to observations for st-mary's request",
+        || {
+            let (file, _) = home.prove_access(&keys, &request, &mut rng)?;
+            let json = file.to_json();
+            std::fs::write(&proof_path, &json).map_err(|e| HomeError::Other(e.to_string()))?;
+            Ok((
+                Outcome::Done,
+                format!("{} ({} bytes)", proof_path.display(), json.len()),
+                json,
+            ))
+        },
+    )?;
+
+    let options = VerifyOptions {
+        policy: RootPolicy::default(),
+        verifier_now: unix_now(),
+        expected_request: Some(expected_request),
+    };
+    steps.run("st-mary verifies the proof", || {
+        expect_accepted(verify_proof_bytes(&home, proof_json.as_bytes(), &options))
+    })?;
+
+    steps.run(
+        "alice revokes the grant (authority proof, leaf zeroed)",
+        || {
+            home.revoke_grant(index, unix_now(), &mut rng)?;
+            Ok((
+                Outcome::Accepted,
+                format!("new root {}", short_fr(&home.registry.current_root()?.0)),
+                (),
+            ))
+        },
+    )?;
+
+    steps.run("dr-bob tries to prove access again", || {
+        let request = AccessRequest {
+            now: unix_now(),
+            ..request.clone()
+        };
+        expect_refused(home.prove_access(&keys, &request, &mut rng))
+    })?;
+
+    let strict = VerifyOptions {
+        policy: RootPolicy {
+            max_root_age_secs: 0,
+            ..RootPolicy::default()
+        },
+        verifier_now: unix_now(),
+        expected_request: Some(expected_request),
+    };
+    steps.run(
+        "st-mary re-verifies the old proof (max root age 0 s: revocation is immediate)",
+        || expect_rejected(verify_proof_bytes(&home, proof_json.as_bytes(), &strict)),
+    )?;
+
+    // A fresh grant, to show the other rejections on a live grant.
+    let live = steps.run(
+        "alice grants dr-bob again (observations, treatment, 1 day)",
+        || {
+            let request = GrantRequest {
+                scope: parse_scope("observations").map_err(HomeError::Other)?,
+                not_after: Timestamp(start.0 + DAY),
+                ..grant_request.clone()
+            };
+            let (index, _) = home.issue_grant(&request, unix_now(), &mut rng)?;
+            Ok((Outcome::Accepted, format!("leaf {index}"), index))
+        },
+    )?;
+    let live_request = AccessRequest {
+        grant_index: live,
+        now: unix_now(),
+        ..request.clone()
+    };
+
+    steps.run(
+        "dr-bob proves access two days later (expired window)",
+        || {
+            let request = AccessRequest {
+                now: Timestamp(start.0 + 2 * DAY),
+                ..live_request.clone()
+            };
+            expect_refused(home.prove_access(&keys, &request, &mut rng))
+        },
+    )?;
+
+    steps.run(
+        "dr-bob asks for a wider scope (observations + medications)",
+        || {
+            let request = AccessRequest {
+                scope: parse_scope("observations,medications").map_err(HomeError::Other)?,
+                ..live_request.clone()
+            };
+            expect_refused(home.prove_access(&keys, &request, &mut rng))
+        },
+    )?;
+
+    let live_json = steps.run("dr-bob proves access under the new grant", || {
+        let (file, _) = home.prove_access(&keys, &live_request, &mut rng)?;
+        Ok((Outcome::Done, String::new(), file.to_json()))
+    })?;
+    let options = VerifyOptions {
+        verifier_now: unix_now(),
+        ..options
+    };
+    steps.run("st-mary verifies it", || {
+        expect_accepted(verify_proof_bytes(&home, live_json.as_bytes(), &options))
+    })?;
+
+    steps.run(
+        "a forged proof file claims a wider scope (public input edited)",
+        || {
+            let edited = edit_input(&live_json, "scope", &u64::MAX.to_string())?;
+            expect_rejected(verify_proof_bytes(&home, edited.as_bytes(), &options))
+        },
+    )?;
+
+    steps.run(
+        "a forged proof file claims a time past the grant (public input edited)",
+        || {
+            let edited = edit_input(&live_json, "now", &(start.0 + 2 * DAY).to_string())?;
+            let later = VerifyOptions {
+                verifier_now: Timestamp(start.0 + 2 * DAY),
+                ..options
+            };
+            expect_rejected(verify_proof_bytes(&home, edited.as_bytes(), &later))
+        },
+    )?;
+
+    steps.run(
+        "st-mary checks the proof against another request (replay)",
+        || {
+            let other = VerifyOptions {
+                expected_request: Some(RequestHash::derive(
+                    verifier,
+                    Nonce(ark_bn254::Fr::rand(&mut rng)),
+                )),
+                ..options
+            };
+            expect_rejected(verify_proof_bytes(&home, live_json.as_bytes(), &other))
+        },
+    )?;
+
+    steps.run(
+        "dr-eve (a clinician) mints a grant for alice's patient id",
+        || {
+            // She knows alice's public id but not her secret: she proves with her own secret,
+            // which the authority circuit rejects, so she submits a proof for a leaf of her own.
+            let eve_secret = home.wallet.secret("dr-eve")?;
+            let forged = Grant {
+                patient: home.identity_id("alice")?,
+                grantee: home.identity_id("dr-eve")?,
+                scope: parse_scope("all").map_err(HomeError::Other)?,
+                purpose: Purpose(1),
+                not_before: start,
+                not_after: Timestamp(start.0 + DAY),
+                salt: GrantSalt::random(&mut rng),
+            };
+            let public = AuthorityPublic {
+                action: GrantAction::Issue,
+                commitment: forged.commit(),
+            };
+            let cannot = prove_authority(
+                &home.params.load(Statement::Authority)?,
+                &public,
+                &AuthorityPrivate {
+                    patient_secret: eve_secret.clone(),
+                    grant: forged.clone(),
+                },
+                &mut rng,
+            );
+            if cannot.is_ok() {
+                return Err(HomeError::Other(
+                    "authority proof for someone else's patient id was made".into(),
+                ));
+            }
+            let own = Grant {
+                patient: eve_secret.id(),
+                ..forged.clone()
+            };
+            let proof = prove_authority(
+                &home.params.load(Statement::Authority)?,
+                &AuthorityPublic {
+                    action: GrantAction::Issue,
+                    commitment: own.commit(),
+                },
+                &AuthorityPrivate {
+                    patient_secret: eve_secret,
+                    grant: own,
+                },
+                &mut rng,
+            )?;
+            let (pvk, _) = home.verifying_key(Statement::Authority)?;
+            let proof = crate::home::to_verifier_proof(&proof)?;
+            match home
+                .registry
+                .issue_grant(&pvk, forged.commit(), &proof, unix_now())
+            {
+                Ok(_) => Err(HomeError::Other("registry accepted a forged grant".into())),
+                Err(e) => Ok((Outcome::Rejected, e.to_string(), ())),
+            }
+        },
+    )?;
+
+    steps.run(
+        "audit: replay the registry's event log, re-verify every authority proof",
+        || {
+            let (pvk, _) = home.verifying_key(Statement::Authority)?;
+            let report = home.registry.audit(&pvk)?;
+            if report.is_consistent() {
+                Ok((
+                    Outcome::Accepted,
+                    format!(
+                        "{} events, {} grants ({} active), every proof and root consistent",
+                        report.events, report.grants, report.active_grants
+                    ),
+                    (),
+                ))
+            } else {
+                Err(HomeError::Other(format!(
+                    "audit failed: {:?}",
+                    report.finding
+                )))
+            }
+        },
+    )?;
+    Ok(())
+}
+
+fn expect_accepted<T>(
+    result: Result<T, VerifyFailure>,
+) -> Result<(Outcome, String, ()), HomeError> {
+    match result {
+        Ok(_) => Ok((
+            Outcome::Accepted,
+            "valid proof, current root, clock within skew, request matches".into(),
+            (),
+        )),
+        Err(e) => Err(HomeError::Other(format!("expected acceptance, got {e}"))),
+    }
+}
+
+fn expect_rejected<T>(
+    result: Result<T, VerifyFailure>,
+) -> Result<(Outcome, String, ()), HomeError> {
+    match result {
+        Ok(_) => Err(HomeError::Other(
+            "expected rejection, proof was accepted".into(),
+        )),
+        Err(e @ VerifyFailure::Rejected(_)) => Ok((Outcome::Rejected, e.to_string(), ())),
+        Err(e) => Err(HomeError::Other(format!("expected a rejection, got {e}"))),
+    }
+}
+
+fn expect_refused<T>(result: Result<T, HomeError>) -> Result<(Outcome, String, ()), HomeError> {
+    match result {
+        Ok(_) => Err(HomeError::Other(
+            "expected the prover to refuse, a proof was made".into(),
+        )),
+        Err(HomeError::Prover(e)) => Ok((Outcome::Rejected, format!("no proof: {e}"), ())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Returns the proof JSON with one public input replaced.
+fn edit_input(json: &str, name: &str, value: &str) -> Result<String, HomeError> {
+    let mut file: ProofFile =
+        serde_json::from_str(json).map_err(|e| HomeError::Other(e.to_string()))?;
+    file.public_inputs
+        .insert(name.into(), serde_json::Value::String(value.into()));
+    Ok(file.to_json())
+}
+
+fn short_fr(x: &ark_bn254::Fr) -> String {
+    let hex = zkconsent_circuits::fr_to_hex(x);
+    format!("0x{}…", &hex[..12])
+}

@@ -1,0 +1,254 @@
+//! The embedded registry: the grants tree, its root history, the grant and identity
+//! tables and the event log, in one SQLite file (`registry.db`).
+//!
+//! The registry is the ledger side: it holds commitments, roots and public ids, never a
+//! secret (those are in the [`crate::wallet`]). It changes a grant leaf only with a
+//! verifying grant-authority proof (statement 0) for that action and leaf, and logs the
+//! proof so that [`Registry::audit`] can replay and re-check everything.
+//!
+//! Files: [`schema`] (tables, durability settings), `store` (the tree's [`NodeStore`] on
+//! SQLite), [`grants`] (issue, revoke, reads), [`roots`] (history and freshness policy),
+//! [`events`] (the log), [`identities`], [`audit`], [`error`], `codec` (column encodings).
+//!
+//! [`NodeStore`]: zkconsent_circuits::merkle::NodeStore
+
+pub mod audit;
+pub(crate) mod codec;
+pub mod error;
+pub mod events;
+pub mod grants;
+pub mod identities;
+pub mod roots;
+pub mod schema;
+mod store;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use audit::{AuditFinding, AuditReport};
+pub use codec::CorruptValue;
+pub use error::RegistryError;
+pub use events::EventRecord;
+pub use grants::{GrantRecord, GrantStatus};
+pub use identities::{IdentityRecord, Role, UnknownRole};
+pub use roots::{
+    check_clock, PolicyError, RootCheckError, RootPolicy, RootRecord, DEFAULT_MAX_CLOCK_SKEW_SECS,
+    DEFAULT_MAX_ROOT_AGE_SECS,
+};
+
+use ark_bn254::Fr;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use zkconsent_circuits::merkle::{check_depth, zero_hashes};
+
+/// An open registry file.
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+    depth: usize,
+    /// `zero_hashes(depth)`, computed once per open.
+    zeros: Vec<Fr>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("path", &self.path)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Creates a registry with an empty tree of `depth` at `path` (absent or an empty file).
+    ///
+    /// The empty tree's root enters the history with `created_at = 0`: it has been the root
+    /// since before any grant.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Merkle`] for a depth outside `1..=32`,
+    /// [`RegistryError::AlreadyExists`] if the file holds data, or an I/O or database error.
+    pub fn create(path: impl AsRef<Path>, depth: usize) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        check_depth(depth)?;
+        if !schema::ensure_fresh(path)? {
+            return Err(RegistryError::AlreadyExists(path.to_owned()));
+        }
+        let mut conn = schema::connect(path, true)?;
+        let zeros = zero_hashes(depth);
+        let tx = write_tx(&mut conn)?;
+        if !schema::is_empty_db(&tx)? {
+            return Err(RegistryError::AlreadyExists(path.to_owned()));
+        }
+        schema::init(&tx, depth)?;
+        tx.execute(
+            "INSERT INTO roots (root, created_at, superseded_at) VALUES (?1, 0, NULL)",
+            [codec::fr_to_blob(&zeros[depth])],
+        )?;
+        tx.commit()?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            depth,
+            zeros,
+        })
+    }
+
+    /// Opens an existing registry.
+    ///
+    /// # Errors
+    ///
+    /// A database error (including a missing file or one that is not SQLite),
+    /// [`RegistryError::NotARegistry`], [`RegistryError::SchemaVersion`], or
+    /// [`RegistryError::Corrupt`] for a bad stored depth.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        let conn = schema::connect(path, false)?;
+        let depth = schema::check(&conn)?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            depth,
+            zeros: zero_hashes(depth),
+        })
+    }
+
+    /// The grants tree's depth (`2^depth` leaf slots).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The file this registry lives in.
+    pub fn file_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A deferred transaction for reads, so multi-query reads see one snapshot.
+    fn read_tx(&self) -> rusqlite::Result<Transaction<'_>> {
+        self.conn.unchecked_transaction()
+    }
+}
+
+/// A write transaction taking the write lock up front, so the state a mutation checks
+/// cannot change before it writes.
+pub(crate) fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::registry::test_support::{keys, party, temp_registry};
+    use zkconsent_circuits::{authority::GrantAction, types::Timestamp};
+
+    #[test]
+    fn create_refuses_data_and_bad_depths_and_open_checks_the_file() {
+        let (dir, path, reg) = temp_registry(4);
+        drop(reg);
+        assert!(matches!(
+            Registry::create(&path, 4),
+            Err(RegistryError::AlreadyExists(_))
+        ));
+        let fresh = dir.path().join("fresh.db");
+        assert!(matches!(
+            Registry::create(&fresh, 0),
+            Err(RegistryError::Merkle(_))
+        ));
+        assert!(matches!(
+            Registry::create(&fresh, 33),
+            Err(RegistryError::Merkle(_))
+        ));
+        // An existing empty file is fine.
+        std::fs::write(&fresh, b"").unwrap();
+        assert_eq!(Registry::create(&fresh, 32).unwrap().depth(), 32);
+        // Opening never creates a file.
+        let missing = dir.path().join("missing.db");
+        assert!(matches!(
+            Registry::open(&missing),
+            Err(RegistryError::Sqlite(_))
+        ));
+        assert!(!missing.exists());
+        // Foreign files.
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![0x42u8; 4096]).unwrap();
+        assert!(Registry::open(&junk).is_err());
+        let wallet = dir.path().join("wallet.db");
+        crate::wallet::Wallet::create(&wallet).unwrap();
+        assert!(matches!(
+            Registry::open(&wallet),
+            Err(RegistryError::NotARegistry)
+        ));
+        // Bad meta rows.
+        for (key, value) in [
+            ("tree_depth", "abc"),
+            ("tree_depth", "40"),
+            ("schema_version", "9"),
+        ] {
+            let p = dir.path().join(format!("meta-{key}-{value}.db"));
+            let reg = Registry::create(&p, 4).unwrap();
+            reg.conn
+                .execute("UPDATE meta SET value = ?2 WHERE key = ?1", [key, value])
+                .unwrap();
+            drop(reg);
+            let e = Registry::open(&p).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    RegistryError::Corrupt(_) | RegistryError::SchemaVersion { .. }
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_node_bytes_give_errors_and_roll_back() {
+        let (_dir, _path, mut reg) = temp_registry(4);
+        let p = party(41);
+        let proof = p.proof(GrantAction::Issue, 1);
+        // The root node (read for the root) and leaf 1 (the sibling in leaf 0's path).
+        let corrupt =
+            "INSERT OR REPLACE INTO tree_nodes (level, idx, hash) VALUES (4, 0, ?1), (0, 1, ?1)";
+        let bad: [rusqlite::types::Value; 4] = [
+            vec![0u8; 31].into(),               // wrong length
+            vec![0xffu8; 32].into(),            // not below the modulus
+            String::from("not a blob").into(),  // wrong type
+            rusqlite::types::Value::Integer(7), // wrong type
+        ];
+        for value in bad {
+            reg.conn.execute(corrupt, [value]).unwrap();
+            assert!(matches!(reg.current_root(), Err(RegistryError::Corrupt(_))));
+            assert!(matches!(reg.path(0), Err(RegistryError::Corrupt(_))));
+            // A failed read inside a mutation rolls the whole mutation back.
+            assert!(matches!(
+                reg.issue_grant(&keys().pvk, p.grant.commit(), &proof, Timestamp(5)),
+                Err(RegistryError::Corrupt(_))
+            ));
+            assert!(reg.grants().unwrap().is_empty() && reg.events().unwrap().is_empty());
+            assert_eq!(reg.root_history().unwrap().len(), 1);
+        }
+        reg.conn.execute("DELETE FROM tree_nodes", []).unwrap();
+        assert_eq!(
+            reg.issue_grant(&keys().pvk, p.grant.commit(), &proof, Timestamp(5))
+                .unwrap(),
+            0
+        );
+        // Corrupt rows elsewhere are errors too.
+        reg.conn
+            .execute("UPDATE grants SET commitment = x'00'", [])
+            .unwrap();
+        assert!(matches!(reg.grants(), Err(RegistryError::Corrupt(_))));
+        reg.conn
+            .execute("UPDATE grants SET status = 'maybe'", [])
+            .unwrap_err(); // CHECK holds
+        reg.conn
+            .execute("UPDATE roots SET root = x'01'", [])
+            .unwrap();
+        assert!(matches!(reg.root_history(), Err(RegistryError::Corrupt(_))));
+        assert!(matches!(
+            reg.audit(&keys().pvk),
+            Err(RegistryError::Corrupt(_))
+        ));
+    }
+}

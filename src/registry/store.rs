@@ -1,0 +1,132 @@
+//! The grants tree's nodes in SQLite, as a [`NodeStore`] for the circuits crate's
+//! [`SparseMerkleTree`], so the hashing logic exists once.
+//!
+//! [`NodeStore::get`] cannot return an error, so a failed read (engine error, or a corrupt
+//! node BLOB) is kept in the store, read as an empty subtree for the rest of the operation,
+//! and turned into the operation's error by [`with_tree`]: a result computed after a failed
+//! read is never returned, and the caller's transaction is rolled back.
+
+use super::{
+    codec::{fr_from_blob, fr_to_blob, u64_to_sql},
+    RegistryError,
+};
+use ark_bn254::Fr;
+use rusqlite::{types::ValueRef, Connection, OptionalExtension};
+use std::cell::RefCell;
+use zkconsent_circuits::merkle::{MerkleError, NodeStore, SparseMerkleTree};
+
+/// Tree nodes read from and written to one connection (inside the caller's transaction).
+pub(crate) struct SqlNodeStore<'c> {
+    conn: &'c Connection,
+    /// `zeros[level]`: writing this value deletes the row, keeping the table sparse.
+    zeros: &'c [Fr],
+    /// The first failure, reported by [`with_tree`].
+    error: RefCell<Option<RegistryError>>,
+}
+
+impl<'c> SqlNodeStore<'c> {
+    fn new(conn: &'c Connection, zeros: &'c [Fr]) -> Self {
+        Self {
+            conn,
+            zeros,
+            error: RefCell::new(None),
+        }
+    }
+
+    fn record(&self, e: RegistryError) {
+        let mut slot = self.error.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+    }
+
+    fn try_get(&self, level: usize, index: u64) -> Result<Option<Fr>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT hash FROM tree_nodes WHERE level = ?1 AND idx = ?2")?;
+        let blob = stmt
+            .query_row((level_to_sql(level), u64_to_sql(index)), |row| {
+                Ok(match row.get_ref(0)? {
+                    ValueRef::Blob(b) => Some(b.to_vec()),
+                    _ => None,
+                })
+            })
+            .optional()?;
+        match blob {
+            None => Ok(None),
+            Some(None) => {
+                Err(super::codec::CorruptValue::new("tree_nodes.hash", "not a BLOB").into())
+            }
+            Some(Some(b)) => Ok(Some(fr_from_blob(&b, "tree_nodes.hash")?)),
+        }
+    }
+
+    fn try_put(&self, level: usize, index: u64, value: Fr) -> Result<(), RegistryError> {
+        let key = (level_to_sql(level), u64_to_sql(index));
+        if self.zeros.get(level) == Some(&value) {
+            self.conn
+                .prepare_cached("DELETE FROM tree_nodes WHERE level = ?1 AND idx = ?2")?
+                .execute(key)?;
+        } else {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO tree_nodes (level, idx, hash) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash",
+                )?
+                .execute((key.0, key.1, fr_to_blob(&value)))?;
+        }
+        Ok(())
+    }
+}
+
+impl NodeStore for SqlNodeStore<'_> {
+    fn get(&self, level: usize, index: u64) -> Option<Fr> {
+        self.try_get(level, index).unwrap_or_else(|e| {
+            self.record(e);
+            None
+        })
+    }
+
+    fn put(&mut self, level: usize, index: u64, value: Fr) {
+        if let Err(e) = self.try_put(level, index, value) {
+            self.record(e);
+        }
+    }
+}
+
+/// Levels are at most 32; stored as `INTEGER`.
+fn level_to_sql(level: usize) -> i64 {
+    i64::try_from(level).unwrap_or(i64::MAX)
+}
+
+/// Runs `f` on the tree stored in `conn`, then fails if any node read or write failed.
+pub(crate) fn with_tree<T>(
+    conn: &Connection,
+    zeros: &[Fr],
+    depth: usize,
+    f: impl FnOnce(&mut SparseMerkleTree<SqlNodeStore<'_>>) -> Result<T, MerkleError>,
+) -> Result<T, RegistryError> {
+    let mut tree = SparseMerkleTree::with_store(depth, SqlNodeStore::new(conn, zeros))?;
+    let out = f(&mut tree);
+    if let Some(e) = tree.store_mut().error.get_mut().take() {
+        return Err(e);
+    }
+    Ok(out?)
+}
+
+/// Stored nodes as `((level, idx), hash)`.
+pub(crate) type NodeRows = Vec<((u64, u64), Fr)>;
+
+/// Every stored node, for the audit, in key order.
+pub(crate) fn all_nodes(conn: &Connection) -> Result<NodeRows, RegistryError> {
+    let mut stmt = conn.prepare("SELECT level, idx, hash FROM tree_nodes ORDER BY level, idx")?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let level = super::codec::u64_col(row, 0, "tree_nodes.level")?;
+        let idx = super::codec::u64_col(row, 1, "tree_nodes.idx")?;
+        let hash = super::codec::fr_col(row, 2, "tree_nodes.hash")?;
+        out.push(((level, idx), hash));
+    }
+    Ok(out)
+}

@@ -1,0 +1,142 @@
+//! Verifying a proof file: decoding, the key, the pairing check, then the verifier's policy.
+//!
+//! Outcomes map to the CLI's exit codes: accepted (0); [`VerifyFailure::Rejected`], a
+//! well-formed proof that does not verify or fails policy (1); [`VerifyFailure::Malformed`],
+//! unreadable input or an unusable environment (2).
+
+use crate::{
+    home::Home,
+    proof_file::{DecodedProof, ProofFile},
+    registry::{check_clock, RootCheckError, RootPolicy},
+};
+use zkconsent_circuits::{
+    access::inputs,
+    range::fits_in_bits,
+    types::{GrantsRoot, RequestHash, Timestamp},
+};
+use zkconsent_prover::Statement;
+use zkconsent_verifier as verifier;
+
+/// Why a proof was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyFailure {
+    /// Well-formed, but the proof does not verify or the policy rejects it.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// Unreadable or malformed input, or params/registry unusable.
+    #[error("malformed: {0}")]
+    Malformed(String),
+}
+
+impl VerifyFailure {
+    /// The CLI exit code: 1 for rejected, 2 for malformed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Rejected(_) => 1,
+            Self::Malformed(_) => 2,
+        }
+    }
+}
+
+/// What the verifier checks besides the proof.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyOptions {
+    /// Root age and clock skew limits.
+    pub policy: RootPolicy,
+    /// The verifier's clock.
+    pub verifier_now: Timestamp,
+    /// If set, the request hash the verifier expects (from its id and nonce).
+    pub expected_request: Option<RequestHash>,
+}
+
+/// An accepted proof.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    /// The decoded proof.
+    pub proof: DecodedProof,
+    /// Whether the request hash was checked against an expected one.
+    pub request_checked: bool,
+}
+
+/// Verifies a proof file's bytes against a home's params and registry.
+///
+/// # Errors
+///
+/// [`VerifyFailure`] naming the reason.
+pub fn verify_proof_bytes(
+    home: &Home,
+    bytes: &[u8],
+    options: &VerifyOptions,
+) -> Result<Accepted, VerifyFailure> {
+    let decoded = ProofFile::decode(bytes).map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
+    let statement = decoded.statement;
+    let (pvk, vk_sha256) = home
+        .verifying_key(statement)
+        .map_err(|e| VerifyFailure::Malformed(format!("verifying key: {e}")))?;
+    if decoded.circuit_version != statement.circuit_version() {
+        return Err(VerifyFailure::Rejected(format!(
+            "proof is for {} circuit version {}, this verifier has {}",
+            statement.name(),
+            decoded.circuit_version,
+            statement.circuit_version()
+        )));
+    }
+    if decoded.vk_sha256 != vk_sha256 {
+        return Err(VerifyFailure::Rejected(format!(
+            "proof was made for verifying key {}, not this registry's {}",
+            short(&decoded.vk_sha256),
+            short(&vk_sha256)
+        )));
+    }
+    verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
+        .map_err(|e| VerifyFailure::Rejected(format!("proof does not verify: {e}")))?;
+    let mut request_checked = false;
+    if statement == Statement::Access {
+        check_access_policy(home, &decoded, options)?;
+        if let Some(expected) = options.expected_request {
+            if decoded.inputs[inputs::REQUEST_HASH] != expected.0 {
+                return Err(VerifyFailure::Rejected(
+                    "proof answers another request (request hash differs)".into(),
+                ));
+            }
+            request_checked = true;
+        }
+    }
+    Ok(Accepted {
+        proof: decoded,
+        request_checked,
+    })
+}
+
+fn check_access_policy(
+    home: &Home,
+    decoded: &DecodedProof,
+    options: &VerifyOptions,
+) -> Result<(), VerifyFailure> {
+    let now_fr = decoded.inputs[inputs::NOW];
+    // A verifying proof has now < 2^64 (the circuit range-checks it); be defensive anyway.
+    if !fits_in_bits(&now_fr, 64) {
+        return Err(VerifyFailure::Rejected(
+            "proof time is not a 64-bit timestamp".into(),
+        ));
+    }
+    let proof_now = Timestamp(fr_to_u64(&now_fr));
+    check_clock(proof_now, options.verifier_now, &options.policy)
+        .map_err(|e| VerifyFailure::Rejected(e.to_string()))?;
+    let root = GrantsRoot(decoded.inputs[inputs::GRANTS_ROOT]);
+    home.registry
+        .check_root(root, options.verifier_now, &options.policy)
+        .map_err(|e| match e {
+            RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
+            RootCheckError::Registry(r) => VerifyFailure::Malformed(format!("registry: {r}")),
+        })
+}
+
+fn fr_to_u64(x: &verifier::Fr) -> u64 {
+    use ark_ff::PrimeField;
+    x.into_bigint().0[0]
+}
+
+fn short(hex: &str) -> &str {
+    hex.get(..12).unwrap_or(hex)
+}
