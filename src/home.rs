@@ -10,7 +10,10 @@ use crate::{
     wallet::{Wallet, WalletError},
 };
 use rand::{CryptoRng, RngCore};
-use std::path::{Path, PathBuf};
+use std::{
+    cell::OnceCell,
+    path::{Path, PathBuf},
+};
 use zkconsent_circuits::{
     access::{AccessPrivate, AccessPublic},
     authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
@@ -89,6 +92,8 @@ pub struct Home {
     pub registry: Registry,
     /// Secrets and openings.
     pub wallet: Wallet,
+    /// Prepared verifying keys, loaded once (hash and circuit checks run on first use).
+    verifying_keys: [OnceCell<(PreparedVerifyingKey, String)>; Statement::ALL.len()],
 }
 
 impl std::fmt::Debug for Home {
@@ -125,6 +130,7 @@ impl Home {
             params,
             registry,
             wallet,
+            verifying_keys: Default::default(),
         })
     }
 
@@ -149,6 +155,7 @@ impl Home {
             params,
             registry,
             wallet,
+            verifying_keys: Default::default(),
         })
     }
 
@@ -163,6 +170,18 @@ impl Home {
     ///
     /// Params errors.
     pub fn verifying_key(
+        &self,
+        statement: Statement,
+    ) -> Result<(PreparedVerifyingKey, String), HomeError> {
+        let slot = &self.verifying_keys[statement_slot(statement)];
+        if let Some(cached) = slot.get() {
+            return Ok(cached.clone());
+        }
+        let loaded = self.load_verifying_key(statement)?;
+        Ok(slot.get_or_init(|| loaded).clone())
+    }
+
+    fn load_verifying_key(
         &self,
         statement: Statement,
     ) -> Result<(PreparedVerifyingKey, String), HomeError> {
@@ -321,6 +340,14 @@ impl Home {
         );
         Ok((file, public))
     }
+}
+
+/// Position of a statement in [`Statement::ALL`] (the cache slot).
+fn statement_slot(statement: Statement) -> usize {
+    Statement::ALL
+        .iter()
+        .position(|s| *s == statement)
+        .unwrap_or_default()
 }
 
 /// Converts an arkworks proof to the verifier crate's type (via canonical bytes).

@@ -1,0 +1,307 @@
+//! The whole Access flow through the `zkconsent` binary at tree depth 4, the Poseidon
+//! vectors, JSON output, and one run of the full-depth demo.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn full_flow_through_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let base = BASE.to_string();
+
+    // setup, identities, grant 0.
+    setup_home(&home);
+    let listed = zkh(&home, &["--json", "identity", "list"]);
+    listed.expect_code(0);
+    let ids = listed.json();
+    assert_eq!(ids["ok"], true);
+    let names: Vec<_> = ids["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .map(|i| (i["name"].as_str().unwrap().to_string(), i["role"].as_str().unwrap().to_string()))
+        .collect();
+    for (name, role) in [
+        ("alice", "patient"),
+        ("bob", "clinician"),
+        ("clinic", "verifier"),
+    ] {
+        assert!(
+            names.contains(&(name.to_string(), role.to_string())),
+            "{names:?}"
+        );
+    }
+    let grant = issue_grant(&home, "conditions,observations");
+    assert_eq!(grant, 0);
+
+    // The verifier's request.
+    let (nonce, request_hash) = new_request(&home);
+    assert!(!nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_digit()));
+    assert!(!request_hash.is_empty() && request_hash.bytes().all(|b| b.is_ascii_digit()));
+    let human = zkh(&home, &["request", "new", "--verifier", "clinic"]);
+    human.expect_code(0);
+    assert!(human.stdout.contains("nonce ") && human.stdout.contains("request_hash "));
+
+    // Prove and verify.
+    let proof = dir.path().join("access.json");
+    let proof_s = proof.to_str().unwrap();
+    prove(&home, grant, &nonce, "observations", &["--now", &base, "--out", proof_s]).expect_code(0);
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&proof).unwrap()).expect("proof JSON");
+    assert_eq!(file["format"], "zkconsent-proof");
+    assert_eq!(file["statement"], "access");
+    assert_eq!(file["tree_depth"], 4);
+    assert_eq!(file["public_inputs"]["request_hash"], request_hash.as_str());
+    assert_eq!(file["public_inputs"]["now"], base.as_str());
+
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", proof_s];
+        args.extend_from_slice(extra);
+        zkh(&home, &args)
+    };
+    let ok = verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &base]);
+    ok.expect_code(0);
+    assert!(ok.stdout.contains("valid"), "{}", ok.stdout);
+    let ok = verify(&["--now", &base]);
+    ok.expect_code(0);
+    assert!(ok.stdout.contains("request binding not checked"), "{}", ok.stdout);
+    let json = zkh(
+        &home,
+        &["--json", "verify", proof_s, "--verifier", "clinic", "--nonce", &nonce, "--now", &base],
+    );
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["request_checked"], true);
+    assert_eq!(v["statement"], "access");
+
+    // Another request (another nonce): rejected.
+    let (other_nonce, _) = new_request(&home);
+    assert_ne!(other_nonce, nonce);
+    let replay = verify(&["--verifier", "clinic", "--nonce", &other_nonce, "--now", &base]);
+    replay.expect_code(1);
+    assert!(replay.one_line_error().contains("another request"), "{}", replay.stderr);
+
+    // Revoke; proving again is refused by the prover.
+    let revoke = zkh(&home, &["--json", "grant", "revoke", "0"]);
+    revoke.expect_code(0);
+    assert_eq!(revoke.json()["ok"], true);
+    let again = prove(&home, grant, &nonce, "observations", &["--now", &base, "--out", proof_s]);
+    again.expect_code(1);
+    let reason = again.one_line_error();
+    assert!(
+        reason.contains("not in the grants tree"),
+        "reason should say the grant is not in the tree: {reason}"
+    );
+    // The refused prove must not have clobbered the old proof.
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&proof).unwrap()).unwrap(),
+        file
+    );
+
+    // The old proof: stale with max root age 0, inside the grace window by default (the
+    // verifier clock BASE is before the real revocation time, so the age reads as 0).
+    let stale = verify(&[
+        "--verifier", "clinic", "--nonce", &nonce, "--now", &base, "--max-root-age", "0",
+    ]);
+    stale.expect_code(1);
+    assert!(stale.one_line_error().contains("superseded"), "{}", stale.stderr);
+    verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &base]).expect_code(0);
+
+    // Clock skew: a verifier clock far from the proof's time.
+    let far = (BASE + 1_000_000).to_string();
+    let skew = verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &far]);
+    skew.expect_code(1);
+    assert!(skew.one_line_error().contains("proof time"), "{}", skew.stderr);
+    let past = (BASE - 121).to_string();
+    verify(&["--now", &past]).expect_code(1);
+    let edge = (BASE - 120).to_string();
+    verify(&["--now", &edge]).expect_code(0);
+    verify(&["--now", &past, "--clock-skew", "121"]).expect_code(0);
+
+    // Audit and listings.
+    let audit = zkh(&home, &["registry", "audit"]);
+    audit.expect_code(0);
+    assert!(audit.stdout.contains("audit passed"), "{}", audit.stdout);
+    let audit = zkh(&home, &["--json", "registry", "audit"]);
+    audit.expect_code(0);
+    let a = audit.json();
+    assert_eq!(a["ok"], true);
+    assert_eq!(a["grants"], 1);
+    assert_eq!(a["active_grants"], 0);
+    let roots = zkh(&home, &["--json", "registry", "roots"]);
+    roots.expect_code(0);
+    let r = roots.json();
+    assert_eq!(r["ok"], true);
+    // Empty tree, after issue, after revoke.
+    assert_eq!(r["roots"].as_array().unwrap().len(), 3, "{r}");
+    let list = zkh(&home, &["--json", "grant", "list"]);
+    list.expect_code(0);
+    let l = list.json();
+    assert_eq!(l["ok"], true);
+    let grants = l["grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0]["index"], 0);
+    assert_eq!(grants[0]["status"], "revoked");
+    assert!(grants[0]["revoked_at"].is_u64());
+    let human = zkh(&home, &["grant", "list"]);
+    human.expect_code(0);
+    assert!(human.stdout.contains("revoked"), "{}", human.stdout);
+
+    // A live grant (observations only) for the other refusals.
+    let live = issue_grant(&home, "observations");
+    assert_eq!(live, 1);
+    let after = NOT_AFTER.to_string();
+    let before = (NOT_BEFORE - 1).to_string();
+    for now in [&after, &before] {
+        let expired = prove(&home, live, &nonce, "observations", &["--now", now]);
+        expired.expect_code(1);
+        assert!(
+            expired.one_line_error().contains("validity window"),
+            "{}",
+            expired.stderr
+        );
+    }
+    let wider = prove(
+        &home,
+        live,
+        &nonce,
+        "observations,medications",
+        &["--now", &base],
+    );
+    wider.expect_code(1);
+    assert!(wider.one_line_error().contains("scope"), "{}", wider.stderr);
+    let purpose = prove(
+        &home,
+        live,
+        &nonce,
+        "observations",
+        &["--now", &base, "--purpose", "research"],
+    );
+    purpose.expect_code(1);
+    assert!(purpose.one_line_error().contains("purpose"), "{}", purpose.stderr);
+
+    // …and it still proves for what it does allow (at its window's first second), to stdout.
+    let nb = NOT_BEFORE.to_string();
+    let printed = prove(&home, live, &nonce, "observations", &["--now", &nb]);
+    printed.expect_code(0);
+    let live_file = printed.json();
+    assert_eq!(live_file["format"], "zkconsent-proof");
+    let live_path = dir.path().join("live.json");
+    std::fs::write(&live_path, &printed.stdout).unwrap();
+    zkh(
+        &home,
+        &[
+            "verify",
+            live_path.to_str().unwrap(),
+            "--verifier",
+            "clinic",
+            "--nonce",
+            &nonce,
+            "--now",
+            &nb,
+        ],
+    )
+    .expect_code(0);
+
+    zkh(&home, &["registry", "audit"]).expect_code(0);
+}
+
+#[test]
+fn setup_refuses_an_existing_home() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let first = zkh(&home, &["--json", "setup", "--depth", "4"]);
+    first.expect_code(0);
+    let v = first.json();
+    assert_eq!(v["ok"], true);
+    assert!(v["manifest"].is_object(), "{v}");
+    let again = zkh(&home, &["setup", "--depth", "4"]);
+    again.expect_code(2);
+    assert!(again.one_line_error().contains("already holds a registry"));
+}
+
+#[test]
+fn identity_names_are_unique() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    setup_home(&home);
+    let dup = zkh(&home, &["identity", "new", "alice", "--role", "clinician"]);
+    dup.expect_code(1);
+    dup.one_line_error();
+}
+
+#[test]
+fn poseidon_circomlib_vector() {
+    let run = zk(None, &["poseidon", "1", "2"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout.trim(),
+        "7853200120776062878684798364095072458815029376092732009249414926327459813530"
+    );
+    let json = zk(None, &["--json", "poseidon", "1", "2"]);
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(v["ok"], true);
+    assert_eq!(
+        v["hash"],
+        "7853200120776062878684798364095072458815029376092732009249414926327459813530"
+    );
+}
+
+#[test]
+fn poseidon_with_domain() {
+    let run = zk(None, &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"]);
+    run.expect_code(0);
+    let hash = run.stdout.trim();
+    assert!(!hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()), "{hash}");
+    // Domain separation: not the plain hash of the same inputs.
+    let plain = zk(None, &["poseidon", "0", "0"]);
+    plain.expect_code(0);
+    assert_ne!(plain.stdout.trim(), hash);
+    // Deterministic.
+    let again = zk(None, &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"]);
+    assert_eq!(again.stdout.trim(), hash);
+    // 16 inputs is the maximum and works.
+    let sixteen: Vec<String> = (1..=16).map(|i| i.to_string()).collect();
+    let mut args = vec!["poseidon"];
+    args.extend(sixteen.iter().map(String::as_str));
+    zk(None, &args).expect_code(0);
+    // r - 1 is a valid input.
+    zk(None, &["poseidon", R_MINUS_1]).expect_code(0);
+}
+
+#[test]
+fn poseidon_unknown_domain_is_malformed() {
+    let run = zk(None, &["poseidon", "--domain", "no.such.domain", "1"]);
+    run.expect_code(2);
+    assert!(run.one_line_error().contains("unknown domain"));
+}
+
+#[test]
+fn demo_at_default_depth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let run = zk(None, &["demo", "--dir", demo.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("accepted"), "{}", run.stdout);
+    assert!(run.stdout.contains("rejected"), "{}", run.stdout);
+    assert!(run.stdout.contains("tree depth 20"), "{}", run.stdout);
+    for file in [
+        "proofs/access.json",
+        "registry.db",
+        "wallet.db",
+        "params/manifest.json",
+    ] {
+        assert!(demo.join(file).is_file(), "demo left no {file}");
+    }
+    // The demo's home is a usable home at depth 20.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("params/manifest.json")).unwrap())
+            .expect("manifest JSON");
+    assert_eq!(manifest["tree_depth"], 20, "{manifest}");
+    zkh(&demo, &["registry", "audit"]).expect_code(0);
+}

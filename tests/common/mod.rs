@@ -1,0 +1,340 @@
+//! Shared helpers for the CLI integration tests: running the binary, a shared set-up home,
+//! and proof-file surgery.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
+
+/// A fixed base time (2025-06-15T14:13:20Z): grants are valid around it and proofs are made
+/// and verified at it, so nothing depends on the real clock.
+pub const BASE: u64 = 1_750_000_000;
+/// Grants in the fixtures are valid from an hour before [`BASE`]…
+pub const NOT_BEFORE: u64 = BASE - 3_600;
+/// …to a day after it (exclusive).
+pub const NOT_AFTER: u64 = BASE + 86_400;
+
+/// The BN254 scalar field modulus r.
+pub const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+/// r + 1.
+pub const R_PLUS_1: &str =
+    "21888242871839275222246405745257275088548364400416034343698204186575808495618";
+/// r - 1 (the largest valid scalar).
+pub const R_MINUS_1: &str =
+    "21888242871839275222246405745257275088548364400416034343698204186575808495616";
+/// 2^256.
+pub const TWO_256: &str =
+    "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+/// The BN254 base field modulus p.
+pub const P: &str = "21888242871839275222246405745257275088696311157297823662689037894645226208583";
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// The arguments, for messages.
+    pub args: Vec<String>,
+}
+
+impl Run {
+    /// Asserts the exit code, showing everything on failure.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "zkconsent {:?}: expected exit {code}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args,
+            self.stdout,
+            self.stderr
+        );
+        self.no_panic();
+        self
+    }
+
+    /// Asserts nothing panicked.
+    #[track_caller]
+    pub fn no_panic(&self) -> &Self {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stdout.contains("panicked"),
+            "zkconsent {:?} panicked:\n{}",
+            self.args,
+            self.stderr
+        );
+        assert_ne!(self.code, Some(101), "exit 101 (panic) for {:?}", self.args);
+        self
+    }
+
+    /// Asserts stderr is exactly one line starting with `zkconsent:` and returns it.
+    #[track_caller]
+    pub fn one_line_error(&self) -> &str {
+        let text = self.stderr.strip_suffix('\n').unwrap_or(&self.stderr);
+        assert!(
+            text.starts_with("zkconsent:") && !text.contains('\n'),
+            "zkconsent {:?}: expected one `zkconsent:` line on stderr, got:\n{}",
+            self.args,
+            self.stderr
+        );
+        text
+    }
+
+    /// Parses stdout as one JSON value.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "zkconsent {:?}: stdout is not JSON ({e}):\n{}",
+                self.args, self.stdout
+            )
+        })
+    }
+}
+
+/// Runs `zkconsent [--home HOME] ARGS…`.
+pub fn zk(home: Option<&Path>, args: &[&str]) -> Run {
+    let mut all: Vec<String> = Vec::new();
+    if let Some(home) = home {
+        all.push("--home".into());
+        all.push(home.display().to_string());
+    }
+    all.extend(args.iter().map(|s| s.to_string()));
+    let output = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .args(&all)
+        .env_remove("ZKCONSENT_HOME")
+        .output()
+        .expect("run zkconsent");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        args: all,
+    }
+}
+
+/// Runs with `--home HOME`.
+pub fn zkh(home: &Path, args: &[&str]) -> Run {
+    zk(Some(home), args)
+}
+
+/// A set-up home (depth 4) with patient alice, clinician bob, verifier clinic, grant 0
+/// (alice → bob, conditions+observations, treatment, `[NOT_BEFORE, NOT_AFTER)`), a
+/// request's nonce and an access proof for it made at [`BASE`].
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    /// The home directory.
+    pub home: PathBuf,
+    /// The valid proof file.
+    pub proof_path: PathBuf,
+    /// Its bytes.
+    pub proof_bytes: Vec<u8>,
+    /// The nonce the proof answers.
+    pub nonce: String,
+    /// The request hash for (clinic, nonce).
+    pub request_hash: String,
+}
+
+impl Fixture {
+    /// The valid proof as a JSON value.
+    pub fn proof_json(&self) -> Value {
+        serde_json::from_slice(&self.proof_bytes).expect("fixture proof is JSON")
+    }
+
+    /// A scratch file path in a fresh directory, returned with its guard.
+    pub fn write_temp(&self, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("proof.json");
+        std::fs::write(&path, bytes).expect("write proof");
+        (dir, path)
+    }
+
+    /// `verify FILE --verifier clinic --nonce N --now BASE` on `bytes`.
+    pub fn verify_bytes(&self, bytes: &[u8]) -> Run {
+        let (_guard, path) = self.write_temp(bytes);
+        self.verify_path(&path)
+    }
+
+    /// As [`Fixture::verify_bytes`] on a JSON value.
+    pub fn verify_json(&self, value: &Value) -> Run {
+        self.verify_bytes(
+            serde_json::to_string_pretty(value)
+                .expect("serialise")
+                .as_bytes(),
+        )
+    }
+
+    /// `verify PATH --verifier clinic --nonce N --now BASE`.
+    pub fn verify_path(&self, path: &Path) -> Run {
+        let base = BASE.to_string();
+        zkh(
+            &self.home,
+            &[
+                "verify",
+                path.to_str().expect("utf-8 path"),
+                "--verifier",
+                "clinic",
+                "--nonce",
+                &self.nonce,
+                "--now",
+                &base,
+            ],
+        )
+    }
+}
+
+/// Sets up a home at depth 4 with the three identities.
+pub fn setup_home(home: &Path) {
+    zkh(home, &["setup", "--depth", "4"]).expect_code(0);
+    for (name, role) in [
+        ("alice", "patient"),
+        ("bob", "clinician"),
+        ("clinic", "verifier"),
+    ] {
+        zkh(home, &["identity", "new", name, "--role", role]).expect_code(0);
+    }
+}
+
+/// Issues alice → bob with `scope` for treatment, valid `[NOT_BEFORE, NOT_AFTER)`; returns
+/// the leaf index.
+pub fn issue_grant(home: &Path, scope: &str) -> u64 {
+    let (nb, na) = (NOT_BEFORE.to_string(), NOT_AFTER.to_string());
+    let run = zkh(
+        home,
+        &[
+            "--json",
+            "grant",
+            "issue",
+            "--patient",
+            "alice",
+            "--grantee",
+            "bob",
+            "--scope",
+            scope,
+            "--purpose",
+            "treatment",
+            "--not-before",
+            &nb,
+            "--not-after",
+            &na,
+        ],
+    );
+    run.expect_code(0);
+    let v = run.json();
+    assert_eq!(v["ok"], true, "{v}");
+    v["index"].as_u64().expect("grant index")
+}
+
+/// `request new --verifier clinic --json`: (nonce, request_hash).
+pub fn new_request(home: &Path) -> (String, String) {
+    let run = zkh(home, &["--json", "request", "new", "--verifier", "clinic"]);
+    run.expect_code(0);
+    let v = run.json();
+    assert_eq!(v["ok"], true, "{v}");
+    (
+        v["nonce"].as_str().expect("nonce").to_string(),
+        v["request_hash"].as_str().expect("request_hash").to_string(),
+    )
+}
+
+/// `prove access` for bob under `grant` (verifier clinic) with extra arguments.
+pub fn prove(home: &Path, grant: u64, nonce: &str, scope: &str, extra: &[&str]) -> Run {
+    let grant = grant.to_string();
+    let mut args = vec![
+        "prove",
+        "access",
+        "--grant",
+        &grant,
+        "--verifier",
+        "clinic",
+        "--nonce",
+        nonce,
+        "--scope",
+        scope,
+    ];
+    args.extend_from_slice(extra);
+    zkh(home, &args)
+}
+
+/// The shared fixture, built once per test binary.
+pub fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        setup_home(&home);
+        let index = issue_grant(&home, "conditions,observations");
+        assert_eq!(index, 0);
+        let (nonce, request_hash) = new_request(&home);
+        let proof_path = dir.path().join("access.json");
+        let base = BASE.to_string();
+        prove(
+            &home,
+            index,
+            &nonce,
+            "observations",
+            &["--now", &base, "--out", proof_path.to_str().expect("utf-8")],
+        )
+        .expect_code(0);
+        let proof_bytes = std::fs::read(&proof_path).expect("read proof");
+        Fixture {
+            _dir: dir,
+            home,
+            proof_path,
+            proof_bytes,
+            nonce,
+            request_hash,
+        }
+    })
+}
+
+/// Adds `delta` to a decimal string (small numbers only are needed; done in decimal).
+pub fn decimal_add_one(s: &str) -> String {
+    let mut digits: Vec<u8> = s.bytes().collect();
+    let mut i = digits.len();
+    loop {
+        if i == 0 {
+            digits.insert(0, b'1');
+            break;
+        }
+        i -= 1;
+        if digits[i] == b'9' {
+            digits[i] = b'0';
+        } else {
+            digits[i] += 1;
+            break;
+        }
+    }
+    String::from_utf8(digits).expect("ascii")
+}
+
+/// A tiny deterministic xorshift64* generator (no extra crates).
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// Seeded (a zero seed is replaced).
+    pub fn new(seed: u64) -> Self {
+        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+    }
+
+    /// Next 64 bits.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-ish in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
