@@ -1,1 +1,175 @@
-fn main() {}
+//! Criterion benchmarks of the Access statement: native Poseidon, witness building, Groth16
+//! proving (Access at the default depth 20, and grant authority), and verification (the
+//! no_std verifier, single and batched, against ark-groth16's).
+//!
+//! Run: `cargo bench --bench access`. Threads: `RAYON_NUM_THREADS=1|N cargo bench …`
+//! (proving is parallel inside arkworks; verification is single-threaded).
+
+use ark_bn254::{Bn254, Fr};
+use ark_ff::UniformRand;
+use ark_groth16::Groth16;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
+use ark_snark::SNARK;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use rand::{rngs::StdRng, SeedableRng};
+use std::hint::black_box;
+use zkconsent::{
+    circuits::{
+        access::AccessCircuit,
+        authority::{AuthorityCircuit, GrantAction},
+        domain, merkle, poseidon,
+        testing::{access_fixture, authority_for, constraint_count},
+    },
+    verifier,
+};
+
+/// Production grants-tree depth.
+const DEPTH: usize = merkle::DEFAULT_TREE_DEPTH;
+
+fn to_verifier<T: ark_serialize::CanonicalSerialize, U>(x: &T, decode: impl Fn(&[u8]) -> U) -> U {
+    let mut bytes = Vec::new();
+    x.serialize_compressed(&mut bytes).expect("serialize");
+    decode(&bytes)
+}
+
+fn bench_poseidon(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut group = c.benchmark_group("poseidon_native");
+    for n in [2usize, 7, 16] {
+        let inputs: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        poseidon::params_for(n);
+        group.bench_with_input(BenchmarkId::new("inputs", n), &inputs, |b, inputs| {
+            b.iter(|| poseidon::hash_with_domain(domain::MERKLE_NODE, black_box(inputs)))
+        });
+    }
+    group.finish();
+}
+
+fn bench_witness(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(2);
+    let fixture = access_fixture(&mut rng, DEPTH);
+    println!(
+        "access circuit, depth {DEPTH}: {} constraints",
+        constraint_count(AccessCircuit::blank(DEPTH))
+    );
+    let mut group = c.benchmark_group("witness");
+    // Native work the prover does before Groth16: the Merkle path from the tree and the check.
+    group.bench_function("path_and_native_check", |b| {
+        b.iter(|| {
+            let path = fixture.tree.path(fixture.private.path.index).expect("path");
+            black_box(path.root(fixture.private.grant.commit().0));
+            zkconsent::circuits::access::check(&fixture.public, &fixture.private).expect("valid")
+        })
+    });
+    // Constraint synthesis with assignment (what Groth16::prove runs first).
+    group.bench_function("synthesize_depth_20", |b| {
+        b.iter(|| {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            cs.set_optimization_goal(OptimizationGoal::Constraints);
+            cs.set_mode(SynthesisMode::Prove {
+                construct_matrices: true,
+                generate_lc_assignments: false,
+            });
+            AccessCircuit::new(&fixture.public, &fixture.private)
+                .generate_constraints(cs.clone())
+                .expect("synthesis");
+            cs.finalize();
+            black_box(cs.num_constraints())
+        })
+    });
+    group.finish();
+}
+
+fn bench_prove_and_verify(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(3);
+    let fixture = access_fixture(&mut rng, DEPTH);
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(AccessCircuit::blank(DEPTH), &mut rng)
+        .expect("setup");
+    let (apk, _) = Groth16::<Bn254>::circuit_specific_setup(AuthorityCircuit::blank(), &mut rng)
+        .expect("setup");
+    let (auth_public, auth_private) = authority_for(&fixture, GrantAction::Issue);
+
+    let mut group = c.benchmark_group("prove");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new("access", DEPTH), |b| {
+        b.iter(|| {
+            Groth16::<Bn254>::prove(
+                &pk,
+                AccessCircuit::new(&fixture.public, &fixture.private),
+                &mut rng,
+            )
+            .expect("prove")
+        })
+    });
+    group.bench_function("authority", |b| {
+        b.iter(|| {
+            Groth16::<Bn254>::prove(
+                &apk,
+                zkconsent::circuits::authority::AuthorityCircuit::new(&auth_public, &auth_private),
+                &mut rng,
+            )
+            .expect("prove")
+        })
+    });
+    group.finish();
+
+    let proof = Groth16::<Bn254>::prove(
+        &pk,
+        AccessCircuit::new(&fixture.public, &fixture.private),
+        &mut rng,
+    )
+    .expect("prove");
+    let inputs = fixture.public.to_field_elements();
+    let our_vk = to_verifier(&vk, |b| verifier::VerifyingKey::from_bytes(b).expect("vk"));
+    let our_pvk = verifier::prepare_verifying_key(&our_vk).expect("pvk");
+    let our_proof = to_verifier(&proof, |b| verifier::Proof::from_bytes(b).expect("proof"));
+    let ark_pvk = ark_groth16::prepare_verifying_key(&vk);
+
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("zkconsent_verifier", |b| {
+        b.iter(|| {
+            verifier::verify(&our_pvk, black_box(&inputs), black_box(&our_proof)).expect("valid")
+        })
+    });
+    group.bench_function("ark_groth16", |b| {
+        b.iter(|| {
+            Groth16::<Bn254>::verify_with_processed_vk(
+                &ark_pvk,
+                black_box(&inputs),
+                black_box(&proof),
+            )
+            .expect("ok")
+        })
+    });
+    group.bench_function("decode_proof_json_coordinates", |b| {
+        let d = our_proof.to_decimal();
+        b.iter(|| {
+            verifier::Proof::from_decimal(
+                [&d.a[0], &d.a[1]],
+                [[&d.b[0][0], &d.b[0][1]], [&d.b[1][0], &d.b[1][1]]],
+                [&d.c[0], &d.c[1]],
+            )
+            .expect("decode")
+        })
+    });
+    for n in [16usize, 64] {
+        let proofs: Vec<_> = (0..n).map(|_| our_proof.clone()).collect();
+        let items: Vec<(&[Fr], &verifier::Proof)> =
+            proofs.iter().map(|p| (&inputs[..], p)).collect();
+        let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        group.bench_with_input(BenchmarkId::new("batch", n), &n, |b, _| {
+            b.iter(|| verifier::verify_batch(&our_pvk, black_box(&items), &scalars).expect("valid"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_poseidon,
+    bench_witness,
+    bench_prove_and_verify
+);
+criterion_main!(benches);
