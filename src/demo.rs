@@ -452,8 +452,7 @@ fn expect_refused<T>(result: Result<T, HomeError>) -> Result<(Outcome, String, (
 fn edit_input(json: &str, name: &str, value: &str) -> Result<String, HomeError> {
     let mut file: ProofFile =
         serde_json::from_str(json).map_err(|e| HomeError::Other(e.to_string()))?;
-    file.public_inputs
-        .insert(name.into(), serde_json::Value::String(value.into()));
+    file.public_inputs.set(name, value.into());
     Ok(file.to_json())
 }
 

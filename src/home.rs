@@ -44,6 +44,9 @@ pub enum HomeError {
     /// Params, proving or a false statement.
     #[error("{0}")]
     Prover(#[from] ProverError),
+    /// A request that can never succeed (empty window, wrong role): malformed input.
+    #[error("{0}")]
+    Invalid(String),
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
@@ -224,6 +227,34 @@ impl Home {
             .ok_or_else(|| HomeError::Other(format!("no identity named {name:?}")))
     }
 
+    fn role_of(&self, name: &str) -> Result<Role, HomeError> {
+        self.registry
+            .identity(name)?
+            .map(|r| r.role)
+            .ok_or_else(|| HomeError::Invalid(format!("no identity named {name:?}")))
+    }
+
+    fn expect_role(&self, name: &str, role: Role) -> Result<(), HomeError> {
+        let actual = self.role_of(name)?;
+        if actual == role {
+            Ok(())
+        } else {
+            Err(HomeError::Invalid(format!(
+                "{name} is a {actual}, not a {role}"
+            )))
+        }
+    }
+
+    /// A verifier's id by name (the identity must have the verifier role).
+    ///
+    /// # Errors
+    ///
+    /// Unknown name or another role.
+    pub fn verifier_id(&self, name: &str) -> Result<VerifierId, HomeError> {
+        self.expect_role(name, Role::Verifier)?;
+        Ok(VerifierId(self.identity_id(name)?.0))
+    }
+
     /// The patient issues a grant: proves authority over the new leaf, the registry verifies
     /// and appends it, and the opening goes to the wallet. Returns the leaf index.
     ///
@@ -236,6 +267,19 @@ impl Home {
         now: Timestamp,
         rng: &mut R,
     ) -> Result<(u64, Grant), HomeError> {
+        if request.not_after <= request.not_before {
+            return Err(HomeError::Invalid(format!(
+                "empty validity window: not_after {} is not after not_before {}",
+                request.not_after.0, request.not_before.0
+            )));
+        }
+        self.expect_role(&request.patient, Role::Patient)?;
+        if self.role_of(&request.grantee)? == Role::Verifier {
+            return Err(HomeError::Invalid(format!(
+                "{} is a verifier, not a grantee",
+                request.grantee
+            )));
+        }
         let patient_secret = self.wallet.secret(&request.patient)?;
         let grant = Grant {
             patient: patient_secret.id(),

@@ -35,9 +35,63 @@ pub struct ProofFile {
     /// SHA-256 of the verifying key's file (compressed canonical bytes).
     pub vk_sha256: String,
     /// Public inputs by name, in circuit order, as decimal strings.
-    pub public_inputs: serde_json::Map<String, serde_json::Value>,
+    pub public_inputs: PublicInputs,
     /// The proof.
     pub proof: ProofPoints,
+}
+
+/// Named public inputs in file order. Deserialization rejects a repeated name (a JSON
+/// map would keep one of the values silently) and any value that is not a string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublicInputs(pub Vec<(String, String)>);
+
+impl PublicInputs {
+    /// Sets an input's value, appending it if absent.
+    pub fn set(&mut self, name: &str, value: String) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name.into(), value)),
+        }
+    }
+}
+
+impl Serialize for PublicInputs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicInputs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PublicInputs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of public input names to decimal strings")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<PublicInputs, A::Error> {
+                let mut out: Vec<(String, String)> = Vec::new();
+                while let Some((name, value)) = map.next_entry::<String, String>()? {
+                    if out.iter().any(|(n, _)| *n == name) {
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate public input {name:?}"
+                        )));
+                    }
+                    out.push((name, value));
+                }
+                Ok(PublicInputs(out))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// A Groth16 proof's points as decimal strings.
@@ -91,12 +145,7 @@ impl ProofFile {
             .input_names()
             .iter()
             .zip(inputs)
-            .map(|(name, x)| {
-                (
-                    name.to_string(),
-                    serde_json::Value::String(verifier::fr_to_decimal(x)),
-                )
-            })
+            .map(|(name, x)| (name.to_string(), verifier::fr_to_decimal(x)))
             .collect();
         let d = proof.to_decimal();
         Self {
@@ -106,7 +155,7 @@ impl ProofFile {
             circuit_version: statement.circuit_version(),
             tree_depth,
             vk_sha256: vk_sha256.into(),
-            public_inputs,
+            public_inputs: PublicInputs(public_inputs),
             proof: ProofPoints {
                 a: d.a,
                 b: d.b,
@@ -160,25 +209,30 @@ impl ProofFile {
         if self.vk_sha256.len() != 64 || !self.vk_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(malformed("vk_sha256 is not 64 hex digits"));
         }
+        if statement.has_tree_depth() != self.tree_depth.is_some() {
+            return Err(malformed(if statement.has_tree_depth() {
+                "tree_depth is missing"
+            } else {
+                "tree_depth does not apply to this statement"
+            }));
+        }
         let names = statement.input_names();
-        if self.public_inputs.len() != names.len() {
+        let entries = &self.public_inputs.0;
+        if entries.len() != names.len() {
             return Err(malformed(format!(
                 "{} public inputs, {} expects {}",
-                self.public_inputs.len(),
+                entries.len(),
                 statement.name(),
                 names.len()
             )));
         }
         let mut inputs = Vec::with_capacity(names.len());
-        for ((name, value), expected) in self.public_inputs.iter().zip(names) {
+        for ((name, text), expected) in entries.iter().zip(names) {
             if name != expected {
                 return Err(malformed(format!(
                     "public input {name:?} where {expected:?} belongs"
                 )));
             }
-            let text = value
-                .as_str()
-                .ok_or_else(|| malformed(format!("public input {name}: not a decimal string")))?;
             inputs.push(
                 verifier::parse_fr_decimal(text)
                     .map_err(|e| malformed(format!("public input {name}: {e}")))?,

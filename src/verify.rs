@@ -81,6 +81,16 @@ pub fn verify_proof_bytes(
             statement.circuit_version()
         )));
     }
+    let params_depth = home.params.manifest().tree_depth;
+    if statement.has_tree_depth() && decoded.tree_depth != Some(params_depth) {
+        return Err(VerifyFailure::Rejected(format!(
+            "proof is for a grants tree of depth {}, this registry's is {params_depth}",
+            decoded
+                .tree_depth
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        )));
+    }
     if decoded.vk_sha256 != vk_sha256 {
         return Err(VerifyFailure::Rejected(format!(
             "proof was made for verifying key {}, not this registry's {}",

@@ -21,7 +21,12 @@ fn full_flow_through_the_binary() {
         .as_array()
         .expect("identities")
         .iter()
-        .map(|i| (i["name"].as_str().unwrap().to_string(), i["role"].as_str().unwrap().to_string()))
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["role"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     for (name, role) in [
         ("alice", "patient"),
@@ -47,7 +52,14 @@ fn full_flow_through_the_binary() {
     // Prove and verify.
     let proof = dir.path().join("access.json");
     let proof_s = proof.to_str().unwrap();
-    prove(&home, grant, &nonce, "observations", &["--now", &base, "--out", proof_s]).expect_code(0);
+    prove(
+        &home,
+        grant,
+        &nonce,
+        "observations",
+        &["--now", &base, "--out", proof_s],
+    )
+    .expect_code(0);
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&proof).unwrap()).expect("proof JSON");
     assert_eq!(file["format"], "zkconsent-proof");
@@ -66,10 +78,24 @@ fn full_flow_through_the_binary() {
     assert!(ok.stdout.contains("valid"), "{}", ok.stdout);
     let ok = verify(&["--now", &base]);
     ok.expect_code(0);
-    assert!(ok.stdout.contains("request binding not checked"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("request binding not checked"),
+        "{}",
+        ok.stdout
+    );
     let json = zkh(
         &home,
-        &["--json", "verify", proof_s, "--verifier", "clinic", "--nonce", &nonce, "--now", &base],
+        &[
+            "--json",
+            "verify",
+            proof_s,
+            "--verifier",
+            "clinic",
+            "--nonce",
+            &nonce,
+            "--now",
+            &base,
+        ],
     );
     json.expect_code(0);
     let v = json.json();
@@ -81,15 +107,32 @@ fn full_flow_through_the_binary() {
     // Another request (another nonce): rejected.
     let (other_nonce, _) = new_request(&home);
     assert_ne!(other_nonce, nonce);
-    let replay = verify(&["--verifier", "clinic", "--nonce", &other_nonce, "--now", &base]);
+    let replay = verify(&[
+        "--verifier",
+        "clinic",
+        "--nonce",
+        &other_nonce,
+        "--now",
+        &base,
+    ]);
     replay.expect_code(1);
-    assert!(replay.one_line_error().contains("another request"), "{}", replay.stderr);
+    assert!(
+        replay.one_line_error().contains("another request"),
+        "{}",
+        replay.stderr
+    );
 
     // Revoke; proving again is refused by the prover.
     let revoke = zkh(&home, &["--json", "grant", "revoke", "0"]);
     revoke.expect_code(0);
     assert_eq!(revoke.json()["ok"], true);
-    let again = prove(&home, grant, &nonce, "observations", &["--now", &base, "--out", proof_s]);
+    let again = prove(
+        &home,
+        grant,
+        &nonce,
+        "observations",
+        &["--now", &base, "--out", proof_s],
+    );
     again.expect_code(1);
     let reason = again.one_line_error();
     assert!(
@@ -105,17 +148,32 @@ fn full_flow_through_the_binary() {
     // The old proof: stale with max root age 0, inside the grace window by default (the
     // verifier clock BASE is before the real revocation time, so the age reads as 0).
     let stale = verify(&[
-        "--verifier", "clinic", "--nonce", &nonce, "--now", &base, "--max-root-age", "0",
+        "--verifier",
+        "clinic",
+        "--nonce",
+        &nonce,
+        "--now",
+        &base,
+        "--max-root-age",
+        "0",
     ]);
     stale.expect_code(1);
-    assert!(stale.one_line_error().contains("superseded"), "{}", stale.stderr);
+    assert!(
+        stale.one_line_error().contains("superseded"),
+        "{}",
+        stale.stderr
+    );
     verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &base]).expect_code(0);
 
     // Clock skew: a verifier clock far from the proof's time.
     let far = (BASE + 1_000_000).to_string();
     let skew = verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &far]);
     skew.expect_code(1);
-    assert!(skew.one_line_error().contains("proof time"), "{}", skew.stderr);
+    assert!(
+        skew.one_line_error().contains("proof time"),
+        "{}",
+        skew.stderr
+    );
     let past = (BASE - 121).to_string();
     verify(&["--now", &past]).expect_code(1);
     let edge = (BASE - 120).to_string();
@@ -182,7 +240,11 @@ fn full_flow_through_the_binary() {
         &["--now", &base, "--purpose", "research"],
     );
     purpose.expect_code(1);
-    assert!(purpose.one_line_error().contains("purpose"), "{}", purpose.stderr);
+    assert!(
+        purpose.one_line_error().contains("purpose"),
+        "{}",
+        purpose.stderr
+    );
 
     // …and it still proves for what it does allow (at its window's first second), to stdout.
     let nb = NOT_BEFORE.to_string();
@@ -254,16 +316,25 @@ fn poseidon_circomlib_vector() {
 
 #[test]
 fn poseidon_with_domain() {
-    let run = zk(None, &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"]);
+    let run = zk(
+        None,
+        &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"],
+    );
     run.expect_code(0);
     let hash = run.stdout.trim();
-    assert!(!hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()), "{hash}");
+    assert!(
+        !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()),
+        "{hash}"
+    );
     // Domain separation: not the plain hash of the same inputs.
     let plain = zk(None, &["poseidon", "0", "0"]);
     plain.expect_code(0);
     assert_ne!(plain.stdout.trim(), hash);
     // Deterministic.
-    let again = zk(None, &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"]);
+    let again = zk(
+        None,
+        &["poseidon", "--domain", "zkconsent.merkle.node", "0", "0"],
+    );
     assert_eq!(again.stdout.trim(), hash);
     // 16 inputs is the maximum and works.
     let sixteen: Vec<String> = (1..=16).map(|i| i.to_string()).collect();
@@ -304,4 +375,83 @@ fn demo_at_default_depth() {
             .expect("manifest JSON");
     assert_eq!(manifest["tree_depth"], 20, "{manifest}");
     zkh(&demo, &["registry", "audit"]).expect_code(0);
+}
+
+#[test]
+fn revoking_twice_and_a_full_tree_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    // Depth 1: two leaves.
+    zkh(&home, &["setup", "--depth", "1"]).expect_code(0);
+    for (name, role) in [("alice", "patient"), ("bob", "clinician")] {
+        zkh(&home, &["identity", "new", name, "--role", role]).expect_code(0);
+    }
+    assert_eq!(issue_grant(&home, "observations"), 0);
+    assert_eq!(issue_grant(&home, "observations"), 1);
+    let (nb, na) = (NOT_BEFORE.to_string(), NOT_AFTER.to_string());
+    let full = zkh(
+        &home,
+        &[
+            "grant",
+            "issue",
+            "--patient",
+            "alice",
+            "--grantee",
+            "bob",
+            "--scope",
+            "observations",
+            "--not-before",
+            &nb,
+            "--not-after",
+            &na,
+        ],
+    );
+    full.expect_code(1);
+    assert!(full.one_line_error().contains("full"), "{}", full.stderr);
+
+    zkh(&home, &["grant", "revoke", "1"]).expect_code(0);
+    let again = zkh(&home, &["grant", "revoke", "1"]);
+    again.expect_code(1);
+    assert!(
+        again.one_line_error().contains("already revoked"),
+        "{}",
+        again.stderr
+    );
+    // A revoked slot is not reused.
+    let still_full = zkh(
+        &home,
+        &[
+            "grant",
+            "issue",
+            "--patient",
+            "alice",
+            "--grantee",
+            "bob",
+            "--scope",
+            "observations",
+            "--days",
+            "1",
+        ],
+    );
+    still_full.expect_code(1);
+    let audit = zkh(&home, &["--json", "registry", "audit"]);
+    audit.expect_code(0);
+    let a = audit.json();
+    assert_eq!(a["grants"], 2);
+    assert_eq!(a["active_grants"], 1);
+}
+
+#[test]
+fn setup_rejects_bad_depths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for depth in ["0", "33", "-1", "four"] {
+        let home = dir.path().join(format!("home-{depth}"));
+        let run = zkh(&home, &["setup", "--depth", depth]);
+        assert_eq!(run.code, Some(2), "depth {depth}: {}", run.stderr);
+        run.no_panic();
+        assert!(
+            !home.join("registry.db").exists(),
+            "depth {depth}: a registry was left behind"
+        );
+    }
 }

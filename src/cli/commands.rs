@@ -54,7 +54,10 @@ fn open(cli: &Cli) -> Result<Home, Failure> {
 }
 
 fn refused(e: HomeError) -> Failure {
-    Failure::refused(e)
+    match e {
+        HomeError::Invalid(_) => Failure::malformed(e),
+        _ => Failure::refused(e),
+    }
 }
 
 fn run_demo(dir: &std::path::Path, depth: usize, out: &mut Out) -> Result<(), Failure> {

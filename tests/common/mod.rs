@@ -239,7 +239,10 @@ pub fn new_request(home: &Path) -> (String, String) {
     assert_eq!(v["ok"], true, "{v}");
     (
         v["nonce"].as_str().expect("nonce").to_string(),
-        v["request_hash"].as_str().expect("request_hash").to_string(),
+        v["request_hash"]
+            .as_str()
+            .expect("request_hash")
+            .to_string(),
     )
 }
 
@@ -320,7 +323,11 @@ pub struct XorShift(u64);
 impl XorShift {
     /// Seeded (a zero seed is replaced).
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Self(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
 
     /// Next 64 bits.
