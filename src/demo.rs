@@ -6,7 +6,7 @@ use crate::{
     proof_file::ProofFile,
     registry::{Role, RootPolicy},
     unix_now,
-    verify::{verify_proof_bytes, VerifyFailure, VerifyOptions},
+    verify::{answer_request, verify_proof_bytes, VerifyFailure, VerifyOptions},
     vocab::{describe_purpose, describe_scope, parse_scope},
 };
 use ark_ff::UniformRand;
@@ -15,7 +15,7 @@ use std::{path::Path, time::Instant};
 use zkconsent_circuits::{
     authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
     grant::Grant,
-    types::{GrantSalt, Nonce, Purpose, RequestHash, Timestamp, VerifierId},
+    types::{GrantSalt, Nonce, PatientRef, Purpose, RequestHash, Timestamp, VerifierId},
 };
 use zkconsent_prover::{prove_authority, Statement};
 
@@ -198,14 +198,39 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         },
     )?;
 
+    let alice_ref = PatientRef::derive(home.identity_id("alice")?, verifier);
     let options = VerifyOptions {
-        policy: RootPolicy::default(),
-        verifier_now: unix_now(),
         expected_request: Some(expected_request),
+        expected_patient_ref: Some(alice_ref),
+        required_scope: Some(request.scope),
+        required_purpose: Some(Purpose(1)),
+        ..VerifyOptions::access(unix_now())
     };
-    steps.run("st-mary verifies the proof", || {
-        expect_accepted(verify_proof_bytes(&home, proof_json.as_bytes(), &options))
+    let accepted = steps.run(
+        "st-mary verifies it: alice's observations, for treatment, for this request",
+        || {
+            let accepted = verify_proof_bytes(&home, proof_json.as_bytes(), &options)
+                .map_err(|e| HomeError::Other(format!("expected acceptance, got {e}")))?;
+            Ok((
+                Outcome::Accepted,
+                "valid proof; current root; clock within skew; request, patient, scope and purpose match".into(),
+                accepted,
+            ))
+        },
+    )?;
+    steps.run("st-mary records the request as answered", || {
+        answer_request(&mut home, &accepted, unix_now())
+            .map_err(|e| HomeError::Other(e.to_string()))?;
+        Ok((Outcome::Done, String::new(), ()))
     })?;
+    steps.run(
+        "the same proof is presented to st-mary again (replay)",
+        || {
+            let again = verify_proof_bytes(&home, proof_json.as_bytes(), &options)
+                .map_err(|e| HomeError::Other(e.to_string()))?;
+            expect_rejected(answer_request(&mut home, &again, unix_now()))
+        },
+    )?;
 
     steps.run(
         "alice revokes the grant (authority proof, leaf zeroed)",
@@ -233,7 +258,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             ..RootPolicy::default()
         },
         verifier_now: unix_now(),
-        expected_request: Some(expected_request),
+        ..options
     };
     steps.run(
         "st-mary re-verifies the old proof (max root age 0 s: revocation is immediate)",
@@ -253,8 +278,11 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             Ok((Outcome::Accepted, format!("leaf {index}"), index))
         },
     )?;
+    let live_nonce = Nonce(ark_bn254::Fr::rand(&mut rng));
+    let live_request_hash = RequestHash::derive(verifier, live_nonce);
     let live_request = AccessRequest {
         grant_index: live,
+        nonce: live_nonce,
         now: unix_now(),
         ..request.clone()
     };
@@ -287,6 +315,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     })?;
     let options = VerifyOptions {
         verifier_now: unix_now(),
+        expected_request: Some(live_request_hash),
         ..options
     };
     steps.run("st-mary verifies it", || {
@@ -314,7 +343,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     )?;
 
     steps.run(
-        "st-mary checks the proof against another request (replay)",
+        "the proof is presented for a request st-mary did not make",
         || {
             let other = VerifyOptions {
                 expected_request: Some(RequestHash::derive(
@@ -324,6 +353,34 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 ..options
             };
             expect_rejected(verify_proof_bytes(&home, live_json.as_bytes(), &other))
+        },
+    )?;
+
+    steps.run(
+        "dr-eve proves access under a grant from her own sock-puppet patient, as alice's",
+        || {
+            home.create_identity("sock", Role::Patient, &mut rng)?;
+            let request = GrantRequest {
+                patient: "sock".into(),
+                grantee: "dr-eve".into(),
+                scope: parse_scope("all").map_err(HomeError::Other)?,
+                ..grant_request.clone()
+            };
+            let (index, _) = home.issue_grant(&request, unix_now(), &mut rng)?;
+            let (file, _) = home.prove_access(
+                &keys,
+                &AccessRequest {
+                    grant_index: index,
+                    now: unix_now(),
+                    ..live_request.clone()
+                },
+                &mut rng,
+            )?;
+            expect_rejected(verify_proof_bytes(
+                &home,
+                file.to_json().as_bytes(),
+                &options,
+            ))
         },
     )?;
 
@@ -419,7 +476,7 @@ fn expect_accepted<T>(
     match result {
         Ok(_) => Ok((
             Outcome::Accepted,
-            "valid proof, current root, clock within skew, request matches".into(),
+            "valid proof; current root; clock within skew; request, patient, scope and purpose match".into(),
             (),
         )),
         Err(e) => Err(HomeError::Other(format!("expected acceptance, got {e}"))),

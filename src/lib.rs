@@ -13,6 +13,7 @@ pub use zkconsent_prover as prover;
 pub use zkconsent_verifier as verifier;
 
 pub mod demo;
+pub mod export;
 pub mod home;
 pub mod proof_file;
 pub mod registry;

@@ -206,8 +206,9 @@ impl ProofFile {
         }
         let statement = Statement::from_name(&self.statement)
             .ok_or_else(|| malformed(format!("unknown statement {:?}", self.statement)))?;
-        if self.vk_sha256.len() != 64 || !self.vk_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(malformed("vk_sha256 is not 64 hex digits"));
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if self.vk_sha256.len() != 64 || !self.vk_sha256.bytes().all(lower_hex) {
+            return Err(malformed("vk_sha256 is not 64 lower-case hex digits"));
         }
         if statement.has_tree_depth() != self.tree_depth.is_some() {
             return Err(malformed(if statement.has_tree_depth() {
@@ -249,7 +250,7 @@ impl ProofFile {
             statement,
             circuit_version: self.circuit_version,
             tree_depth: self.tree_depth,
-            vk_sha256: self.vk_sha256.to_ascii_lowercase(),
+            vk_sha256: self.vk_sha256.clone(),
             inputs,
             proof,
         })

@@ -12,7 +12,7 @@ use crate::{
 use zkconsent_circuits::{
     access::inputs,
     range::fits_in_bits,
-    types::{GrantsRoot, RequestHash, Timestamp},
+    types::{AccessTag, GrantsRoot, PatientRef, Purpose, RequestHash, Scope, Timestamp},
 };
 use zkconsent_prover::Statement;
 use zkconsent_verifier as verifier;
@@ -41,12 +41,35 @@ impl VerifyFailure {
 /// What the verifier checks besides the proof.
 #[derive(Clone, Copy, Debug)]
 pub struct VerifyOptions {
+    /// The statement the verifier asks for; a proof of any other statement is rejected.
+    pub statement: Statement,
     /// Root age and clock skew limits.
     pub policy: RootPolicy,
     /// The verifier's clock.
     pub verifier_now: Timestamp,
     /// If set, the request hash the verifier expects (from its id and nonce).
     pub expected_request: Option<RequestHash>,
+    /// If set, the patient the verifier is about to serve: `H(patient_id, verifier_id)`.
+    pub expected_patient_ref: Option<PatientRef>,
+    /// If set, the scope the verifier is about to serve: the proof's scope must cover it.
+    pub required_scope: Option<Scope>,
+    /// If set, the purpose the verifier serves: the proof's purpose must equal it.
+    pub required_purpose: Option<Purpose>,
+}
+
+impl VerifyOptions {
+    /// Access with the default policy at `verifier_now`, nothing else required.
+    pub fn access(verifier_now: Timestamp) -> Self {
+        Self {
+            statement: Statement::Access,
+            policy: RootPolicy::default(),
+            verifier_now,
+            expected_request: None,
+            expected_patient_ref: None,
+            required_scope: None,
+            required_purpose: None,
+        }
+    }
 }
 
 /// An accepted proof.
@@ -70,6 +93,13 @@ pub fn verify_proof_bytes(
 ) -> Result<Accepted, VerifyFailure> {
     let decoded = ProofFile::decode(bytes).map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
     let statement = decoded.statement;
+    if statement != options.statement {
+        return Err(VerifyFailure::Rejected(format!(
+            "this is a proof of {}, not of {}",
+            statement.name(),
+            options.statement.name()
+        )));
+    }
     let (pvk, vk_sha256) = home
         .verifying_key(statement)
         .map_err(|e| VerifyFailure::Malformed(format!("verifying key: {e}")))?;
@@ -103,14 +133,8 @@ pub fn verify_proof_bytes(
     let mut request_checked = false;
     if statement == Statement::Access {
         check_access_policy(home, &decoded, options)?;
-        if let Some(expected) = options.expected_request {
-            if decoded.inputs[inputs::REQUEST_HASH] != expected.0 {
-                return Err(VerifyFailure::Rejected(
-                    "proof answers another request (request hash differs)".into(),
-                ));
-            }
-            request_checked = true;
-        }
+        check_access_terms(&decoded, options)?;
+        request_checked = options.expected_request.is_some();
     }
     Ok(Accepted {
         proof: decoded,
@@ -140,6 +164,75 @@ fn check_access_policy(
             RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
             RootCheckError::Registry(r) => VerifyFailure::Malformed(format!("registry: {r}")),
         })
+}
+
+/// The request, patient, scope and purpose the verifier asked for.
+fn check_access_terms(
+    decoded: &DecodedProof,
+    options: &VerifyOptions,
+) -> Result<(), VerifyFailure> {
+    let input = |i: usize| decoded.inputs[i];
+    if let Some(expected) = options.expected_request {
+        if input(inputs::REQUEST_HASH) != expected.0 {
+            return Err(VerifyFailure::Rejected(
+                "proof answers another request (request hash differs)".into(),
+            ));
+        }
+    }
+    if let Some(expected) = options.expected_patient_ref {
+        if input(inputs::PATIENT_REF) != expected.0 {
+            return Err(VerifyFailure::Rejected(
+                "proof is for another patient (patient reference differs)".into(),
+            ));
+        }
+    }
+    if let Some(required) = options.required_scope {
+        let proven = input(inputs::SCOPE);
+        if !fits_in_bits(&proven, 64) || !Scope(fr_to_u64(&proven)).covers(required) {
+            return Err(VerifyFailure::Rejected(
+                "proof's scope does not cover the records asked for".into(),
+            ));
+        }
+    }
+    if let Some(required) = options.required_purpose {
+        if input(inputs::PURPOSE) != required.to_fr() {
+            return Err(VerifyFailure::Rejected(
+                "proof is for another purpose".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Records an accepted Access proof's request as answered; a second answer is a replay.
+///
+/// # Errors
+///
+/// [`VerifyFailure::Rejected`] on replay, [`VerifyFailure::Malformed`] on database errors.
+pub fn answer_request(
+    home: &mut Home,
+    accepted: &Accepted,
+    at: Timestamp,
+) -> Result<(), VerifyFailure> {
+    let values = &accepted.proof.inputs;
+    if accepted.proof.statement != Statement::Access {
+        return Ok(());
+    }
+    let fresh = home
+        .registry
+        .answer_request(
+            RequestHash(values[inputs::REQUEST_HASH]),
+            AccessTag(values[inputs::ACCESS_TAG]),
+            at,
+        )
+        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+    if fresh {
+        Ok(())
+    } else {
+        Err(VerifyFailure::Rejected(
+            "request already answered (replay)".into(),
+        ))
+    }
 }
 
 fn fr_to_u64(x: &verifier::Fr) -> u64 {

@@ -515,19 +515,16 @@ fn well_formed_but_wrong_proofs_are_rejected_not_malformed() {
 }
 
 #[test]
-fn uppercase_vk_hash_is_the_same_key() {
-    // Documented: vk_sha256 is compared case-insensitively.
+fn uppercase_vk_hash_is_not_canonical() {
+    // vk_sha256 is lower-case hex, like every other encoding: no second spelling.
     let run = verify_edited(|v| {
         let upper = v["vk_sha256"].as_str().unwrap().to_ascii_uppercase();
         v["vk_sha256"] = json!(upper);
     });
-    run.expect_code(0);
+    run.expect_code(2);
 }
 
-/// PRODUCT BUG (see the report): `ProofFile::validate` (src/proof_file.rs) copies
-/// `tree_depth` without checking it, and `verify_proof_bytes` (src/verify.rs) never looks at
-/// it, so an Access proof file claiming depth 5, 20, 0 or none verifies against depth-4
-/// params (exit 0). Run with `cargo test -- --ignored` once fixed.
+/// A proof file's tree depth must be the params' depth (another depth is another circuit).
 #[test]
 
 fn proof_file_tree_depth_must_match_the_params() {
@@ -556,11 +553,7 @@ fn proof_file_tree_depth_must_match_the_params() {
     }
 }
 
-/// PRODUCT BUG (see the report): `public_inputs` is a `serde_json::Map`, which keeps the
-/// first position and the LAST value of a duplicated key, so a file whose `scope` slot reads
-/// "1023" and that repeats `"scope": "<real value>"` further down verifies (exit 0): what a
-/// reader sees in the input's slot is not what was verified. Duplicate names should be
-/// malformed (exit 2), like duplicate top-level fields already are.
+/// A repeated public-input name is malformed: a JSON map would keep one value silently.
 #[test]
 
 fn duplicate_public_input_names_are_malformed() {
@@ -605,9 +598,7 @@ fn duplicate_top_level_fields_are_malformed() {
     }
 }
 
-/// PRODUCT GAP (see the report): `grant issue` accepts `--not-after <= --not-before`,
-/// appending a leaf (of 2^depth) for a grant that can never be used. It should be refused
-/// as malformed input before any proof is made.
+/// `grant issue` refuses an empty validity window as malformed input, before any proof.
 #[test]
 
 fn grant_issue_rejects_an_empty_window() {
@@ -1055,8 +1046,8 @@ fn deterministic_home(dir: &std::path::Path) -> (Home, Vec<u8>, VerifyOptions) {
     let (file, _) = home.prove_access(&keys, &request, &mut rng).expect("prove");
     let options = VerifyOptions {
         policy: RootPolicy::default(),
-        verifier_now: Timestamp(BASE),
         expected_request: Some(RequestHash::derive(verifier, nonce)),
+        ..VerifyOptions::access(Timestamp(BASE))
     };
     (home, file.to_json().into_bytes(), options)
 }

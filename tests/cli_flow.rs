@@ -78,11 +78,40 @@ fn full_flow_through_the_binary() {
     assert!(ok.stdout.contains("valid"), "{}", ok.stdout);
     let ok = verify(&["--now", &base]);
     ok.expect_code(0);
-    assert!(
-        ok.stdout.contains("request binding not checked"),
-        "{}",
-        ok.stdout
-    );
+    assert!(ok.stdout.contains("not checked: request"), "{}", ok.stdout);
+
+    // The verifier binds the proof to the patient, records and purpose it is about to serve.
+    let binding = ["--verifier", "clinic", "--nonce", &nonce, "--now", &base];
+    let with = |extra: &[&str]| {
+        let mut args = binding.to_vec();
+        args.extend_from_slice(extra);
+        verify(&args)
+    };
+    let all = with(&[
+        "--patient",
+        "alice",
+        "--scope",
+        "observations",
+        "--purpose",
+        "treatment",
+    ]);
+    all.expect_code(0);
+    assert!(!all.stdout.contains("not checked"), "{}", all.stdout);
+    for (extra, reason) in [
+        (&["--patient", "bob"][..], "another patient"),
+        (&["--scope", "observations,medications"][..], "scope"),
+        (&["--purpose", "research"][..], "another purpose"),
+        (&["--statement", "authority"][..], "not of authority"),
+    ] {
+        let run = with(extra);
+        run.expect_code(1);
+        assert!(run.stderr.contains(reason), "{extra:?}: {}", run.stderr);
+    }
+    // Answering the request consumes it: the same proof again is a replay.
+    with(&["--consume"]).expect_code(0);
+    let replay = with(&["--consume"]);
+    replay.expect_code(1);
+    assert!(replay.stderr.contains("replay"), "{}", replay.stderr);
     let json = zkh(
         &home,
         &[

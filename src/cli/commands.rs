@@ -13,14 +13,15 @@ use zkconsent::{
     circuits::{
         domain::DomainTag,
         poseidon,
-        types::{Nonce, RequestHash, Timestamp, VerifierId},
+        types::{Nonce, PatientRef, RequestHash, Timestamp, VerifierId},
     },
     demo,
     home::{AccessRequest, GrantRequest, Home, HomeError},
+    prover::Statement,
     registry::{Role, RootPolicy},
     unix_now,
     verifier::{fr_to_decimal, parse_fr_decimal},
-    verify::{verify_proof_bytes, VerifyFailure, VerifyOptions},
+    verify::{answer_request, verify_proof_bytes, VerifyFailure, VerifyOptions},
     vocab::{describe_purpose, describe_scope, parse_purpose, parse_scope},
 };
 
@@ -40,6 +41,8 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Verify(args) => verify(cli, args, out),
         Command::Poseidon { domain, inputs } => poseidon_cmd(domain.as_deref(), inputs, out),
         Command::Registry(c) => registry(cli, c, out),
+        Command::Export(c) => export(cli, c, out),
+        Command::VerifySnarkjs(args) => verify_snarkjs(args, out),
     }
 }
 
@@ -246,9 +249,7 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
 }
 
 fn verifier_id(home: &Home, name: &str) -> Result<VerifierId, Failure> {
-    home.identity_id(name)
-        .map(|id| VerifierId(id.0))
-        .map_err(Failure::malformed)
+    home.verifier_id(name).map_err(Failure::malformed)
 }
 
 fn request_new(cli: &Cli, verifier: &str, out: &mut Out) -> Result<(), Failure> {
@@ -304,46 +305,104 @@ fn prove_access(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), 
 fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
     let bytes = std::fs::read(&args.proof)
         .map_err(|e| Failure::malformed(format!("{}: {e}", args.proof.display())))?;
-    let home = open(cli)?;
-    let expected_request = match (&args.verifier, &args.nonce) {
+    let mut home = open(cli)?;
+    let statement = Statement::from_name(&args.statement)
+        .ok_or_else(|| Failure::malformed(format!("unknown statement {:?}", args.statement)))?;
+    let verifier = args
+        .verifier
+        .as_deref()
+        .map(|v| verifier_id(&home, v))
+        .transpose()?;
+    let expected_request = match (verifier, &args.nonce) {
         (Some(v), Some(n)) => {
             let nonce =
                 parse_fr_decimal(n).map_err(|e| Failure::malformed(format!("nonce: {e}")))?;
-            Some(RequestHash::derive(verifier_id(&home, v)?, Nonce(nonce)))
+            Some(RequestHash::derive(v, Nonce(nonce)))
         }
         _ => None,
     };
+    let expected_patient_ref = match (&args.patient, verifier) {
+        (Some(p), Some(v)) => Some(PatientRef::derive(
+            home.identity_id(p).map_err(Failure::malformed)?,
+            v,
+        )),
+        _ => None,
+    };
+    let verifier_now = args.now.map(Timestamp).unwrap_or_else(unix_now);
     let options = VerifyOptions {
+        statement,
         policy: RootPolicy {
             max_root_age_secs: args.max_root_age,
             max_clock_skew_secs: args.clock_skew,
         },
-        verifier_now: args.now.map(Timestamp).unwrap_or_else(unix_now),
+        verifier_now,
         expected_request,
+        expected_patient_ref,
+        required_scope: args
+            .scope
+            .as_deref()
+            .map(parse_scope)
+            .transpose()
+            .map_err(Failure::malformed)?,
+        required_purpose: args
+            .purpose
+            .as_deref()
+            .map(parse_purpose)
+            .transpose()
+            .map_err(Failure::malformed)?,
     };
     let start = std::time::Instant::now();
-    match verify_proof_bytes(&home, &bytes, &options) {
-        Ok(accepted) => {
-            let millis = start.elapsed().as_secs_f64() * 1e3;
-            let note = if accepted.request_checked {
-                ""
-            } else {
-                " (request binding not checked: pass --verifier and --nonce)"
-            };
-            out.result(
-                &format!(
-                    "valid: {} proof accepted{note}",
-                    accepted.proof.statement.name()
-                ),
-                json!({ "ok": true, "valid": true, "statement": accepted.proof.statement.name(),
-                        "request_checked": accepted.request_checked, "ms": millis }),
-            );
-            Ok(())
+    let accepted = verify_proof_bytes(&home, &bytes, &options).map_err(verify_failure)?;
+    if args.consume {
+        answer_request(&mut home, &accepted, verifier_now).map_err(verify_failure)?;
+    }
+    let millis = start.elapsed().as_secs_f64() * 1e3;
+    let names = accepted.proof.statement.input_names();
+    let inputs: serde_json::Map<String, serde_json::Value> = names
+        .iter()
+        .zip(&accepted.proof.inputs)
+        .map(|(n, x)| (n.to_string(), json!(fr_to_decimal(x))))
+        .collect();
+    let mut unchecked = Vec::new();
+    if accepted.proof.statement == Statement::Access {
+        for (missing, what) in [
+            (
+                options.expected_request.is_none(),
+                "request (--verifier, --nonce)",
+            ),
+            (
+                options.expected_patient_ref.is_none(),
+                "patient (--patient)",
+            ),
+            (options.required_scope.is_none(), "scope (--scope)"),
+            (options.required_purpose.is_none(), "purpose (--purpose)"),
+        ] {
+            if missing {
+                unchecked.push(what);
+            }
         }
-        Err(VerifyFailure::Rejected(reason)) => Err(Failure::refused(format!("invalid: {reason}"))),
-        Err(VerifyFailure::Malformed(reason)) => {
-            Err(Failure::malformed(format!("malformed: {reason}")))
-        }
+    }
+    let note = if unchecked.is_empty() {
+        String::new()
+    } else {
+        format!("; not checked: {}", unchecked.join(", "))
+    };
+    out.result(
+        &format!(
+            "valid: {} proof accepted{note}",
+            accepted.proof.statement.name()
+        ),
+        json!({ "ok": true, "valid": true, "statement": accepted.proof.statement.name(),
+                "request_checked": accepted.request_checked, "not_checked": unchecked,
+                "public_inputs": inputs, "ms": millis }),
+    );
+    Ok(())
+}
+
+fn verify_failure(failure: VerifyFailure) -> Failure {
+    match failure {
+        VerifyFailure::Rejected(reason) => Failure::refused(format!("invalid: {reason}")),
+        VerifyFailure::Malformed(reason) => Failure::malformed(format!("malformed: {reason}")),
     }
 }
 
@@ -439,6 +498,46 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 .collect();
             out.result(&lines.join("\n"), json!({ "ok": true, "roots": machine }));
             Ok(())
+        }
+    }
+}
+
+fn export(cli: &Cli, command: &super::ExportCommand, out: &mut Out) -> Result<(), Failure> {
+    use zkconsent::export::{export_snarkjs, read_limited};
+    let super::ExportCommand::Snarkjs { proof, out: dir } = command;
+    let bytes = read_limited(proof, zkconsent::proof_file::MAX_PROOF_FILE_BYTES)
+        .map_err(Failure::malformed)?;
+    let home = open(cli)?;
+    let fail = |e: zkconsent::export::ExportError| match e.exit_code() {
+        1 => Failure::refused(e),
+        _ => Failure::malformed(e),
+    };
+    let paths = export_snarkjs(&home, &bytes)
+        .and_then(|files| files.write_to(dir))
+        .map_err(fail)?;
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    out.result(
+        &format!("snarkjs files written: {}", paths.join(", ")),
+        json!({ "ok": true, "out": dir.display().to_string(), "files": paths }),
+    );
+    Ok(())
+}
+
+fn verify_snarkjs(args: &super::VerifySnarkjsArgs, out: &mut Out) -> Result<(), Failure> {
+    use zkconsent::export::{read_limited, snarkjs::MAX_SNARKJS_JSON_BYTES};
+    let read = |path| read_limited(path, MAX_SNARKJS_JSON_BYTES).map_err(Failure::malformed);
+    let (vk, public, proof) = (read(&args.vk)?, read(&args.public)?, read(&args.proof)?);
+    match zkconsent::export::verify_snarkjs(&vk, &public, &proof) {
+        Ok(()) => {
+            out.result(
+                "valid: snarkjs proof accepted",
+                json!({ "ok": true, "valid": true }),
+            );
+            Ok(())
+        }
+        Err(VerifyFailure::Rejected(reason)) => Err(Failure::refused(format!("invalid: {reason}"))),
+        Err(VerifyFailure::Malformed(reason)) => {
+            Err(Failure::malformed(format!("malformed: {reason}")))
         }
     }
 }

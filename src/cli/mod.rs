@@ -71,6 +71,36 @@ enum Command {
     /// Registry inspection.
     #[command(subcommand)]
     Registry(RegistryCommand),
+    /// Export a proof to another toolchain's files.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Verify snarkjs Groth16 files (bn128) with zkconsent's verifier (exit 0/1/2).
+    VerifySnarkjs(VerifySnarkjsArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// snarkjs verification_key.json, proof.json and public.json (uses --home's params).
+    Snarkjs {
+        /// zkconsent proof file.
+        proof: PathBuf,
+        /// Directory to write the three files into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct VerifySnarkjsArgs {
+    /// snarkjs verification_key.json.
+    #[arg(long)]
+    vk: PathBuf,
+    /// snarkjs public.json.
+    #[arg(long)]
+    public: PathBuf,
+    /// snarkjs proof.json.
+    #[arg(long)]
+    proof: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,6 +212,22 @@ struct VerifyArgs {
     /// The verifier's clock, Unix seconds (default: now).
     #[arg(long)]
     now: Option<u64>,
+    /// The statement asked for: access or authority.
+    #[arg(long, default_value = "access")]
+    statement: String,
+    /// The patient whose records are asked for (needs --verifier): checks the patient
+    /// reference.
+    #[arg(long, requires = "verifier")]
+    patient: Option<String>,
+    /// The records asked for: the proof's scope must cover this scope.
+    #[arg(long)]
+    scope: Option<String>,
+    /// The purpose served: the proof's purpose must equal it.
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Record the request as answered; a second proof for it is rejected as a replay.
+    #[arg(long, requires = "verifier")]
+    consume: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod identities;
+pub mod requests;
 pub mod roots;
 pub mod schema;
 mod store;

@@ -62,6 +62,12 @@ CREATE TABLE events (
     root_after  BLOB NOT NULL,
     at          INTEGER NOT NULL
 );
+-- Requests a verifier has answered: a request hash is accepted once (replay protection).
+CREATE TABLE answered_requests (
+    request_hash BLOB PRIMARY KEY,
+    access_tag   BLOB NOT NULL,
+    at           INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Opens (or, with `create`, creates) an SQLite file with the house settings.

@@ -3,17 +3,13 @@
 use super::{inputs, AccessPrivate, AccessPublic};
 use crate::{
     domain, grant,
-    merkle::{constraints::MerklePathVar, MerklePath, EMPTY_LEAF},
+    merkle::{constraints::MerklePathVar, MerklePath},
     poseidon::constraints::hash_with_domain,
     range::constraints::enforce_in_window,
     scope::constraints::enforce_covers,
 };
 use ark_bn254::Fr;
-use ark_r1cs_std::{
-    alloc::AllocVar,
-    eq::EqGadget,
-    fields::{fp::FpVar, FieldVar},
-};
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
 /// Every value the circuit assigns, at field level.
@@ -171,8 +167,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         ])?;
 
         // Membership under the public root; revoked slots are zero and never match.
-        path.root(&leaf)?.enforce_equal(root)?;
-        leaf.enforce_not_equal(&FpVar::constant(EMPTY_LEAF))?;
+        path.enforce_membership(root, &leaf)?;
 
         // Validity window with 64-bit range checks.
         enforce_in_window(&not_before, now, &not_after)?;

@@ -79,8 +79,8 @@ impl ConstraintSynthesizer<Fr> for AuthorityCircuit {
 
         // Witnesses.
         let secret = FpVar::new_witness(cs.clone(), || Ok(a.patient_secret))?;
-        let mut fields = a
-            .grant
+        // The patient id (field 0) is not a witness: it is recomputed from the secret below.
+        let others = a.grant[1..]
             .iter()
             .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -91,7 +91,8 @@ impl ConstraintSynthesizer<Fr> for AuthorityCircuit {
         (&action - issue).mul_equals(&(&action - revoke), &FpVar::constant(Fr::from(0u64)))?;
 
         // Patient key knowledge: the leaf's patient id is H(secret).
-        fields[0] = hash_with_domain(domain::IDENTITY, &[secret])?;
+        let mut fields = vec![hash_with_domain(domain::IDENTITY, &[secret])?];
+        fields.extend(others);
 
         // Well-formed grant: scope and window fields fit in 64 bits.
         for i in RANGE_CHECKED_FIELDS {

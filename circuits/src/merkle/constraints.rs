@@ -78,22 +78,20 @@ impl MerklePathVar {
         Ok(node)
     }
 
-    /// Whether `leaf` is a non-empty leaf under `root` at this path.
-    ///
-    /// Returns a `Boolean`; the statement decides to enforce it. Rejects the empty leaf so an
-    /// empty or revoked slot never counts as membership (2 extra constraints).
+    /// Enforces that `leaf` is a non-empty leaf under `root` at this path: 2 constraints on
+    /// top of [`Self::root`] (root equality, and `leaf != 0` so an empty or revoked slot never
+    /// counts as membership).
     ///
     /// # Errors
     ///
     /// Only errors from the constraint system.
-    pub fn verify_membership(
+    pub fn enforce_membership(
         &self,
         root: &FpVar<Fr>,
         leaf: &FpVar<Fr>,
-    ) -> Result<Boolean<Fr>, SynthesisError> {
-        let reached = self.root(leaf)?.is_eq(root)?;
-        let non_empty = leaf.is_neq(&FpVar::constant(EMPTY_LEAF))?;
-        Ok(reached & non_empty)
+    ) -> Result<(), SynthesisError> {
+        self.root(leaf)?.enforce_equal(root)?;
+        leaf.enforce_not_equal(&FpVar::constant(EMPTY_LEAF))
     }
 }
 
@@ -133,6 +131,19 @@ mod tests {
                 assert!(cs.is_satisfied().unwrap());
             }
         }
+    }
+
+    #[test]
+    fn empty_leaf_is_never_a_member() {
+        // An empty tree: leaf 0 hashes up to the empty root, but membership must fail.
+        let tree = SparseMerkleTree::new(3).unwrap();
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let path = MerklePathVar::new_witness(cs.clone(), || Ok(tree.path(2).unwrap())).unwrap();
+        let leaf = FpVar::new_witness(cs.clone(), || Ok(EMPTY_LEAF)).unwrap();
+        let root = FpVar::new_input(cs.clone(), || Ok(tree.root().0)).unwrap();
+        assert_eq!(path.root(&leaf).unwrap().value().unwrap(), tree.root().0);
+        path.enforce_membership(&root, &leaf).unwrap();
+        assert!(!cs.is_satisfied().unwrap());
     }
 
     #[test]

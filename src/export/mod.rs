@@ -1,0 +1,167 @@
+//! Exporting proofs to other Groth16 toolchains, and verifying their files.
+//!
+//! - [`snarkjs`]: snarkjs's `verification_key.json`, `proof.json` and `public.json` (curve
+//!   `bn128`), both directions, with strict import;
+//! - [`export_snarkjs`]: a zkconsent proof file and the home's hash-checked verifying key
+//!   to the three snarkjs files (`zkconsent export snarkjs`);
+//! - [`verify_snarkjs`]: snarkjs files checked by our `no_std` verifier
+//!   (`zkconsent verify-snarkjs`).
+
+pub mod snarkjs;
+
+use crate::{
+    home::Home,
+    proof_file::{MalformedProof, ProofFile},
+    verify::VerifyFailure,
+};
+use snarkjs::{SnarkjsProof, SnarkjsPublic, SnarkjsVerifyingKey};
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+};
+use zkconsent_verifier as verifier;
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The proof file is malformed.
+    #[error("malformed: {0}")]
+    Malformed(#[from] MalformedProof),
+    /// The home's verifying key for the proof's statement is unusable.
+    #[error("verifying key: {0}")]
+    Params(String),
+    /// The proof was made for another verifying key than this home's.
+    #[error("proof was made for verifying key {proof}, not this home's {home}")]
+    KeyMismatch {
+        /// The proof file's `vk_sha256`.
+        proof: String,
+        /// The home's.
+        home: String,
+    },
+    /// Writing the files failed.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        reason: String,
+    },
+}
+
+impl ExportError {
+    /// The CLI exit code: 1 for a key mismatch (a refused export), otherwise 2.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::KeyMismatch { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// The three snarkjs files for one proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnarkjsFiles {
+    /// `verification_key.json`.
+    pub verification_key: SnarkjsVerifyingKey,
+    /// `proof.json`.
+    pub proof: SnarkjsProof,
+    /// `public.json`.
+    pub public: SnarkjsPublic,
+}
+
+impl SnarkjsFiles {
+    /// Writes `verification_key.json`, `proof.json` and `public.json` into `dir` (created
+    /// if missing; existing files are replaced). Returns their paths in that order.
+    ///
+    /// # Errors
+    ///
+    /// [`ExportError::Io`].
+    pub fn write_to(&self, dir: &Path) -> Result<[PathBuf; 3], ExportError> {
+        let io = |path: &Path, e: std::io::Error| ExportError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let write = |name: &str, text: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, text + "\n").map_err(|e| io(&path, e))?;
+            Ok::<_, ExportError>(path)
+        };
+        Ok([
+            write(
+                snarkjs::VERIFICATION_KEY_FILE,
+                self.verification_key.to_json(),
+            )?,
+            write(snarkjs::PROOF_FILE, self.proof.to_json())?,
+            write(snarkjs::PUBLIC_FILE, self.public.to_json())?,
+        ])
+    }
+}
+
+/// Converts a zkconsent proof file's bytes, with the home's hash-checked verifying key for
+/// its statement, to snarkjs's three files. The proof is not verified here (that is
+/// `verify`'s job); its `vk_sha256` must be the home's key's.
+///
+/// # Errors
+///
+/// [`ExportError`] naming the first problem.
+pub fn export_snarkjs(home: &Home, proof_bytes: &[u8]) -> Result<SnarkjsFiles, ExportError> {
+    let decoded = ProofFile::decode(proof_bytes)?;
+    let (pvk, vk_sha256) = home
+        .verifying_key(decoded.statement)
+        .map_err(|e| ExportError::Params(e.to_string()))?;
+    if decoded.vk_sha256 != vk_sha256 {
+        return Err(ExportError::KeyMismatch {
+            proof: decoded.vk_sha256,
+            home: vk_sha256,
+        });
+    }
+    Ok(SnarkjsFiles {
+        verification_key: SnarkjsVerifyingKey::from_vk(pvk.vk()),
+        proof: SnarkjsProof::from_proof(&decoded.proof),
+        public: SnarkjsPublic::from_inputs(&decoded.inputs),
+    })
+}
+
+/// Verifies snarkjs `verification_key.json`, `public.json` and `proof.json` bytes with our
+/// `no_std` verifier.
+///
+/// # Errors
+///
+/// [`VerifyFailure::Malformed`] for a file that does not decode strictly, a key that cannot
+/// verify, or a public-input count that differs from the key's; [`VerifyFailure::Rejected`]
+/// if the pairing check fails.
+pub fn verify_snarkjs(
+    vk_bytes: &[u8],
+    public_bytes: &[u8],
+    proof_bytes: &[u8],
+) -> Result<(), VerifyFailure> {
+    let malformed = |e: snarkjs::SnarkjsError| VerifyFailure::Malformed(e.to_string());
+    let vk = SnarkjsVerifyingKey::decode(vk_bytes).map_err(malformed)?;
+    let inputs = SnarkjsPublic::decode(public_bytes).map_err(malformed)?;
+    let proof = SnarkjsProof::decode(proof_bytes).map_err(malformed)?;
+    let pvk = verifier::prepare_verifying_key(&vk)
+        .map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
+    verifier::verify(&pvk, &inputs, &proof).map_err(|e| match e {
+        verifier::VerifyError::InvalidProof => VerifyFailure::Rejected(e.to_string()),
+        _ => VerifyFailure::Malformed(e.to_string()),
+    })
+}
+
+/// Reads a file of at most `limit` bytes (a longer one is an error, not truncated).
+///
+/// # Errors
+///
+/// A one-line description naming the path.
+pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() > limit {
+        return Err(format!("{}: larger than {limit} bytes", path.display()));
+    }
+    Ok(bytes)
+}
