@@ -25,6 +25,9 @@ use zkconsent::{
     verifier,
 };
 
+/// Batch sizes for batched verification.
+const BATCH_SIZES: [usize; 4] = [1, 16, 64, 256];
+
 /// Production grants-tree depth.
 const DEPTH: usize = merkle::DEFAULT_TREE_DEPTH;
 
@@ -154,7 +157,7 @@ fn bench_prove_and_verify(c: &mut Criterion) {
             .expect("decode")
         })
     });
-    for n in [16usize, 64] {
+    for n in BATCH_SIZES {
         let proofs: Vec<_> = (0..n).map(|_| our_proof.clone()).collect();
         let items: Vec<(&[Fr], &verifier::Proof)> =
             proofs.iter().map(|p| (&inputs[..], p)).collect();

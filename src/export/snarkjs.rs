@@ -283,7 +283,7 @@ impl SnarkjsPublic {
 
     /// Strictly decodes the inputs: canonical decimals below r, at most
     /// [`MAX_PUBLIC_INPUTS`] of them. (Whether the count matches a key is checked by
-    /// [`verifier::verify`].)
+    /// [`verifier::verify()`].)
     ///
     /// # Errors
     ///
