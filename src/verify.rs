@@ -91,6 +91,90 @@ pub fn verify_proof_bytes(
     bytes: &[u8],
     options: &VerifyOptions,
 ) -> Result<Accepted, VerifyFailure> {
+    let (decoded, pvk) = decode_for(home, bytes, options)?;
+    verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
+        .map_err(|e| VerifyFailure::Rejected(format!("proof does not verify: {e}")))?;
+    check_policy(home, decoded, options)
+}
+
+/// Verifies many proof files at once: each is decoded and checked against the key, the
+/// pairing checks of all well-formed ones run as one random-linear-combination batch (one
+/// multi-pairing; on failure the verifier names the failing proofs), then each gets the
+/// policy checks. The request binding is per proof, so `options.expected_request` must be
+/// `None` here. Results are in input order.
+pub fn verify_batch_bytes(
+    home: &Home,
+    files: &[Vec<u8>],
+    options: &VerifyOptions,
+) -> Vec<Result<Accepted, VerifyFailure>> {
+    let mut results: Vec<Result<Option<DecodedProof>, VerifyFailure>> =
+        Vec::with_capacity(files.len());
+    let mut pvk = None;
+    for bytes in files {
+        results.push(decode_for(home, bytes, options).map(|(decoded, key)| {
+            pvk.get_or_insert(key);
+            Some(decoded)
+        }));
+    }
+    if let Some(pvk) = pvk {
+        let batch: Vec<(usize, &DecodedProof)> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().ok().and_then(|d| d.as_ref()).map(|d| (i, d)))
+            .collect();
+        let items: Vec<(&[verifier::Fr], &verifier::Proof)> = batch
+            .iter()
+            .map(|(_, d)| (d.inputs.as_slice(), &d.proof))
+            .collect();
+        let scalars = batch_weights(items.len());
+        let failing: Vec<usize> = match verifier::verify_batch(&pvk, &items, &scalars) {
+            Ok(()) => Vec::new(),
+            Err(verifier::BatchError::Invalid { failing }) => failing,
+            // Counts were checked per proof by the decoder; treat anything else as all failed.
+            Err(_) => (0..items.len()).collect(),
+        };
+        let failing: Vec<usize> = failing
+            .into_iter()
+            .filter_map(|position| batch.get(position).map(|(index, _)| *index))
+            .collect();
+        for index in failing {
+            results[index] = Err(VerifyFailure::Rejected(
+                "proof does not verify: proof is invalid".into(),
+            ));
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(Some(decoded)) => check_policy(home, decoded, options),
+            Ok(None) => Err(VerifyFailure::Malformed("no proof".into())),
+            Err(e) => Err(e),
+        })
+        .collect()
+}
+
+/// Random 128-bit non-zero weights for batch verification, drawn after the proofs are fixed.
+fn batch_weights(n: usize) -> Vec<verifier::Fr> {
+    use rand::RngCore;
+    let mut rng = rand::rngs::OsRng;
+    (0..n)
+        .map(|_| loop {
+            let mut bytes = [0u8; 16];
+            rng.fill_bytes(&mut bytes);
+            let w = u128::from_le_bytes(bytes);
+            if w != 0 {
+                break verifier::Fr::from(w);
+            }
+        })
+        .collect()
+}
+
+/// Decodes a proof file and checks it is for the statement, circuit, depth and key asked for.
+fn decode_for(
+    home: &Home,
+    bytes: &[u8],
+    options: &VerifyOptions,
+) -> Result<(DecodedProof, verifier::PreparedVerifyingKey), VerifyFailure> {
     let decoded = ProofFile::decode(bytes).map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
     let statement = decoded.statement;
     if statement != options.statement {
@@ -128,10 +212,22 @@ pub fn verify_proof_bytes(
             short(&vk_sha256)
         )));
     }
-    verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
-        .map_err(|e| VerifyFailure::Rejected(format!("proof does not verify: {e}")))?;
+    if decoded.inputs.len() != pvk.num_public_inputs() {
+        return Err(VerifyFailure::Malformed(
+            "wrong number of public inputs for the key".into(),
+        ));
+    }
+    Ok((decoded, pvk))
+}
+
+/// The verifier's policy on a proof whose pairing check passed.
+fn check_policy(
+    home: &Home,
+    decoded: DecodedProof,
+    options: &VerifyOptions,
+) -> Result<Accepted, VerifyFailure> {
     let mut request_checked = false;
-    if statement == Statement::Access {
+    if decoded.statement == Statement::Access {
         check_access_policy(home, &decoded, options)?;
         check_access_terms(&decoded, options)?;
         request_checked = options.expected_request.is_some();

@@ -21,7 +21,9 @@ use zkconsent::{
     registry::{Role, RootPolicy},
     unix_now,
     verifier::{fr_to_decimal, parse_fr_decimal},
-    verify::{answer_request, verify_proof_bytes, VerifyFailure, VerifyOptions},
+    verify::{
+        answer_request, verify_batch_bytes, verify_proof_bytes, VerifyFailure, VerifyOptions,
+    },
     vocab::{describe_purpose, describe_scope, parse_purpose, parse_scope},
 };
 
@@ -303,8 +305,16 @@ fn prove_access(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), 
 }
 
 fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
-    let bytes = std::fs::read(&args.proof)
-        .map_err(|e| Failure::malformed(format!("{}: {e}", args.proof.display())))?;
+    if args.proofs.len() > 1 && !args.batch {
+        return Err(Failure::malformed("several proof files: pass --batch"));
+    }
+    let mut files = Vec::with_capacity(args.proofs.len());
+    for path in &args.proofs {
+        files.push(
+            std::fs::read(path)
+                .map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?,
+        );
+    }
     let mut home = open(cli)?;
     let statement = Statement::from_name(&args.statement)
         .ok_or_else(|| Failure::malformed(format!("unknown statement {:?}", args.statement)))?;
@@ -352,7 +362,10 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
             .map_err(Failure::malformed)?,
     };
     let start = std::time::Instant::now();
-    let accepted = verify_proof_bytes(&home, &bytes, &options).map_err(verify_failure)?;
+    if args.batch {
+        return verify_batch(&home, &args.proofs, &files, &options, start, out);
+    }
+    let accepted = verify_proof_bytes(&home, &files[0], &options).map_err(verify_failure)?;
     if args.consume {
         answer_request(&mut home, &accepted, verifier_now).map_err(verify_failure)?;
     }
@@ -397,6 +410,52 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
                 "public_inputs": inputs, "ms": millis }),
     );
     Ok(())
+}
+
+fn verify_batch(
+    home: &Home,
+    paths: &[std::path::PathBuf],
+    files: &[Vec<u8>],
+    options: &VerifyOptions,
+    start: std::time::Instant,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let results = verify_batch_bytes(home, files, options);
+    let millis = start.elapsed().as_secs_f64() * 1e3;
+    let mut worst = 0u8;
+    let mut lines = Vec::new();
+    let mut machine = Vec::new();
+    for (path, result) in paths.iter().zip(&results) {
+        let (code, verdict) = match result {
+            Ok(_) => (0, "valid".to_string()),
+            Err(e) => (e.exit_code(), e.to_string()),
+        };
+        worst = worst.max(code);
+        lines.push(format!("{}: {verdict}", path.display()));
+        machine.push(json!({ "file": path.display().to_string(), "valid": code == 0, "exit": code, "verdict": verdict }));
+    }
+    let valid = results.iter().filter(|r| r.is_ok()).count();
+    lines.push(format!(
+        "{valid} of {} proofs valid ({millis:.1} ms, one multi-pairing)",
+        results.len()
+    ));
+    out.result(
+        &lines.join("\n"),
+        json!({ "ok": worst == 0, "results": machine, "ms": millis }),
+    );
+    match worst {
+        0 => Ok(()),
+        1 => Err(Failure::refused(format!(
+            "{} of {} proofs rejected",
+            results.len() - valid,
+            results.len()
+        ))),
+        _ => Err(Failure::malformed(format!(
+            "{} of {} proofs not accepted (some malformed)",
+            results.len() - valid,
+            results.len()
+        ))),
+    }
 }
 
 fn verify_failure(failure: VerifyFailure) -> Failure {
@@ -504,7 +563,16 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
 
 fn export(cli: &Cli, command: &super::ExportCommand, out: &mut Out) -> Result<(), Failure> {
     use zkconsent::export::{export_snarkjs, read_limited};
-    let super::ExportCommand::Snarkjs { proof, out: dir } = command;
+    let (proof, dir) = match command {
+        super::ExportCommand::Snarkjs { proof, out: dir } => (proof, dir),
+        super::ExportCommand::Solidity {
+            statement,
+            out: file,
+        } => {
+            return export_solidity(cli, statement, file.as_deref(), out);
+        }
+        super::ExportCommand::Calldata { proof } => return export_calldata(cli, proof, out),
+    };
     let bytes = read_limited(proof, zkconsent::proof_file::MAX_PROOF_FILE_BYTES)
         .map_err(Failure::malformed)?;
     let home = open(cli)?;
@@ -520,6 +588,52 @@ fn export(cli: &Cli, command: &super::ExportCommand, out: &mut Out) -> Result<()
         &format!("snarkjs files written: {}", paths.join(", ")),
         json!({ "ok": true, "out": dir.display().to_string(), "files": paths }),
     );
+    Ok(())
+}
+
+fn export_solidity(
+    cli: &Cli,
+    statement: &str,
+    file: Option<&std::path::Path>,
+    out: &mut Out,
+) -> Result<(), Failure> {
+    let statement = Statement::from_name(statement)
+        .ok_or_else(|| Failure::malformed(format!("unknown statement {statement:?}")))?;
+    let home = open(cli)?;
+    let source = zkconsent::export::solidity::export_solidity(&home, statement)
+        .map_err(Failure::malformed)?;
+    let contract = zkconsent::export::solidity::contract_name(statement.name());
+    match file {
+        Some(path) => {
+            std::fs::write(path, &source)
+                .map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?;
+            out.result(
+                &format!("Solidity verifier {contract} written: {}", path.display()),
+                json!({ "ok": true, "contract": contract, "out": path.display().to_string() }),
+            );
+        }
+        None if out.is_json() => out.result(
+            "",
+            json!({ "ok": true, "contract": contract, "source": source }),
+        ),
+        None => print!("{source}"),
+    }
+    Ok(())
+}
+
+fn export_calldata(cli: &Cli, proof: &std::path::Path, out: &mut Out) -> Result<(), Failure> {
+    use zkconsent::export::read_limited;
+    let bytes = read_limited(proof, zkconsent::proof_file::MAX_PROOF_FILE_BYTES)
+        .map_err(Failure::malformed)?;
+    let home = open(cli)?;
+    let calldata =
+        zkconsent::export::solidity::export_calldata(&home, &bytes).map_err(|e| {
+            match e.exit_code() {
+                1 => Failure::refused(e),
+                _ => Failure::malformed(e),
+            }
+        })?;
+    out.result(&calldata, json!({ "ok": true, "calldata": calldata }));
     Ok(())
 }
 

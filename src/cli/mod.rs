@@ -88,6 +88,20 @@ enum ExportCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Solidity verifier contract for a statement's verifying key (uses --home's params).
+    Solidity {
+        /// Statement: access or authority.
+        #[arg(long, default_value = "access")]
+        statement: String,
+        /// File to write the contract to (stdout if omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// A proof file's verifyProof arguments for the Solidity verifier (B in EIP-197 order).
+    Calldata {
+        /// zkconsent proof file.
+        proof: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -195,8 +209,13 @@ struct ProveAccessArgs {
 
 #[derive(Args, Debug)]
 struct VerifyArgs {
-    /// Proof file.
-    proof: PathBuf,
+    /// Proof file (several with --batch).
+    #[arg(required = true)]
+    proofs: Vec<PathBuf>,
+    /// Verify several proofs in one multi-pairing (random linear combination); each file
+    /// still gets its own verdict. Not with --nonce (a request is per proof).
+    #[arg(long, conflicts_with_all = ["nonce", "consume"])]
+    batch: bool,
     /// Check the request binding: the verifier's name…
     #[arg(long, requires = "nonce")]
     verifier: Option<String>,

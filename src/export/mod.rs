@@ -8,6 +8,7 @@
 //!   (`zkconsent verify-snarkjs`).
 
 pub mod snarkjs;
+pub mod solidity;
 
 use crate::{
     home::Home,

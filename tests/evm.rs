@@ -1,0 +1,480 @@
+//! The exported Solidity verifier and `contracts/ConsentRegistry.sol` on a real EVM (revm).
+//!
+//! Both contracts are compiled with the pinned solc-js (`interop/package.json`) through
+//! `interop/compile-sol.js`, so `(cd interop && npm ci)` must have run first; without it the
+//! test fails rather than skipping. The proof is a real access proof from a depth-4 home
+//! made through the CLI at the fixed time `BASE`.
+
+mod common;
+
+use common::{fixture, BASE};
+use revm::{
+    context::{result::ExecutionResult, result::Output, BlockEnv, TxEnv},
+    database::{CacheDB, EmptyDB},
+    handler::{MainnetContext, MainnetEvm},
+    primitives::{keccak256, Address, Bytes, TxKind, U256},
+    state::AccountInfo,
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+};
+use serde_json::Value;
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Command,
+    str::FromStr,
+    sync::OnceLock,
+};
+use zkconsent::{
+    export::solidity::{self, EvmArgs},
+    home::Home,
+    proof_file::ProofFile,
+    prover::Statement,
+};
+
+const VERIFY_PROOF: &str = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[7])";
+const VERIFY_ACCESS: &str = "verifyAccess(uint256[2],uint256[2][2],uint256[2],uint256[7])";
+const OPERATOR: Address = Address::with_last_byte(0xA1);
+const STRANGER: Address = Address::with_last_byte(0xB2);
+/// Registry policy used here: roots superseded over a minute ago expire; 5 minutes of skew.
+const MAX_ROOT_AGE: u64 = 60;
+const MAX_CLOCK_SKEW: u64 = 300;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn r() -> U256 {
+    U256::from_str(solidity::SCALAR_FIELD).expect("r")
+}
+
+fn p() -> U256 {
+    U256::from_str(solidity::BASE_FIELD).expect("p")
+}
+
+/// Creation bytecode of both contracts, and the compiler's version.
+struct Compiled {
+    verifier: Vec<u8>,
+    registry: Vec<u8>,
+    solc: String,
+}
+
+/// The test's inputs: the home's access proof as `verifyProof` arguments, and both contracts.
+struct Setup {
+    args: Vec<U256>,
+    compiled: Compiled,
+    source: String,
+}
+
+fn compile(files: &[PathBuf]) -> Value {
+    let solcjs = root().join("interop/node_modules/.bin/solcjs");
+    assert!(
+        solcjs.exists(),
+        "{} is missing: run `(cd interop && npm ci)` first; the EVM test needs the pinned \
+         solc and must not be skipped",
+        solcjs.display()
+    );
+    let output = Command::new("node")
+        .arg(root().join("interop/compile-sol.js"))
+        .args(files)
+        .current_dir(root().join("interop"))
+        .output()
+        .expect("run node (is node installed?)");
+    assert!(
+        output.status.success(),
+        "solc failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("compiler JSON")
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let f = fixture();
+        let home = Home::open(&f.home).expect("open home");
+        let (pvk, vk_sha256) = home.verifying_key(Statement::Access).expect("vk");
+        let decoded = ProofFile::decode(&f.proof_bytes).expect("proof decodes");
+        let source = solidity::render_verifier(pvk.vk(), "access", Some(&vk_sha256));
+        assert_eq!(
+            source,
+            solidity::export_solidity(&home, Statement::Access).expect("export")
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let verifier_path = dir.path().join("ZkconsentAccessVerifier.sol");
+        std::fs::write(&verifier_path, &source).expect("write verifier");
+        let out = compile(&[verifier_path, root().join("contracts/ConsentRegistry.sol")]);
+        let bin = |name: &str| {
+            hex::decode(
+                out[name]["bin"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{name} bin")),
+            )
+            .expect("hex")
+        };
+        let args = EvmArgs::new(&decoded.proof, &decoded.inputs)
+            .words()
+            .iter()
+            .map(|w| U256::from_str(w).expect("decimal"))
+            .collect();
+        Setup {
+            args,
+            compiled: Compiled {
+                verifier: bin("ZkconsentAccessVerifier"),
+                registry: bin("ConsentRegistry"),
+                solc: out["solc"].as_str().unwrap_or("?").to_string(),
+            },
+            source,
+        }
+    })
+}
+
+/// A one-node chain on revm with two funded accounts.
+struct Chain {
+    evm: MainnetEvm<MainnetContext<CacheDB<EmptyDB>>>,
+    nonces: HashMap<Address, u64>,
+}
+
+/// What a call did.
+#[derive(Debug)]
+#[allow(dead_code)] // fields are read through `Debug` in failure messages
+enum Outcome {
+    Success {
+        gas: u64,
+        output: Vec<u8>,
+        logs: usize,
+    },
+    Revert {
+        gas: u64,
+        output: Vec<u8>,
+    },
+    Halt(String),
+}
+
+impl Outcome {
+    #[track_caller]
+    fn ok(self) -> (u64, Vec<u8>) {
+        match self {
+            Outcome::Success { gas, output, .. } => (gas, output),
+            other => panic!("expected success, got {other:?}"),
+        }
+    }
+
+    /// The custom error's selector, asserting a revert.
+    #[track_caller]
+    fn revert_selector(self) -> [u8; 4] {
+        match self {
+            Outcome::Revert { output, .. } if output.len() >= 4 => {
+                output[..4].try_into().expect("4 bytes")
+            }
+            other => panic!("expected a revert with an error, got {other:?}"),
+        }
+    }
+}
+
+fn selector(signature: &str) -> [u8; 4] {
+    keccak256(signature.as_bytes())[..4]
+        .try_into()
+        .expect("4 bytes")
+}
+
+fn encode(signature: &str, words: &[U256]) -> Vec<u8> {
+    let mut data = selector(signature).to_vec();
+    for w in words {
+        data.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    data
+}
+
+fn word_address(a: Address) -> U256 {
+    U256::from_be_slice(a.as_slice())
+}
+
+impl Chain {
+    fn new(time: u64) -> Self {
+        let mut db = CacheDB::new(EmptyDB::default());
+        for who in [OPERATOR, STRANGER] {
+            db.insert_account_info(who, AccountInfo::from_balance(U256::from(10u128.pow(24))));
+        }
+        let mut chain = Self {
+            evm: Context::mainnet().with_db(db).build_mainnet(),
+            nonces: HashMap::new(),
+        };
+        chain.set_time(time);
+        chain
+    }
+
+    fn set_time(&mut self, time: u64) {
+        self.evm.set_block(BlockEnv {
+            timestamp: U256::from(time),
+            number: U256::from(time),
+            ..BlockEnv::default()
+        });
+    }
+
+    fn nonce(&mut self, who: Address) -> u64 {
+        *self.nonces.entry(who).or_default()
+    }
+
+    fn send(&mut self, from: Address, kind: TxKind, data: Vec<u8>) -> (Outcome, Option<Address>) {
+        let nonce = self.nonce(from);
+        let tx = TxEnv::builder()
+            .caller(from)
+            .kind(kind)
+            .data(Bytes::from(data))
+            .gas_limit(10_000_000)
+            .gas_price(0)
+            .nonce(nonce)
+            .build()
+            .expect("tx");
+        let result = self.evm.transact_commit(tx).expect("EVM error");
+        *self.nonces.entry(from).or_default() += 1;
+        let created = result.created_address();
+        let outcome = match result {
+            ExecutionResult::Success {
+                gas, output, logs, ..
+            } => Outcome::Success {
+                gas: gas.tx_gas_used(),
+                output: match output {
+                    Output::Call(b) => b.to_vec(),
+                    Output::Create(b, _) => b.to_vec(),
+                },
+                logs: logs.len(),
+            },
+            ExecutionResult::Revert { gas, output, .. } => Outcome::Revert {
+                gas: gas.tx_gas_used(),
+                output: output.to_vec(),
+            },
+            ExecutionResult::Halt { reason, .. } => Outcome::Halt(format!("{reason:?}")),
+        };
+        (outcome, created)
+    }
+
+    fn deploy(&mut self, code: &[u8], ctor_args: &[U256]) -> Address {
+        let mut data = code.to_vec();
+        for w in ctor_args {
+            data.extend_from_slice(&w.to_be_bytes::<32>());
+        }
+        let (outcome, created) = self.send(OPERATOR, TxKind::Create, data);
+        outcome.ok();
+        created.expect("created address")
+    }
+
+    fn call(&mut self, from: Address, to: Address, data: Vec<u8>) -> Outcome {
+        self.send(from, TxKind::Call(to), data).0
+    }
+
+    /// `verifyProof` as a transaction: (gas used, returned bool). Never a revert.
+    #[track_caller]
+    fn verify_proof(&mut self, verifier: Address, words: &[U256]) -> (u64, bool) {
+        let (gas, output) = self
+            .call(OPERATOR, verifier, encode(VERIFY_PROOF, words))
+            .ok();
+        assert_eq!(output.len(), 32, "one ABI bool");
+        (gas, output[31] == 1)
+    }
+
+    fn post_root(&mut self, registry: Address, from: Address, root: U256) -> Outcome {
+        self.call(from, registry, encode("postRoot(uint256)", &[root]))
+    }
+
+    fn verify_access(&mut self, registry: Address, words: &[U256]) -> Outcome {
+        self.call(STRANGER, registry, encode(VERIFY_ACCESS, words))
+    }
+
+    fn deploy_registry(&mut self, verifier: Address) -> Address {
+        let code = setup().compiled.registry.clone();
+        self.deploy(
+            &code,
+            &[
+                word_address(verifier),
+                U256::from(MAX_ROOT_AGE),
+                U256::from(MAX_CLOCK_SKEW),
+            ],
+        )
+    }
+}
+
+/// Positions in `EvmArgs::words`: a (0..2), b (2..6), c (6..8), inputs (8..15).
+const A_Y: usize = 1;
+const B_X1: usize = 2;
+const INPUT: usize = 8;
+const GRANTS_ROOT: usize = INPUT;
+const REQUEST_HASH: usize = INPUT + 5;
+
+#[test]
+fn generated_source_shape() {
+    let s = &setup().source;
+    assert!(s.contains("contract ZkconsentAccessVerifier {"));
+    assert!(s.contains("uint256 public constant N_PUBLIC = 7;"));
+    assert!(s.contains("uint256[7] calldata input"));
+    assert!(s.contains("IC7_X") && !s.contains("IC8_X"));
+    assert!(
+        setup().compiled.solc.starts_with("0.8.28"),
+        "{}",
+        setup().compiled.solc
+    );
+
+    // The CLI writes the same contract, and the same call arguments.
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("Verifier.sol");
+    let path_str = path.to_str().expect("utf-8");
+    common::zkh(&f.home, &["export", "solidity", "--out", path_str]).expect_code(0);
+    assert_eq!(&std::fs::read_to_string(&path).expect("written"), s);
+    let proof_path = f.proof_path.to_str().expect("utf-8");
+    let run = common::zkh(&f.home, &["export", "calldata", proof_path]);
+    run.expect_code(0);
+    let decoded = ProofFile::decode(&f.proof_bytes).expect("decodes");
+    assert_eq!(
+        run.stdout.trim(),
+        solidity::calldata(&decoded.proof, &decoded.inputs)
+    );
+    let words: Vec<String> = serde_json::from_str::<Value>(&format!("[{}]", run.stdout.trim()))
+        .expect("calldata is JSON array items")
+        .as_array()
+        .expect("array")
+        .iter()
+        .flat_map(|v| flatten(v))
+        .collect();
+    let expected: Vec<String> = setup().args.iter().map(U256::to_string).collect();
+    assert_eq!(words, expected);
+    common::zkh(&f.home, &["export", "solidity", "--statement", "nope"]).expect_code(2);
+}
+
+fn flatten(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().flat_map(flatten).collect(),
+        Value::String(s) => vec![s.clone()],
+        other => panic!("unexpected {other}"),
+    }
+}
+
+#[test]
+fn verifier_accepts_the_proof_and_rejects_tampering() {
+    let args = setup().args.clone();
+    assert_eq!(args.len(), 15);
+    let mut chain = Chain::new(BASE);
+    let verifier = chain.deploy(&setup().compiled.verifier, &[]);
+
+    let (gas, ok) = chain.verify_proof(verifier, &args);
+    assert!(ok, "the EVM verifier rejected a valid proof");
+    println!("gas: verifyProof transaction (7 public inputs, incl. 21000 base + calldata): {gas}");
+
+    let (r, p) = (r(), p());
+    let rejected = |chain: &mut Chain, what: &str, edit: &dyn Fn(&mut Vec<U256>)| {
+        let mut words = args.clone();
+        edit(&mut words);
+        assert_ne!(words, args);
+        let (_, ok) = chain.verify_proof(verifier, &words);
+        assert!(!ok, "accepted with {what}");
+    };
+    rejected(&mut chain, "A negated", &|w| w[A_Y] = p - w[A_Y]);
+    rejected(&mut chain, "C.x + 1", &|w| w[6] += U256::from(1));
+    rejected(&mut chain, "an input + 1", &|w| {
+        w[INPUT + 1] += U256::from(1)
+    });
+    rejected(&mut chain, "B in arkworks order", &|w| {
+        w.swap(B_X1, B_X1 + 1);
+        w.swap(B_X1 + 2, B_X1 + 3);
+    });
+    // Inputs >= r: ecMul alone would reduce them mod r and accept an aliased input.
+    for i in 0..7 {
+        rejected(&mut chain, "an input + r", &|w| w[INPUT + i] += r);
+    }
+    rejected(&mut chain, "input = 2^256 - 1", &|w| w[INPUT] = U256::MAX);
+    // Coordinates >= p, and the point at infinity.
+    rejected(&mut chain, "A.x + p", &|w| w[0] += p);
+    rejected(&mut chain, "B.x.c1 + p", &|w| w[B_X1] += p);
+    rejected(&mut chain, "A at infinity", &|w| {
+        w[0] = U256::ZERO;
+        w[1] = U256::ZERO;
+    });
+    rejected(&mut chain, "A and C swapped", &|w| {
+        w.swap(0, 6);
+        w.swap(1, 7);
+    });
+
+    // The valid proof still verifies (nothing above changed state).
+    assert!(chain.verify_proof(verifier, &args).1);
+}
+
+#[test]
+fn registry_enforces_root_age_clock_and_replay() {
+    let args = setup().args.clone();
+    let root = args[GRANTS_ROOT];
+    let other_root = U256::from(12_345);
+    let err = |name: &str| selector(name);
+
+    // Registry A: unknown root, operator-only posting, a stale root.
+    let mut chain = Chain::new(BASE - 500);
+    let verifier = chain.deploy(&setup().compiled.verifier, &[]);
+    let registry = chain.deploy_registry(verifier);
+    chain.set_time(BASE);
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("UnknownRoot(uint256)")
+    );
+    assert_eq!(
+        chain.post_root(registry, STRANGER, root).revert_selector(),
+        err("NotOperator()")
+    );
+    chain.set_time(BASE - 200);
+    chain.post_root(registry, OPERATOR, root).ok();
+    chain.set_time(BASE - 100);
+    chain.post_root(registry, OPERATOR, other_root).ok();
+    // Superseded 100 s ago with maxRootAge 60: stale, though the clock is right.
+    chain.set_time(BASE);
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("StaleRoot(uint256)")
+    );
+
+    // Registry B: clock skew, invalid proofs, success on a recently superseded root, replay.
+    let registry = chain.deploy_registry(verifier);
+    chain.set_time(BASE - 200);
+    chain.post_root(registry, OPERATOR, root).ok();
+    chain.set_time(BASE + MAX_CLOCK_SKEW + 1);
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("ClockSkew(uint256,uint256)")
+    );
+    chain.set_time(BASE - MAX_CLOCK_SKEW - 1);
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("ClockSkew(uint256,uint256)")
+    );
+    chain.set_time(BASE + 10);
+    let mut tampered = args.clone();
+    tampered[A_Y] = p() - tampered[A_Y];
+    assert_eq!(
+        chain.verify_access(registry, &tampered).revert_selector(),
+        err("InvalidProof()")
+    );
+    let mut aliased = args.clone();
+    aliased[REQUEST_HASH] += r();
+    assert_eq!(
+        chain.verify_access(registry, &aliased).revert_selector(),
+        err("InvalidProof()")
+    );
+    // A newer root, posted 30 s ago: the proof's root is superseded but still acceptable.
+    chain.set_time(BASE - 20);
+    chain.post_root(registry, OPERATOR, other_root).ok();
+    chain.set_time(BASE + 10);
+    let (gas, output, logs) = match chain.verify_access(registry, &args) {
+        Outcome::Success { gas, output, logs } => (gas, output, logs),
+        other => panic!("valid access proof refused: {other:?}"),
+    };
+    assert_eq!(output.last(), Some(&1));
+    assert_eq!(logs, 1, "one AccessVerified event");
+    println!("gas: ConsentRegistry.verifyAccess transaction (first use, incl. 21000 base): {gas}");
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("Replay(uint256)")
+    );
+    // Once the root ages out, even a fresh request under it would be refused.
+    chain.set_time(BASE - 20 + MAX_ROOT_AGE);
+    assert_eq!(
+        chain.verify_access(registry, &args).revert_selector(),
+        err("StaleRoot(uint256)")
+    );
+}
