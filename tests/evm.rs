@@ -334,7 +334,7 @@ fn generated_source_shape() {
         .as_array()
         .expect("array")
         .iter()
-        .flat_map(|v| flatten(v))
+        .flat_map(flatten)
         .collect();
     let expected: Vec<String> = setup().args.iter().map(U256::to_string).collect();
     assert_eq!(words, expected);
