@@ -72,6 +72,72 @@ pub fn verify_batch(
     }
 }
 
+/// Verifies proofs for several keys (e.g. several statements): items are grouped by key
+/// and each group is checked with [`verify_batch`], one multi-pairing per key.
+///
+/// `items[i] = (key index into keys, public inputs, proof)`; `scalars` as for
+/// [`verify_batch`]. Indices in errors are positions in `items`.
+///
+/// # Errors
+///
+/// As [`verify_batch`], plus [`BatchError::UnknownKey`] for a key index out of range.
+pub fn verify_batch_by_key(
+    keys: &[&PreparedVerifyingKey],
+    items: &[(usize, &[Fr], &Proof)],
+    scalars: &[Fr],
+) -> Result<(), BatchError> {
+    if scalars.len() != items.len() {
+        return Err(BatchError::ScalarCount {
+            expected: items.len(),
+            got: scalars.len(),
+        });
+    }
+    if let Some(index) = items.iter().position(|(k, _, _)| *k >= keys.len()) {
+        return Err(BatchError::UnknownKey { index });
+    }
+    let mut failing = Vec::new();
+    for (key_index, pvk) in keys.iter().enumerate() {
+        let positions: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].0 == key_index)
+            .collect();
+        let group: Vec<(&[Fr], &Proof)> = positions
+            .iter()
+            .map(|&i| (items[i].1, items[i].2))
+            .collect();
+        let group_scalars: Vec<Fr> = positions.iter().map(|&i| scalars[i]).collect();
+        let global = |local: usize| positions.get(local).copied().unwrap_or(local);
+        match verify_batch(pvk, &group, &group_scalars) {
+            Ok(()) => {}
+            Err(BatchError::Invalid { failing: local }) => {
+                failing.extend(local.into_iter().map(global))
+            }
+            Err(BatchError::PublicInputCount {
+                index,
+                expected,
+                got,
+            }) => {
+                return Err(BatchError::PublicInputCount {
+                    index: global(index),
+                    expected,
+                    got,
+                })
+            }
+            Err(BatchError::ZeroScalar { index }) => {
+                return Err(BatchError::ZeroScalar {
+                    index: global(index),
+                })
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    if failing.is_empty() {
+        Ok(())
+    } else {
+        failing.sort_unstable();
+        Err(BatchError::Invalid { failing })
+    }
+}
+
 /// The combined equation. Proof `i` is valid iff
 ///   e(A_i, B_i) = e(alpha, beta) * e(acc_i, gamma) * e(C_i, delta);
 /// raising each to `r_i` and multiplying gives
@@ -243,6 +309,66 @@ mod tests {
                 expected: 2,
                 got: 1
             })
+        );
+    }
+
+    #[test]
+    fn mixed_keys_are_grouped_and_failures_named_globally() {
+        let mut rng = StdRng::seed_from_u64(77);
+        let (vk1, t1) = simulated_key(2, &mut rng);
+        let (vk2, t2) = simulated_key(3, &mut rng);
+        let (pvk1, pvk2) = (
+            prepare_verifying_key(&vk1).unwrap(),
+            prepare_verifying_key(&vk2).unwrap(),
+        );
+        let in1: Vec<Vec<Fr>> = (0..3)
+            .map(|_| vec![Fr::rand(&mut rng), Fr::rand(&mut rng)])
+            .collect();
+        let in2: Vec<Vec<Fr>> = (0..3)
+            .map(|_| vec![Fr::rand(&mut rng), Fr::rand(&mut rng), Fr::rand(&mut rng)])
+            .collect();
+        let p1: Vec<Proof> = in1
+            .iter()
+            .map(|x| simulated_proof(&t1, x, &mut rng))
+            .collect();
+        let mut p2: Vec<Proof> = in2
+            .iter()
+            .map(|x| simulated_proof(&t2, x, &mut rng))
+            .collect();
+        // Interleave: key 0, key 1, key 0, key 1, …
+        let build = |p2: &[Proof]| -> Vec<(usize, Vec<Fr>, Proof)> {
+            (0..3)
+                .flat_map(|i| {
+                    [
+                        (0, in1[i].clone(), p1[i].clone()),
+                        (1, in2[i].clone(), p2[i].clone()),
+                    ]
+                })
+                .collect()
+        };
+        let scalars: Vec<Fr> = (0..6).map(|_| Fr::from(rng.gen::<u64>() | 1)).collect();
+        let keys = [&pvk1, &pvk2];
+        let owned = build(&p2);
+        let items: Vec<(usize, &[Fr], &Proof)> = owned
+            .iter()
+            .map(|(k, x, p)| (*k, x.as_slice(), p))
+            .collect();
+        assert_eq!(verify_batch_by_key(&keys, &items, &scalars), Ok(()));
+        // Break key 1's second proof: global position 3.
+        p2[1] = p2[0].clone();
+        let owned = build(&p2);
+        let items: Vec<(usize, &[Fr], &Proof)> = owned
+            .iter()
+            .map(|(k, x, p)| (*k, x.as_slice(), p))
+            .collect();
+        assert_eq!(
+            verify_batch_by_key(&keys, &items, &scalars),
+            Err(BatchError::Invalid { failing: vec![3] })
+        );
+        let bad: Vec<(usize, &[Fr], &Proof)> = vec![(2, items[0].1, items[0].2)];
+        assert_eq!(
+            verify_batch_by_key(&keys, &bad, &scalars[..1]),
+            Err(BatchError::UnknownKey { index: 0 })
         );
     }
 }

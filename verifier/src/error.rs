@@ -104,6 +104,11 @@ pub enum BatchError {
         /// Position of the zero scalar.
         index: usize,
     },
+    /// Item `index` names a key that was not supplied (grouped batches).
+    UnknownKey {
+        /// Position of the offending item.
+        index: usize,
+    },
     /// These items (ascending indices) failed individual verification.
     Invalid {
         /// Indices of the invalid proofs.
@@ -126,6 +131,7 @@ impl fmt::Display for BatchError {
                 write!(f, "expected {expected} batch scalars, got {got}")
             }
             Self::ZeroScalar { index } => write!(f, "batch scalar {index} is zero"),
+            Self::UnknownKey { index } => write!(f, "item {index}: no such verifying key"),
             Self::Invalid { failing } => write!(f, "invalid proofs at indices {failing:?}"),
         }
     }

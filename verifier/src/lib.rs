@@ -49,7 +49,7 @@ pub mod verify;
 mod test_util;
 
 pub use ark_bn254::{Fq, Fr, G1Affine, G2Affine};
-pub use batch::verify_batch;
+pub use batch::{verify_batch, verify_batch_by_key};
 pub use decimal::{
     fq_to_decimal, fr_to_decimal, g1_from_decimal, g1_to_decimal, g2_from_decimal, g2_to_decimal,
     parse_fq_decimal, parse_fr_decimal, DecimalProof, MAX_DECIMAL_DIGITS,
