@@ -204,7 +204,8 @@ fn wrong_path_bit_or_sibling_is_rejected() {
 fn every_grant_field_is_bound_by_the_leaf() {
     let base = fixture(10);
     let mut rng = StdRng::seed_from_u64(100);
-    let edits: Vec<Box<dyn Fn(&mut grant::Grant)>> = vec![
+    type GrantEdit = Box<dyn Fn(&mut grant::Grant)>;
+    let edits: Vec<GrantEdit> = vec![
         Box::new(|g| g.patient = IdentityId(g.patient.0 + Fr::one())),
         Box::new(|g| g.scope = Scope(g.scope.0 | (1 << 63))),
         Box::new(|g| g.not_before = Timestamp(g.not_before.0 - 1)),

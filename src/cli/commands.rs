@@ -141,10 +141,7 @@ fn identity(cli: &Cli, command: &IdentityCommand, out: &mut Out) -> Result<(), F
             );
         }
         IdentityCommand::List => {
-            let ids = home
-                .registry
-                .identities()
-                .map_err(|e| Failure::malformed(e))?;
+            let ids = home.registry.identities().map_err(Failure::malformed)?;
             let human = ids
                 .iter()
                 .map(|i| {
@@ -202,23 +199,20 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
                     describe_scope(g.scope), describe_purpose(g.purpose), g.not_before.0, g.not_after.0
                 ),
                 json!({ "ok": true, "index": index, "commitment": fr_to_decimal(&g.commit().0),
-                        "root": fr_to_decimal(&home.registry.current_root().map_err(|e| Failure::malformed(e))?.0) }),
+                        "root": fr_to_decimal(&home.registry.current_root().map_err(Failure::malformed)?.0) }),
             );
         }
         GrantCommand::Revoke { index } => {
             home.revoke_grant(*index, unix_now(), &mut rng)
                 .map_err(refused)?;
-            let root = home
-                .registry
-                .current_root()
-                .map_err(|e| Failure::malformed(e))?;
+            let root = home.registry.current_root().map_err(Failure::malformed)?;
             out.result(
                 &format!("grant {index} revoked; new root {}", fr_to_decimal(&root.0)),
                 json!({ "ok": true, "index": index, "root": fr_to_decimal(&root.0) }),
             );
         }
         GrantCommand::List => {
-            let records = home.registry.grants().map_err(|e| Failure::malformed(e))?;
+            let records = home.registry.grants().map_err(Failure::malformed)?;
             let mut lines = Vec::new();
             let mut machine = Vec::new();
             for r in records {
@@ -500,10 +494,7 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
             let (pvk, _) = home
                 .verifying_key(zkconsent::prover::Statement::Authority)
                 .map_err(Failure::malformed)?;
-            let report = home
-                .registry
-                .audit(&pvk)
-                .map_err(|e| Failure::malformed(e))?;
+            let report = home.registry.audit(&pvk).map_err(Failure::malformed)?;
             let machine = json!({ "ok": report.is_consistent(), "events": report.events, "grants": report.grants,
                 "active_grants": report.active_grants, "root": fr_to_decimal(&report.root.0),
                 "finding": report.finding.as_ref().map(|f| format!("{f:?}")) });
@@ -530,10 +521,7 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
             }
         }
         RegistryCommand::Roots => {
-            let history = home
-                .registry
-                .root_history()
-                .map_err(|e| Failure::malformed(e))?;
+            let history = home.registry.root_history().map_err(Failure::malformed)?;
             let lines: Vec<_> = history
                 .iter()
                 .map(|r| {
