@@ -106,6 +106,27 @@ fn bench_prove_and_verify(c: &mut Criterion) {
             .expect("prove")
         })
     });
+    // What zkconsent's prover does: matrices synthesised once per key, witness per proof.
+    let matrices = zkconsent::prover::matrices::ProverMatrices::new(AccessCircuit::blank(DEPTH))
+        .expect("matrices");
+    group.bench_function(BenchmarkId::new("access_cached_matrices", DEPTH), |b| {
+        b.iter(|| {
+            let assignment = matrices
+                .assignment(AccessCircuit::new(&fixture.public, &fixture.private))
+                .expect("assignment");
+            let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+            Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+                &pk,
+                r,
+                s,
+                &matrices.matrices,
+                matrices.num_inputs,
+                matrices.num_constraints,
+                &assignment,
+            )
+            .expect("prove")
+        })
+    });
     group.bench_function("authority", |b| {
         b.iter(|| {
             Groth16::<Bn254>::prove(

@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod error;
+pub mod matrices;
 pub mod params;
 pub mod prove;
 pub mod statement;

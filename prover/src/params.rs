@@ -10,7 +10,9 @@
 //! validation (they are exactly the bytes this setup wrote). The manifest's circuit shape is
 //! compared with the circuit compiled into this binary, so stale keys are refused.
 
-use crate::{error::ProverError, statement::Statement, Curve, ProvingKey};
+use crate::{
+    error::ProverError, matrices::ProverMatrices, statement::Statement, Curve, ProvingKey,
+};
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
@@ -87,6 +89,8 @@ pub struct LoadedKeys {
     pub vk_sha256: String,
     /// Tree depth (Access).
     pub tree_depth: usize,
+    /// The circuit's constraint matrices, built once at load.
+    pub matrices: ProverMatrices,
 }
 
 impl std::fmt::Debug for LoadedKeys {
@@ -298,11 +302,18 @@ impl ParamsDir {
                 detail: "verifying key expects another number of public inputs".into(),
             });
         }
+        let depth = self.manifest.tree_depth;
+        let matrices = match statement {
+            Statement::Access => ProverMatrices::new(AccessCircuit::blank(depth)),
+            Statement::Authority => ProverMatrices::new(AuthorityCircuit::blank()),
+        }
+        .map_err(|e| ProverError::Synthesis(e.to_string()))?;
         Ok(LoadedKeys {
             statement,
             pk,
             vk_sha256: entry.verifying_key_sha256.clone(),
-            tree_depth: self.manifest.tree_depth,
+            tree_depth: depth,
+            matrices,
         })
     }
 }

@@ -5,6 +5,7 @@ use crate::{
     error::ProverError, params::LoadedKeys, statement::Statement, Curve, Proof, ProvingKey,
 };
 use ark_bn254::Fr;
+use ark_ff::UniformRand;
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
@@ -28,6 +29,29 @@ pub fn prove<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
     Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
+}
+
+/// Proves with the key's cached matrices: only the witness is computed per proof.
+fn prove_with_matrices<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    circuit: C,
+    rng: &mut R,
+) -> Result<Proof, ProverError> {
+    let m = &keys.matrices;
+    let assignment = m
+        .assignment(circuit)
+        .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+    let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+    Groth16::<Curve>::create_proof_with_reduction_and_matrices(
+        &keys.pk,
+        r,
+        s,
+        &m.matrices,
+        m.num_inputs,
+        m.num_constraints,
+        &assignment,
+    )
+    .map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
 fn expect_statement(keys: &LoadedKeys, statement: Statement) -> Result<(), ProverError> {
@@ -62,7 +86,7 @@ pub fn prove_access<R: RngCore + CryptoRng>(
         });
     }
     access::check(public, private)?;
-    prove(&keys.pk, AccessCircuit::new(public, private), rng)
+    prove_with_matrices(keys, AccessCircuit::new(public, private), rng)
 }
 
 /// Proves the grant-authority statement.
@@ -78,7 +102,7 @@ pub fn prove_authority<R: RngCore + CryptoRng>(
 ) -> Result<Proof, ProverError> {
     expect_statement(keys, Statement::Authority)?;
     authority::check(public, private)?;
-    prove(&keys.pk, AuthorityCircuit::new(public, private), rng)
+    prove_with_matrices(keys, AuthorityCircuit::new(public, private), rng)
 }
 
 /// Proves many Access statements with one key, in parallel across statements (rayon), each

@@ -235,3 +235,40 @@ fn proof_for_wrong_depth_is_refused() {
         Err(ProverError::Depth { .. })
     ));
 }
+
+#[test]
+fn cached_matrices_equal_a_fresh_synthesis_with_witness() {
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+        R1CS_PREDICATE_LABEL,
+    };
+    let mut rng = StdRng::seed_from_u64(7);
+    let f = access_fixture(&mut rng, DEPTH);
+    let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: true,
+        generate_lc_assignments: false,
+    });
+    AccessCircuit::new(&f.public, &f.private)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    cs.finalize();
+    let fresh = cs
+        .to_matrices()
+        .unwrap()
+        .remove(R1CS_PREDICATE_LABEL)
+        .unwrap();
+    let cached = &access_keys().matrices;
+    assert_eq!(cached.matrices, fresh);
+    assert_eq!(cached.num_constraints, cs.num_constraints());
+    // The values-only assignment equals the full synthesis's.
+    let mut full = cs.instance_assignment().unwrap();
+    full.extend(cs.witness_assignment().unwrap());
+    assert_eq!(
+        cached
+            .assignment(AccessCircuit::new(&f.public, &f.private))
+            .unwrap(),
+        full
+    );
+}
