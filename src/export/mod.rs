@@ -100,14 +100,22 @@ impl SnarkjsFiles {
     }
 }
 
-/// Converts a zkconsent proof file's bytes, with the home's hash-checked verifying key for
-/// its statement, to snarkjs's three files. The proof is not verified here (that is
-/// `verify`'s job); its `vk_sha256` must be the home's key's.
+/// Decodes a proof file and checks it was made for the home's (hash-checked) verifying key
+/// of its statement. The proof itself is not verified.
 ///
 /// # Errors
 ///
-/// [`ExportError`] naming the first problem.
-pub fn export_snarkjs(home: &Home, proof_bytes: &[u8]) -> Result<SnarkjsFiles, ExportError> {
+/// Malformed file, unusable params, or [`ExportError::KeyMismatch`].
+pub(crate) fn decode_for_home_key(
+    home: &Home,
+    proof_bytes: &[u8],
+) -> Result<
+    (
+        crate::proof_file::DecodedProof,
+        zkconsent_verifier::PreparedVerifyingKey,
+    ),
+    ExportError,
+> {
     let decoded = ProofFile::decode(proof_bytes)?;
     let (pvk, vk_sha256) = home
         .verifying_key(decoded.statement)
@@ -118,6 +126,18 @@ pub fn export_snarkjs(home: &Home, proof_bytes: &[u8]) -> Result<SnarkjsFiles, E
             home: vk_sha256,
         });
     }
+    Ok((decoded, pvk))
+}
+
+/// Converts a zkconsent proof file's bytes, with the home's hash-checked verifying key for
+/// its statement, to snarkjs's three files. The proof is not verified here (that is
+/// `verify`'s job); its `vk_sha256` must be the home's key's.
+///
+/// # Errors
+///
+/// [`ExportError`] naming the first problem.
+pub fn export_snarkjs(home: &Home, proof_bytes: &[u8]) -> Result<SnarkjsFiles, ExportError> {
+    let (decoded, pvk) = decode_for_home_key(home, proof_bytes)?;
     Ok(SnarkjsFiles {
         verification_key: SnarkjsVerifyingKey::from_vk(pvk.vk()),
         proof: SnarkjsProof::from_proof(&decoded.proof),

@@ -23,7 +23,7 @@
 //! of arkworks, snarkjs JSON and our proof files. [`calldata`] does that swap.
 
 use super::ExportError;
-use crate::{home::Home, proof_file::ProofFile};
+use crate::home::Home;
 use std::fmt::Write as _;
 use zkconsent_prover::Statement;
 use zkconsent_verifier::{
@@ -237,16 +237,7 @@ pub fn export_solidity(home: &Home, statement: Statement) -> Result<String, Expo
 ///
 /// As [`super::export_snarkjs`].
 pub fn export_calldata(home: &Home, proof_bytes: &[u8]) -> Result<String, ExportError> {
-    let decoded = ProofFile::decode(proof_bytes)?;
-    let (_, vk_sha256) = home
-        .verifying_key(decoded.statement)
-        .map_err(|e| ExportError::Params(e.to_string()))?;
-    if decoded.vk_sha256 != vk_sha256 {
-        return Err(ExportError::KeyMismatch {
-            proof: decoded.vk_sha256,
-            home: vk_sha256,
-        });
-    }
+    let (decoded, _) = super::decode_for_home_key(home, proof_bytes)?;
     Ok(calldata(&decoded.proof, &decoded.inputs))
 }
 
