@@ -607,22 +607,10 @@ fn grant_issue_rejects_an_empty_window() {
     setup_home(&home);
     let (nb, na) = (BASE.to_string(), (BASE - 1).to_string());
     for not_after in [&na, &nb] {
-        let run = zkh(
+        let run = grant_issue(
             &home,
-            &[
-                "grant",
-                "issue",
-                "--patient",
-                "alice",
-                "--grantee",
-                "bob",
-                "--scope",
-                "observations",
-                "--not-before",
-                &nb,
-                "--not-after",
-                not_after,
-            ],
+            "observations",
+            &["--not-before", &nb, "--not-after", not_after],
         );
         assert_malformed(&run, &format!("window [{nb}, {not_after})"));
     }

@@ -418,22 +418,10 @@ fn revoking_twice_and_a_full_tree_are_refused() {
     assert_eq!(issue_grant(&home, "observations"), 0);
     assert_eq!(issue_grant(&home, "observations"), 1);
     let (nb, na) = (NOT_BEFORE.to_string(), NOT_AFTER.to_string());
-    let full = zkh(
+    let full = grant_issue(
         &home,
-        &[
-            "grant",
-            "issue",
-            "--patient",
-            "alice",
-            "--grantee",
-            "bob",
-            "--scope",
-            "observations",
-            "--not-before",
-            &nb,
-            "--not-after",
-            &na,
-        ],
+        "observations",
+        &["--not-before", &nb, "--not-after", &na],
     );
     full.expect_code(1);
     assert!(full.one_line_error().contains("full"), "{}", full.stderr);
@@ -447,21 +435,7 @@ fn revoking_twice_and_a_full_tree_are_refused() {
         again.stderr
     );
     // A revoked slot is not reused.
-    let still_full = zkh(
-        &home,
-        &[
-            "grant",
-            "issue",
-            "--patient",
-            "alice",
-            "--grantee",
-            "bob",
-            "--scope",
-            "observations",
-            "--days",
-            "1",
-        ],
-    );
+    let still_full = grant_issue(&home, "observations", &["--days", "1"]);
     still_full.expect_code(1);
     let audit = zkh(&home, &["--json", "registry", "audit"]);
     audit.expect_code(0);

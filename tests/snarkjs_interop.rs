@@ -5,6 +5,9 @@
 //! `interop/node_modules`, so `(cd interop && npm ci)` must have run first; without it the
 //! test fails rather than skipping.
 
+mod common;
+
+use common::{issue_grant, new_request, prove, setup_home, BASE, P, R};
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
@@ -22,15 +25,6 @@ use zkconsent::{
     verifier::{self, DecodeError, Fr, VerifyError},
     verify::VerifyFailure,
 };
-
-/// Fixed times, as in the CLI tests: grant valid around BASE, proof made at BASE.
-const BASE: u64 = 1_750_000_000;
-const NOT_BEFORE: u64 = BASE - 3_600;
-const NOT_AFTER: u64 = BASE + 86_400;
-/// The BN254 scalar field modulus r.
-const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
-/// The BN254 base field modulus p.
-const P: &str = "21888242871839275222246405745257275088696311157297823662689037894645226208583";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -372,61 +366,21 @@ fn verify_snarkjs_cli(home: &Path, dir: &Path) -> Option<i32> {
     .code()
 }
 
-/// Sets up a depth-4 home through the CLI and writes an access proof made at BASE to `out`.
+/// Sets up the shared depth-4 CLI home (tests/common) and writes an access proof made at
+/// BASE to `out`.
 fn make_access_proof(home: &Path, out: &Path) {
-    zk_ok(home, &["setup", "--depth", "4"]);
-    for (name, role) in [
-        ("alice", "patient"),
-        ("bob", "clinician"),
-        ("clinic", "verifier"),
-    ] {
-        zk_ok(home, &["identity", "new", name, "--role", role]);
-    }
-    let (nb, na) = (NOT_BEFORE.to_string(), NOT_AFTER.to_string());
-    zk_ok(
-        home,
-        &[
-            "grant",
-            "issue",
-            "--patient",
-            "alice",
-            "--grantee",
-            "bob",
-            "--scope",
-            "conditions,observations",
-            "--purpose",
-            "treatment",
-            "--not-before",
-            &nb,
-            "--not-after",
-            &na,
-        ],
-    );
-    let request: Value = serde_json::from_str(
-        zk_ok(home, &["--json", "request", "new", "--verifier", "clinic"]).trim(),
-    )
-    .expect("request JSON");
-    let nonce = request["nonce"].as_str().expect("nonce");
+    setup_home(home);
+    let grant = issue_grant(home, "conditions,observations");
+    let (nonce, _) = new_request(home);
     let base = BASE.to_string();
-    zk_ok(
+    prove(
         home,
-        &[
-            "prove",
-            "access",
-            "--grant",
-            "0",
-            "--verifier",
-            "clinic",
-            "--nonce",
-            nonce,
-            "--scope",
-            "observations",
-            "--now",
-            &base,
-            "--out",
-            out.to_str().expect("utf-8 path"),
-        ],
-    );
+        grant,
+        &nonce,
+        "observations",
+        &["--now", &base, "--out", out.to_str().expect("utf-8 path")],
+    )
+    .expect_code(0);
 }
 
 #[test]

@@ -201,30 +201,35 @@ pub fn setup_home(home: &Path) {
     }
 }
 
+/// `grant issue` alice → bob with `scope` and further arguments (window, purpose, `--json`).
+pub fn grant_issue(home: &Path, scope: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "grant",
+        "issue",
+        "--patient",
+        "alice",
+        "--grantee",
+        "bob",
+        "--scope",
+        scope,
+    ];
+    args.extend_from_slice(extra);
+    zkh(home, &args)
+}
+
 /// Issues alice → bob with `scope` for treatment, valid `[NOT_BEFORE, NOT_AFTER)`; returns
 /// the leaf index.
 pub fn issue_grant(home: &Path, scope: &str) -> u64 {
     let (nb, na) = (NOT_BEFORE.to_string(), NOT_AFTER.to_string());
-    let run = zkh(
-        home,
-        &[
-            "--json",
-            "grant",
-            "issue",
-            "--patient",
-            "alice",
-            "--grantee",
-            "bob",
-            "--scope",
-            scope,
-            "--purpose",
-            "treatment",
-            "--not-before",
-            &nb,
-            "--not-after",
-            &na,
-        ],
-    );
+    let window = [
+        "--purpose",
+        "treatment",
+        "--not-before",
+        &nb,
+        "--not-after",
+        &na,
+    ];
+    let run = grant_issue(home, scope, &[&window[..], &["--json"]].concat());
     run.expect_code(0);
     let v = run.json();
     assert_eq!(v["ok"], true, "{v}");
