@@ -216,6 +216,18 @@ impl ParamsDir {
     ///
     /// [`ProverError::Manifest`] if absent, [`ProverError::CircuitMismatch`] if stale.
     pub fn entry(&self, statement: Statement) -> Result<&KeyEntry, ProverError> {
+        let constraints = statement
+            .constraint_count(self.manifest.tree_depth)
+            .map_err(ProverError::Synthesis)?;
+        self.entry_for(statement, constraints)
+    }
+
+    /// [`Self::entry`] given the compiled-in circuit's constraint count.
+    fn entry_for(
+        &self,
+        statement: Statement,
+        constraints: usize,
+    ) -> Result<&KeyEntry, ProverError> {
         let entry = self
             .manifest
             .keys
@@ -236,9 +248,6 @@ impl ParamsDir {
         if entry.public_inputs != statement.input_names() {
             return Err(mismatch("public inputs differ".into()));
         }
-        let constraints = statement
-            .constraint_count(self.manifest.tree_depth)
-            .map_err(ProverError::Synthesis)?;
         if entry.constraints != constraints {
             return Err(mismatch(format!(
                 "{} constraints (this build: {constraints})",
@@ -287,7 +296,10 @@ impl ParamsDir {
     ///
     /// As [`Self::entry`], plus file, hash and decoding errors.
     pub fn load(&self, statement: Statement) -> Result<LoadedKeys, ProverError> {
-        let entry = self.entry(statement)?;
+        // One synthesis gives both the matrices and the count the manifest is checked against.
+        let depth = self.manifest.tree_depth;
+        let matrices = statement.matrices(depth).map_err(ProverError::Synthesis)?;
+        let entry = self.entry_for(statement, matrices.num_constraints)?;
         let bytes = self.read_checked(&entry.proving_key, &entry.proving_key_sha256)?;
         // Safe to skip curve/subgroup checks: the bytes hash to what our setup wrote.
         let pk = ProvingKey::deserialize_uncompressed_unchecked(bytes.as_slice()).map_err(|e| {
@@ -302,12 +314,6 @@ impl ParamsDir {
                 detail: "verifying key expects another number of public inputs".into(),
             });
         }
-        let depth = self.manifest.tree_depth;
-        let matrices = match statement {
-            Statement::Access => ProverMatrices::new(AccessCircuit::blank(depth)),
-            Statement::Authority => ProverMatrices::new(AuthorityCircuit::blank()),
-        }
-        .map_err(|e| ProverError::Synthesis(e.to_string()))?;
         Ok(LoadedKeys {
             statement,
             pk,

@@ -1,9 +1,6 @@
 //! The statements the prover knows, with their circuit identity.
 
-use ark_bn254::Fr;
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
-};
+use crate::matrices::ProverMatrices;
 use zkconsent_circuits::{
     access::{self, AccessCircuit},
     authority::{self, AuthorityCircuit},
@@ -56,26 +53,26 @@ impl Statement {
         matches!(self, Self::Access)
     }
 
-    /// Constraint count of the circuit (at `depth` for Access), from a setup-mode synthesis.
+    /// The circuit's constraint matrices (at `depth` for Access), from a setup-mode synthesis
+    /// of a blank circuit.
+    ///
+    /// # Errors
+    ///
+    /// Synthesis errors, as text.
+    pub fn matrices(self, depth: usize) -> Result<ProverMatrices, String> {
+        match self {
+            Self::Access => ProverMatrices::new(AccessCircuit::blank(depth)),
+            Self::Authority => ProverMatrices::new(AuthorityCircuit::blank()),
+        }
+        .map_err(|e| e.to_string())
+    }
+
+    /// Constraint count of the circuit (at `depth` for Access).
     ///
     /// # Errors
     ///
     /// Synthesis errors, as text.
     pub fn constraint_count(self, depth: usize) -> Result<usize, String> {
-        match self {
-            Self::Access => count(AccessCircuit::blank(depth)),
-            Self::Authority => count(AuthorityCircuit::blank()),
-        }
+        Ok(self.matrices(depth)?.num_constraints)
     }
-}
-
-fn count<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<usize, String> {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_optimization_goal(OptimizationGoal::Constraints);
-    cs.set_mode(SynthesisMode::Setup);
-    circuit
-        .generate_constraints(cs.clone())
-        .map_err(|e| e.to_string())?;
-    cs.finalize();
-    Ok(cs.num_constraints())
 }
