@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod matrices;
+pub mod msm;
 pub mod params;
 pub mod prove;
 pub mod statement;
