@@ -9,15 +9,18 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod error;
+pub mod groth16;
 pub mod matrices;
 pub mod msm;
 pub mod params;
+pub mod profile;
 pub mod prove;
 pub mod statement;
 
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
-pub use prove::{prove, prove_access, prove_authority, prove_many_access};
+pub use profile::ProofProfile;
+pub use prove::{prove, prove_access, prove_access_profiled, prove_authority, prove_many_access};
 pub use statement::Statement;
 
 /// The pairing-friendly curve of every zkconsent proof.

@@ -314,6 +314,12 @@ impl ParamsDir {
                 detail: "verifying key expects another number of public inputs".into(),
             });
         }
+        crate::groth16::check_key_shape(&pk, &matrices).map_err(|detail| {
+            ProverError::CircuitMismatch {
+                statement: statement.name().into(),
+                detail,
+            }
+        })?;
         Ok(LoadedKeys {
             statement,
             pk,

@@ -2,7 +2,8 @@
 //! instead of a proof that will not verify.
 
 use crate::{
-    error::ProverError, params::LoadedKeys, statement::Statement, Curve, Proof, ProvingKey,
+    error::ProverError, groth16, params::LoadedKeys, profile::ProofProfile, statement::Statement,
+    Curve, Proof, ProvingKey,
 };
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
@@ -11,6 +12,7 @@ use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
 use rand::{rngs::StdRng, CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
+use std::time::Instant;
 use zkconsent_circuits::{
     access::{self, AccessCircuit, AccessPrivate, AccessPublic},
     authority::{self, AuthorityCircuit, AuthorityPrivate, AuthorityPublic},
@@ -31,27 +33,31 @@ pub fn prove<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
-/// Proves with the key's cached matrices: only the witness is computed per proof.
+/// Proves with the key's cached matrices: only the witness is computed per proof. The
+/// statement's native check runs first (timed into `profile` if given).
 fn prove_with_matrices<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
-    circuit: C,
+    check: impl FnOnce() -> Result<(), ProverError>,
+    circuit: impl FnOnce() -> C,
     rng: &mut R,
+    mut profile: Option<&mut ProofProfile>,
 ) -> Result<Proof, ProverError> {
+    let start = Instant::now();
+    check()?;
+    let checked = Instant::now();
     let m = &keys.matrices;
     let assignment = m
-        .assignment(circuit)
+        .assignment(circuit())
         .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+    let witnessed = Instant::now();
     let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-    Groth16::<Curve>::create_proof_with_reduction_and_matrices(
-        &keys.pk,
-        r,
-        s,
-        &m.matrices,
-        m.num_inputs,
-        m.num_constraints,
-        &assignment,
-    )
-    .map_err(|e| ProverError::Synthesis(e.to_string()))
+    let proof = groth16::create_proof(&keys.pk, m, &assignment, r, s, profile.as_deref_mut())?;
+    if let Some(p) = profile {
+        p.check = checked - start;
+        p.witness = witnessed - checked;
+        p.total = start.elapsed();
+    }
+    Ok(proof)
 }
 
 fn expect_statement(keys: &LoadedKeys, statement: Statement) -> Result<(), ProverError> {
@@ -78,6 +84,32 @@ pub fn prove_access<R: RngCore + CryptoRng>(
     private: &AccessPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
+    prove_access_inner(keys, public, private, rng, None)
+}
+
+/// [`prove_access`], running each phase alone and returning where the time went.
+///
+/// # Errors
+///
+/// As [`prove_access`].
+pub fn prove_access_profiled<R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &AccessPublic,
+    private: &AccessPrivate,
+    rng: &mut R,
+) -> Result<(Proof, ProofProfile), ProverError> {
+    let mut profile = ProofProfile::default();
+    let proof = prove_access_inner(keys, public, private, rng, Some(&mut profile))?;
+    Ok((proof, profile))
+}
+
+fn prove_access_inner<R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &AccessPublic,
+    private: &AccessPrivate,
+    rng: &mut R,
+    profile: Option<&mut ProofProfile>,
+) -> Result<Proof, ProverError> {
     expect_statement(keys, Statement::Access)?;
     if private.path.depth() != keys.tree_depth {
         return Err(ProverError::Depth {
@@ -85,8 +117,13 @@ pub fn prove_access<R: RngCore + CryptoRng>(
             got: private.path.depth(),
         });
     }
-    access::check(public, private)?;
-    prove_with_matrices(keys, AccessCircuit::new(public, private), rng)
+    prove_with_matrices(
+        keys,
+        || Ok(access::check(public, private)?),
+        || AccessCircuit::new(public, private),
+        rng,
+        profile,
+    )
 }
 
 /// Proves the grant-authority statement.
@@ -101,8 +138,13 @@ pub fn prove_authority<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
     expect_statement(keys, Statement::Authority)?;
-    authority::check(public, private)?;
-    prove_with_matrices(keys, AuthorityCircuit::new(public, private), rng)
+    prove_with_matrices(
+        keys,
+        || Ok(authority::check(public, private)?),
+        || AuthorityCircuit::new(public, private),
+        rng,
+        None,
+    )
 }
 
 /// Proves many Access statements with one key, in parallel across statements (rayon), each

@@ -272,3 +272,95 @@ fn cached_matrices_equal_a_fresh_synthesis_with_witness() {
         full
     );
 }
+
+/// Our proof assembly (our MSMs, overlapped phases) gives exactly ark-groth16's proof for
+/// the same key, assignment and randomness, in both the fast and the profiled path.
+#[test]
+fn our_groth16_equals_ark_groth16_bit_for_bit() {
+    use ark_bn254::{Bn254, Fr};
+    use ark_ff::UniformRand;
+    use ark_groth16::Groth16;
+    use zkconsent_prover::{groth16::create_proof, ProofProfile};
+
+    let keys = access_keys();
+    let m = &keys.matrices;
+    for seed in 0..3u64 {
+        let mut rng = StdRng::seed_from_u64(100 + seed);
+        let f = access_fixture(&mut rng, DEPTH);
+        let full = m
+            .assignment(AccessCircuit::new(&f.public, &f.private))
+            .unwrap();
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let stock = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            &keys.pk,
+            r,
+            s,
+            &m.matrices,
+            m.num_inputs,
+            m.num_constraints,
+            &full,
+        )
+        .unwrap();
+        let fast = create_proof(&keys.pk, m, &full, r, s, None).unwrap();
+        let mut profile = ProofProfile::default();
+        let profiled = create_proof(&keys.pk, m, &full, r, s, Some(&mut profile)).unwrap();
+        assert_eq!(fast, stock, "seed {seed}");
+        assert_eq!(profiled, stock, "seed {seed}");
+        assert!(profile.msm_total() > std::time::Duration::ZERO);
+    }
+    // r = 0 (no zero knowledge) skips B in G1 and must still match.
+    let mut rng = StdRng::seed_from_u64(200);
+    let f = access_fixture(&mut rng, DEPTH);
+    let full = m
+        .assignment(AccessCircuit::new(&f.public, &f.private))
+        .unwrap();
+    let zero = Fr::from(0u64);
+    let stock = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        &keys.pk,
+        zero,
+        zero,
+        &m.matrices,
+        m.num_inputs,
+        m.num_constraints,
+        &full,
+    )
+    .unwrap();
+    assert_eq!(
+        create_proof(&keys.pk, m, &full, zero, zero, None).unwrap(),
+        stock
+    );
+}
+
+#[test]
+fn profiled_proof_verifies_and_accounts_for_its_time() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let f = access_fixture(&mut rng, DEPTH);
+    let (proof, profile) =
+        zkconsent_prover::prove_access_profiled(access_keys(), &f.public, &f.private, &mut rng)
+            .unwrap();
+    let inputs = f.public.to_field_elements();
+    verifier::verify(&pvk(Statement::Access), &inputs, &to_verifier_proof(&proof)).unwrap();
+    let named = profile.check + profile.witness + profile.qap + profile.msm_total();
+    assert!(named <= profile.total);
+    assert!(profile.witness > std::time::Duration::ZERO);
+}
+
+#[test]
+fn key_whose_queries_do_not_fit_the_circuit_is_refused() {
+    let keys = access_keys();
+    let mut pk = keys.pk.clone();
+    pk.l_query.pop();
+    let err = zkconsent_prover::groth16::check_key_shape(&pk, &keys.matrices).unwrap_err();
+    assert!(err.contains("l_query"), "{err}");
+    let mut rng = StdRng::seed_from_u64(8);
+    let f = access_fixture(&mut rng, DEPTH);
+    let full = keys
+        .matrices
+        .assignment(AccessCircuit::new(&f.public, &f.private))
+        .unwrap();
+    let one = ark_bn254::Fr::one();
+    assert!(
+        zkconsent_prover::groth16::create_proof(&pk, &keys.matrices, &full, one, one, None)
+            .is_err()
+    );
+}
