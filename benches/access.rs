@@ -1,9 +1,8 @@
-//! Criterion benchmarks of the Access statement: native Poseidon, witness building, Groth16
-//! proving (Access at the default depth 20, and grant authority), and verification (the
-//! no_std verifier, single and batched, against ark-groth16's).
+//! Criterion benchmarks of the Access statement: native Poseidon, witness building, and
+//! verification (the no_std verifier, single and batched, against ark-groth16's). Proving
+//! is in `benches/prover.rs`.
 //!
-//! Run: `cargo bench --bench access`. Threads: `RAYON_NUM_THREADS=1|N cargo bench …`
-//! (proving is parallel inside arkworks; verification is single-threaded).
+//! Run: `cargo bench --bench access`.
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
@@ -18,9 +17,8 @@ use std::hint::black_box;
 use zkconsent::{
     circuits::{
         access::AccessCircuit,
-        authority::{AuthorityCircuit, GrantAction},
         domain, merkle, poseidon,
-        testing::{access_fixture, authority_for, constraint_count},
+        testing::{access_fixture, constraint_count},
     },
     verifier,
 };
@@ -85,59 +83,11 @@ fn bench_witness(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_prove_and_verify(c: &mut Criterion) {
+fn bench_verify(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(3);
     let fixture = access_fixture(&mut rng, DEPTH);
     let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(AccessCircuit::blank(DEPTH), &mut rng)
         .expect("setup");
-    let (apk, _) = Groth16::<Bn254>::circuit_specific_setup(AuthorityCircuit::blank(), &mut rng)
-        .expect("setup");
-    let (auth_public, auth_private) = authority_for(&fixture, GrantAction::Issue);
-
-    let mut group = c.benchmark_group("prove");
-    group.sample_size(10);
-    group.bench_function(BenchmarkId::new("access", DEPTH), |b| {
-        b.iter(|| {
-            Groth16::<Bn254>::prove(
-                &pk,
-                AccessCircuit::new(&fixture.public, &fixture.private),
-                &mut rng,
-            )
-            .expect("prove")
-        })
-    });
-    // What zkconsent's prover does: matrices synthesised once per key, witness per proof.
-    let matrices = zkconsent::prover::matrices::ProverMatrices::new(AccessCircuit::blank(DEPTH))
-        .expect("matrices");
-    group.bench_function(BenchmarkId::new("access_cached_matrices", DEPTH), |b| {
-        b.iter(|| {
-            let assignment = matrices
-                .assignment(AccessCircuit::new(&fixture.public, &fixture.private))
-                .expect("assignment");
-            let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-            Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-                &pk,
-                r,
-                s,
-                &matrices.matrices,
-                matrices.num_inputs,
-                matrices.num_constraints,
-                &assignment,
-            )
-            .expect("prove")
-        })
-    });
-    group.bench_function("authority", |b| {
-        b.iter(|| {
-            Groth16::<Bn254>::prove(
-                &apk,
-                zkconsent::circuits::authority::AuthorityCircuit::new(&auth_public, &auth_private),
-                &mut rng,
-            )
-            .expect("prove")
-        })
-    });
-    group.finish();
 
     let proof = Groth16::<Bn254>::prove(
         &pk,
@@ -190,10 +140,5 @@ fn bench_prove_and_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(
-    benches,
-    bench_poseidon,
-    bench_witness,
-    bench_prove_and_verify
-);
+criterion_group!(benches, bench_poseidon, bench_witness, bench_verify);
 criterion_main!(benches);

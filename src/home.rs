@@ -360,6 +360,22 @@ impl Home {
         request: &AccessRequest,
         rng: &mut R,
     ) -> Result<(ProofFile, AccessPublic), HomeError> {
+        let (public, private) = self.access_statement(request)?;
+        let proof = prove_access(keys, &public, &private, rng)?;
+        Ok((access_proof_file(keys, &public, &proof)?, public))
+    }
+
+    /// The Access statement a request asks for: the grant's opening and secret from the
+    /// wallet, its path under the registry's current root. Reads only, so a batch can gather
+    /// its statements here and prove them in parallel away from the databases.
+    ///
+    /// # Errors
+    ///
+    /// Unknown grant or identity, registry errors.
+    pub fn access_statement(
+        &self,
+        request: &AccessRequest,
+    ) -> Result<(AccessPublic, AccessPrivate), HomeError> {
         let opening = self.wallet.grant(request.grant_index)?;
         let grantee_secret = self.wallet.secret(&opening.grantee_name)?;
         let (root, path) = self.registry.root_and_path(request.grant_index)?;
@@ -374,16 +390,27 @@ impl Home {
         if let Some(purpose) = request.purpose {
             public.purpose = purpose;
         }
-        let proof = prove_access(keys, &public, &private, rng)?;
-        let file = ProofFile::new(
-            Statement::Access,
-            Some(keys.tree_depth),
-            &keys.vk_sha256,
-            &public.to_field_elements(),
-            &to_verifier_proof(&proof)?,
-        );
-        Ok((file, public))
+        Ok((public, private))
     }
+}
+
+/// The proof file for an Access proof made with `keys`.
+///
+/// # Errors
+///
+/// Never for proofs our prover made; an error rather than a panic all the same.
+pub fn access_proof_file(
+    keys: &LoadedKeys,
+    public: &AccessPublic,
+    proof: &zkconsent_prover::Proof,
+) -> Result<ProofFile, HomeError> {
+    Ok(ProofFile::new(
+        Statement::Access,
+        Some(keys.tree_depth),
+        &keys.vk_sha256,
+        &public.to_field_elements(),
+        &to_verifier_proof(proof)?,
+    ))
 }
 
 /// Position of a statement in [`Statement::ALL`] (the cache slot).

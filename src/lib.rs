@@ -12,6 +12,7 @@ pub use zkconsent_circuits as circuits;
 pub use zkconsent_prover as prover;
 pub use zkconsent_verifier as verifier;
 
+pub mod cpu;
 pub mod demo;
 pub mod export;
 pub mod home;

@@ -8,6 +8,7 @@
 #![deny(clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod batch;
 pub mod error;
 pub mod groth16;
 pub mod matrices;
@@ -17,10 +18,11 @@ pub mod profile;
 pub mod prove;
 pub mod statement;
 
+pub use batch::{prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT};
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;
-pub use prove::{prove, prove_access, prove_access_profiled, prove_authority, prove_many_access};
+pub use prove::{prove, prove_access, prove_access_profiled, prove_authority};
 pub use statement::Statement;
 
 /// The pairing-friendly curve of every zkconsent proof.

@@ -10,8 +10,7 @@ use ark_ff::UniformRand;
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::ConstraintSynthesizer;
 use ark_snark::SNARK;
-use rand::{rngs::StdRng, CryptoRng, RngCore, SeedableRng};
-use rayon::prelude::*;
+use rand::{CryptoRng, RngCore};
 use std::time::Instant;
 use zkconsent_circuits::{
     access::{self, AccessCircuit, AccessPrivate, AccessPublic},
@@ -145,19 +144,4 @@ pub fn prove_authority<R: RngCore + CryptoRng>(
         rng,
         None,
     )
-}
-
-/// Proves many Access statements with one key, in parallel across statements (rayon), each
-/// with its own RNG seeded from the operating system.
-pub fn prove_many_access(
-    keys: &LoadedKeys,
-    statements: &[(AccessPublic, AccessPrivate)],
-) -> Vec<Result<Proof, ProverError>> {
-    statements
-        .par_iter()
-        .map(|(public, private)| {
-            let mut rng = StdRng::from_entropy();
-            prove_access(keys, public, private, &mut rng)
-        })
-        .collect()
 }

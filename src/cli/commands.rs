@@ -1,8 +1,8 @@
 //! One function per command.
 
 use super::{
-    Cli, Command, Failure, GrantCommand, IdentityCommand, ProveAccessArgs, ProveCommand,
-    RegistryCommand, RequestCommand, VerifyArgs,
+    Cli, Command, Failure, GrantCommand, IdentityCommand, ProveCommand, RegistryCommand,
+    RequestCommand, VerifyArgs,
 };
 use crate::cli::output::Out;
 use ark_ff::UniformRand;
@@ -16,7 +16,7 @@ use zkconsent::{
         types::{Nonce, PatientRef, RequestHash, Timestamp, VerifierId},
     },
     demo,
-    home::{AccessRequest, GrantRequest, Home, HomeError},
+    home::{GrantRequest, Home, HomeError},
     prover::Statement,
     registry::{Role, RootPolicy},
     unix_now,
@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Identity(c) => identity(cli, c, out),
         Command::Grant(c) => grant(cli, c, out),
         Command::Request(RequestCommand::New { verifier }) => request_new(cli, verifier, out),
-        Command::Prove(ProveCommand::Access(args)) => prove_access(cli, args, out),
+        Command::Prove(ProveCommand::Access(args)) => super::prove::access(cli, args, out),
         Command::Verify(args) => verify(cli, args, out),
         Command::Poseidon { domain, inputs } => poseidon_cmd(domain.as_deref(), inputs, out),
         Command::Registry(c) => registry(cli, c, out),
@@ -48,7 +48,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
     }
 }
 
-fn open(cli: &Cli) -> Result<Home, Failure> {
+pub(super) fn open(cli: &Cli) -> Result<Home, Failure> {
     Home::open(&cli.home).map_err(|e| {
         Failure::malformed(format!(
             "{}: {e} (run `zkconsent setup --home {}` first)",
@@ -58,7 +58,7 @@ fn open(cli: &Cli) -> Result<Home, Failure> {
     })
 }
 
-fn refused(e: HomeError) -> Failure {
+pub(super) fn refused(e: HomeError) -> Failure {
     match e {
         HomeError::Invalid(_) => Failure::malformed(e),
         _ => Failure::refused(e),
@@ -244,7 +244,7 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
     Ok(())
 }
 
-fn verifier_id(home: &Home, name: &str) -> Result<VerifierId, Failure> {
+pub(super) fn verifier_id(home: &Home, name: &str) -> Result<VerifierId, Failure> {
     home.verifier_id(name).map_err(Failure::malformed)
 }
 
@@ -257,44 +257,6 @@ fn request_new(cli: &Cli, verifier: &str, out: &mut Out) -> Result<(), Failure> 
         &format!("nonce {}\nrequest_hash {}", fr_to_decimal(&nonce.0), fr_to_decimal(&hash.0)),
         json!({ "ok": true, "verifier": verifier, "nonce": fr_to_decimal(&nonce.0), "request_hash": fr_to_decimal(&hash.0) }),
     );
-    Ok(())
-}
-
-fn prove_access(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failure> {
-    let home = open(cli)?;
-    let request = AccessRequest {
-        grant_index: args.grant,
-        verifier: verifier_id(&home, &args.verifier)?,
-        nonce: Nonce(
-            parse_fr_decimal(&args.nonce).map_err(|e| Failure::malformed(format!("nonce: {e}")))?,
-        ),
-        scope: parse_scope(&args.scope).map_err(Failure::malformed)?,
-        purpose: args
-            .purpose
-            .as_deref()
-            .map(parse_purpose)
-            .transpose()
-            .map_err(Failure::malformed)?,
-        now: args.now.map(Timestamp).unwrap_or_else(unix_now),
-    };
-    let keys = home.access_keys().map_err(Failure::malformed)?;
-    let start = std::time::Instant::now();
-    let (file, _) = home
-        .prove_access(&keys, &request, &mut StdRng::from_entropy())
-        .map_err(refused)?;
-    let millis = start.elapsed().as_secs_f64() * 1e3;
-    let json_text = file.to_json();
-    match &args.out {
-        Some(path) => {
-            std::fs::write(path, &json_text)
-                .map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?;
-            out.result(
-                &format!("proof written to {} ({millis:.0} ms)", path.display()),
-                json!({ "ok": true, "out": path.display().to_string(), "ms": millis }),
-            );
-        }
-        None => println!("{json_text}"),
-    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 mod commands;
 mod output;
+mod prove;
 
 use clap::{Args, Parser, Subcommand};
 use output::Out;
@@ -185,17 +186,17 @@ enum ProveCommand {
 #[derive(Args, Debug)]
 struct ProveAccessArgs {
     /// Grant leaf index.
-    #[arg(long)]
-    grant: u64,
+    #[arg(long, required_unless_present = "batch")]
+    grant: Option<u64>,
     /// Verifier name.
-    #[arg(long)]
-    verifier: String,
+    #[arg(long, required_unless_present = "batch")]
+    verifier: Option<String>,
     /// The verifier's nonce (decimal), from `zkconsent request new`.
-    #[arg(long)]
-    nonce: String,
+    #[arg(long, required_unless_present = "batch")]
+    nonce: Option<String>,
     /// Requested scope.
-    #[arg(long)]
-    scope: String,
+    #[arg(long, required_unless_present = "batch")]
+    scope: Option<String>,
     /// Requested purpose (default: the grant's).
     #[arg(long)]
     purpose: Option<String>,
@@ -203,8 +204,20 @@ struct ProveAccessArgs {
     #[arg(long)]
     now: Option<u64>,
     /// Output file (default: print the proof JSON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     out: Option<PathBuf>,
+    /// Print where the proof's time went (witness, FFTs, each of the five MSMs), running
+    /// the phases one after another.
+    #[arg(long, conflicts_with = "batch")]
+    profile: bool,
+    /// Prove many requests with one key load, in parallel: a JSON Lines file, one request
+    /// per line: {"grant":0,"verifier":"clinic","nonce":"…","scope":"labs"} with optional
+    /// "purpose" and "now". Proofs go to --out-dir as <line>.proof.json.
+    #[arg(long, requires = "out_dir", conflicts_with_all = ["grant", "verifier", "nonce", "scope", "purpose", "now"])]
+    batch: Option<PathBuf>,
+    /// Directory for --batch proofs (created if missing).
+    #[arg(long, requires = "batch")]
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -259,6 +272,10 @@ enum RegistryCommand {
 
 /// Parses arguments, runs the command, maps the result to an exit code.
 pub fn main() -> ExitCode {
+    if let Err(advice) = zkconsent::cpu::check_build_features() {
+        eprintln!("zkconsent: {advice}");
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     let mut out = Out::new(cli.json);
     match commands::run(&cli, &mut out) {
@@ -291,5 +308,11 @@ impl Failure {
             code: 2,
             message: message.to_string(),
         }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }

@@ -1,0 +1,48 @@
+//! Many proofs with one key: the throughput path (a clinic's queue, an insurer's day).
+
+use crate::{error::ProverError, params::LoadedKeys, prove::prove_access, Proof};
+use rand::{rngs::StdRng, SeedableRng};
+use rayon::prelude::*;
+use zkconsent_circuits::access::{AccessPrivate, AccessPublic};
+
+/// How a batch shares the cores between proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchSplit {
+    /// One proof after another, each using every core inside (MSMs, FFTs).
+    WithinProofs,
+    /// Proofs side by side on rayon, each still parallel inside; rayon's work stealing fills
+    /// the cores that one proof's serial stretches (witness, reductions) leave idle.
+    AcrossProofs,
+}
+
+/// The split [`prove_many_access`] uses: measured in `benches/prover.rs` (`batch_split`),
+/// across proofs gives the higher throughput for our small circuits.
+pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;
+
+/// Proves many Access statements with one key, each with its own RNG seeded from the
+/// operating system, calling `on_proof(i)` as statement `i` finishes (any order). Results
+/// are in statement order; a false statement fails alone.
+pub fn prove_batch_access(
+    keys: &LoadedKeys,
+    statements: &[(AccessPublic, AccessPrivate)],
+    split: BatchSplit,
+    on_proof: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<Proof, ProverError>> {
+    let one = |(i, (public, private)): (usize, &(AccessPublic, AccessPrivate))| {
+        let result = prove_access(keys, public, private, &mut StdRng::from_entropy());
+        on_proof(i);
+        result
+    };
+    match split {
+        BatchSplit::WithinProofs => statements.iter().enumerate().map(one).collect(),
+        BatchSplit::AcrossProofs => statements.par_iter().enumerate().map(one).collect(),
+    }
+}
+
+/// [`prove_batch_access`] with [`DEFAULT_BATCH_SPLIT`] and no progress callback.
+pub fn prove_many_access(
+    keys: &LoadedKeys,
+    statements: &[(AccessPublic, AccessPrivate)],
+) -> Vec<Result<Proof, ProverError>> {
+    prove_batch_access(keys, statements, DEFAULT_BATCH_SPLIT, &|_| {})
+}

@@ -1,0 +1,256 @@
+//! `zkconsent prove access`: one proof (optionally profiled), or a batch from JSON Lines
+//! proved in parallel with one key load.
+
+use super::{
+    commands::{open, refused, verifier_id},
+    output::Out,
+    Cli, Failure, ProveAccessArgs,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{rngs::StdRng, SeedableRng};
+use serde::Deserialize;
+use serde_json::json;
+use std::{path::Path, time::Instant};
+use zkconsent::{
+    circuits::types::{Nonce, Timestamp},
+    home::{access_proof_file, AccessRequest, Home},
+    prover::{prove_access, prove_access_profiled, prove_batch_access, DEFAULT_BATCH_SPLIT},
+    unix_now,
+    verifier::parse_fr_decimal,
+    vocab::{parse_purpose, parse_scope},
+};
+
+/// One line of a `--batch` file: the flags of a single `prove access`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchLine {
+    grant: u64,
+    verifier: String,
+    nonce: String,
+    scope: String,
+    purpose: Option<String>,
+    now: Option<u64>,
+}
+
+/// The textual request, from flags or from a batch line.
+struct RequestText<'a> {
+    grant: u64,
+    verifier: &'a str,
+    nonce: &'a str,
+    scope: &'a str,
+    purpose: Option<&'a str>,
+    now: Option<u64>,
+}
+
+fn parse_request(home: &Home, t: RequestText<'_>) -> Result<AccessRequest, Failure> {
+    Ok(AccessRequest {
+        grant_index: t.grant,
+        verifier: verifier_id(home, t.verifier)?,
+        nonce: Nonce(
+            parse_fr_decimal(t.nonce).map_err(|e| Failure::malformed(format!("nonce: {e}")))?,
+        ),
+        scope: parse_scope(t.scope).map_err(Failure::malformed)?,
+        purpose: t
+            .purpose
+            .map(parse_purpose)
+            .transpose()
+            .map_err(Failure::malformed)?,
+        now: t.now.map(Timestamp).unwrap_or_else(unix_now),
+    })
+}
+
+pub fn access(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failure> {
+    match &args.batch {
+        Some(file) => batch(cli, file, args.out_dir.as_deref(), out),
+        None => single(cli, args, out),
+    }
+}
+
+fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failure> {
+    let missing = |flag: &str| Failure::malformed(format!("--{flag} is required"));
+    let home = open(cli)?;
+    let request = parse_request(
+        &home,
+        RequestText {
+            grant: args.grant.ok_or_else(|| missing("grant"))?,
+            verifier: args
+                .verifier
+                .as_deref()
+                .ok_or_else(|| missing("verifier"))?,
+            nonce: args.nonce.as_deref().ok_or_else(|| missing("nonce"))?,
+            scope: args.scope.as_deref().ok_or_else(|| missing("scope"))?,
+            purpose: args.purpose.as_deref(),
+            now: args.now,
+        },
+    )?;
+    let keys = home.access_keys().map_err(Failure::malformed)?;
+    let (public, private) = home.access_statement(&request).map_err(refused)?;
+    let mut rng = StdRng::from_entropy();
+    let start = Instant::now();
+    let (proof, profile) = if args.profile {
+        let (proof, profile) = prove_access_profiled(&keys, &public, &private, &mut rng)
+            .map_err(|e| refused(e.into()))?;
+        (proof, Some(profile))
+    } else {
+        let proof =
+            prove_access(&keys, &public, &private, &mut rng).map_err(|e| refused(e.into()))?;
+        (proof, None)
+    };
+    let millis = start.elapsed().as_secs_f64() * 1e3;
+    let file = access_proof_file(&keys, &public, &proof).map_err(refused)?;
+    if let Some(p) = &profile {
+        if out.is_json() {
+            // Reported inside the result object below.
+        } else {
+            eprintln!("{p}");
+        }
+    }
+    let profile_json = profile.map(|p| {
+        p.phases()
+            .iter()
+            .map(|(name, d)| (name.to_string(), json!(d.as_secs_f64() * 1e3)))
+            .chain([
+                ("total".to_string(), json!(p.total.as_secs_f64() * 1e3)),
+                ("prover_over_msm".to_string(), json!(p.floor_ratio())),
+            ])
+            .collect::<serde_json::Map<_, _>>()
+    });
+    let json_text = file.to_json();
+    match &args.out {
+        Some(path) => {
+            write_file(path, &json_text)?;
+            out.result(
+                &format!("proof written to {} ({millis:.0} ms)", path.display()),
+                json!({ "ok": true, "out": path.display().to_string(), "ms": millis, "profile": profile_json }),
+            );
+        }
+        None => println!("{json_text}"),
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))
+}
+
+/// Reads and checks every line before proving anything: a malformed file proves nothing.
+fn read_batch(home: &Home, file: &Path) -> Result<Vec<(usize, AccessRequest)>, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))?;
+    let mut requests = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |e: String| Failure::malformed(format!("{}:{number}: {e}", file.display()));
+        let l: BatchLine = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
+        let request = parse_request(
+            home,
+            RequestText {
+                grant: l.grant,
+                verifier: &l.verifier,
+                nonce: &l.nonce,
+                scope: &l.scope,
+                purpose: l.purpose.as_deref(),
+                now: l.now,
+            },
+        )
+        .map_err(|f| at(f.to_string()))?;
+        requests.push((number, request));
+    }
+    if requests.is_empty() {
+        return Err(Failure::malformed(format!(
+            "{}: no requests",
+            file.display()
+        )));
+    }
+    Ok(requests)
+}
+
+fn progress_bar(len: usize, out: &Out) -> ProgressBar {
+    if out.is_json() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} proofs  {per_sec}  eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn batch(cli: &Cli, file: &Path, out_dir: Option<&Path>, out: &mut Out) -> Result<(), Failure> {
+    let out_dir = out_dir.ok_or_else(|| Failure::malformed("--batch needs --out-dir"))?;
+    let home = open(cli)?;
+    let requests = read_batch(&home, file)?;
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Failure::malformed(format!("{}: {e}", out_dir.display())))?;
+    let keys = home.access_keys().map_err(Failure::malformed)?;
+
+    // Gather statements from the databases first; prove away from them, in parallel.
+    let mut failures = Vec::new();
+    let mut lines = Vec::new();
+    let mut statements = Vec::new();
+    for (line, request) in &requests {
+        match home.access_statement(request) {
+            Ok(statement) => {
+                lines.push(*line);
+                statements.push(statement);
+            }
+            Err(e) => failures.push((*line, e.to_string())),
+        }
+    }
+    let bar = progress_bar(statements.len(), out);
+    let start = Instant::now();
+    let proofs = prove_batch_access(&keys, &statements, DEFAULT_BATCH_SPLIT, &|_| bar.inc(1));
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let mut written = 0usize;
+    for ((line, (public, _)), proof) in lines.iter().zip(&statements).zip(proofs) {
+        let result = proof
+            .map_err(|e| e.to_string())
+            .and_then(|p| access_proof_file(&keys, public, &p).map_err(|e| e.to_string()));
+        match result {
+            Ok(file) => {
+                write_file(&out_dir.join(format!("{line}.proof.json")), &file.to_json())?;
+                written += 1;
+            }
+            Err(e) => failures.push((*line, e)),
+        }
+    }
+    failures.sort();
+    let rate = written as f64 / seconds.max(f64::MIN_POSITIVE);
+    if !out.is_json() {
+        for (line, e) in &failures {
+            eprintln!("zkconsent: {}:{line}: {e}", file.display());
+        }
+    }
+    out.result(
+        &format!(
+            "{written} of {} proofs in {seconds:.2} s ({rate:.1} proofs/s), written to {}",
+            requests.len(),
+            out_dir.display()
+        ),
+        json!({
+            "ok": failures.is_empty(),
+            "proofs": written,
+            "requests": requests.len(),
+            "seconds": seconds,
+            "proofs_per_second": rate,
+            "out_dir": out_dir.display().to_string(),
+            "failed": failures.iter().map(|(line, e)| json!({"line": line, "error": e})).collect::<Vec<_>>(),
+        }),
+    );
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::refused(format!(
+            "{} of {} requests gave no proof",
+            failures.len(),
+            requests.len()
+        )))
+    }
+}

@@ -1,0 +1,184 @@
+//! `prove access --batch` (many requests, one key load, parallel) and `--profile`.
+
+mod common;
+
+use common::{fixture, new_request, zkh, BASE};
+use std::path::Path;
+
+/// One JSON Lines request for grant 0 to clinic.
+fn line(nonce: &str, scope: &str) -> String {
+    format!(r#"{{"grant":0,"verifier":"clinic","nonce":"{nonce}","scope":"{scope}","now":{BASE}}}"#)
+}
+
+fn prove_batch(home: &Path, lines: &[String], out_dir: &Path) -> common::Run {
+    let file = out_dir.with_extension("jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write batch");
+    zkh(
+        home,
+        &[
+            "--json",
+            "prove",
+            "access",
+            "--batch",
+            file.to_str().expect("utf-8"),
+            "--out-dir",
+            out_dir.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+#[test]
+fn batch_proves_each_request_and_reports_the_false_one() {
+    let f = fixture();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let out_dir = scratch.path().join("proofs");
+    let nonces: Vec<String> = (0..3).map(|_| new_request(&f.home).0).collect();
+    let mut lines: Vec<String> = nonces.iter().map(|n| line(n, "observations")).collect();
+    // Line 4: a scope the grant does not cover gives no proof, and only it.
+    lines.push(line(&nonces[0], "medications"));
+    let run = prove_batch(&f.home, &lines, &out_dir);
+    run.expect_code(1).no_panic();
+    let summary: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().next().expect("summary line"))
+            .expect("summary JSON");
+    assert_eq!(summary["proofs"], 3, "{summary}");
+    assert_eq!(summary["requests"], 4, "{summary}");
+    assert_eq!(summary["failed"][0]["line"], 4, "{summary}");
+    assert!(summary["proofs_per_second"].as_f64().expect("rate") > 0.0);
+    assert!(!out_dir.join("4.proof.json").exists());
+
+    // Each proof answers its own request.
+    let base = BASE.to_string();
+    for (i, nonce) in nonces.iter().enumerate() {
+        let path = out_dir.join(format!("{}.proof.json", i + 1));
+        zkh(
+            &f.home,
+            &[
+                "verify",
+                path.to_str().expect("utf-8"),
+                "--verifier",
+                "clinic",
+                "--nonce",
+                nonce,
+                "--now",
+                &base,
+            ],
+        )
+        .expect_code(0);
+    }
+    // And not another's.
+    zkh(
+        &f.home,
+        &[
+            "verify",
+            out_dir.join("1.proof.json").to_str().expect("utf-8"),
+            "--verifier",
+            "clinic",
+            "--nonce",
+            &nonces[1],
+            "--now",
+            &base,
+        ],
+    )
+    .expect_code(1);
+}
+
+#[test]
+fn malformed_batch_proves_nothing() {
+    let f = fixture();
+    let nonce = new_request(&f.home).0;
+    let cases: [(&str, Vec<String>); 4] = [
+        ("not JSON", vec![line(&nonce, "observations"), "{".into()]),
+        (
+            "unknown field",
+            vec![
+                r#"{"grant":0,"verifier":"clinic","nonce":"1","scope":"observations","x":1}"#
+                    .into(),
+            ],
+        ),
+        ("unknown scope", vec![line(&nonce, "labs")]),
+        ("empty", vec![String::new()]),
+    ];
+    for (what, lines) in cases {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let out_dir = scratch.path().join("proofs");
+        prove_batch(&f.home, &lines, &out_dir)
+            .expect_code(2)
+            .no_panic();
+        assert!(!out_dir.exists(), "{what}: nothing may be written");
+    }
+}
+
+#[test]
+fn batch_flags_exclude_single_request_flags() {
+    let f = fixture();
+    zkh(&f.home, &["prove", "access", "--batch", "x.jsonl"]).expect_code(2);
+    zkh(
+        &f.home,
+        &[
+            "prove",
+            "access",
+            "--batch",
+            "x.jsonl",
+            "--out-dir",
+            "d",
+            "--grant",
+            "0",
+        ],
+    )
+    .expect_code(2);
+}
+
+#[test]
+fn profile_reports_every_phase() {
+    let f = fixture();
+    let nonce = new_request(&f.home).0;
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let out = scratch.path().join("p.json");
+    let base = BASE.to_string();
+    let run = common::prove(
+        &f.home,
+        0,
+        &nonce,
+        "observations",
+        &[
+            "--now",
+            &base,
+            "--profile",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
+    run.expect_code(0);
+    let v = run.json();
+    let profile = &v["profile"];
+    for phase in [
+        "check",
+        "witness",
+        "qap (FFTs)",
+        "msm A (G1)",
+        "msm B (G1)",
+        "msm B (G2)",
+        "msm H (G1)",
+        "msm L (G1)",
+        "total",
+        "prover_over_msm",
+    ] {
+        assert!(profile[phase].as_f64().is_some(), "{phase} missing: {v}");
+    }
+    zkh(
+        &f.home,
+        &[
+            "verify",
+            out.to_str().expect("utf-8"),
+            "--verifier",
+            "clinic",
+            "--nonce",
+            &nonce,
+            "--now",
+            &base,
+        ],
+    )
+    .expect_code(0);
+}
