@@ -128,6 +128,35 @@ fn bench_verify(c: &mut Criterion) {
             .expect("decode")
         })
     });
+    // Where one verification's time goes.
+    {
+        use ark_ec::{pairing::Pairing, CurveGroup, VariableBaseMSM};
+        let vk = our_pvk.vk();
+        let mlo = Bn254::multi_miller_loop(
+            [our_proof.a, vk.gamma_abc_g1[0], our_proof.c],
+            [our_proof.b, vk.gamma_g2, vk.delta_g2],
+        );
+        group.bench_function("part_input_msm_generic", |b| {
+            b.iter(|| {
+                ark_bn254::G1Projective::msm_unchecked(&vk.gamma_abc_g1[1..], black_box(&inputs))
+                    .into_affine()
+            })
+        });
+        group.bench_function("part_prepare_g2", |b| {
+            b.iter(|| <Bn254 as Pairing>::G2Prepared::from(black_box(our_proof.b)))
+        });
+        group.bench_function("part_miller_loop_3", |b| {
+            b.iter(|| {
+                Bn254::multi_miller_loop(
+                    [our_proof.a, vk.gamma_abc_g1[0], our_proof.c],
+                    [black_box(our_proof.b), vk.gamma_g2, vk.delta_g2],
+                )
+            })
+        });
+        group.bench_function("part_final_exponentiation", |b| {
+            b.iter(|| Bn254::final_exponentiation(black_box(mlo)))
+        });
+    }
     for n in BATCH_SIZES {
         let proofs: Vec<_> = (0..n).map(|_| our_proof.clone()).collect();
         let items: Vec<(&[Fr], &verifier::Proof)> =

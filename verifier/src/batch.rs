@@ -9,7 +9,7 @@ use ark_ff::Zero;
 
 use crate::error::BatchError;
 use crate::keys::{PreparedVerifyingKey, Proof};
-use crate::verify::verify;
+use crate::verify::{input_combination, verify};
 
 /// Verifies `items` (public inputs, proof) against one key, checking all proofs with a
 /// single multi-Miller loop and final exponentiation.
@@ -157,16 +157,17 @@ fn batch_equation_holds(
     {
         return false;
     }
-    let gamma_abc = &pvk.vk.gamma_abc_g1;
-    let mut ic_scalars = Vec::with_capacity(gamma_abc.len());
-    ic_scalars.push(scalars.iter().sum::<Fr>());
-    ic_scalars.resize(gamma_abc.len(), Fr::zero());
+    let Some(constant) = pvk.vk.gamma_abc_g1.first() else {
+        return false;
+    };
+    let mut input_scalars = alloc::vec![Fr::zero(); pvk.num_public_inputs()];
     for ((inputs, _), r) in items.iter().zip(scalars) {
-        for (s, x) in ic_scalars.iter_mut().skip(1).zip(inputs.iter()) {
+        for (s, x) in input_scalars.iter_mut().zip(inputs.iter()) {
             *s += *r * x;
         }
     }
-    let acc = G1Projective::msm_unchecked(gamma_abc, &ic_scalars);
+    let scalar_sum = scalars.iter().sum::<Fr>();
+    let acc = *constant * scalar_sum + input_combination(pvk, &input_scalars);
     let cs: Vec<G1Affine> = items.iter().map(|(_, p)| p.c).collect();
     let c_sum = G1Projective::msm_unchecked(&cs, scalars);
 
@@ -183,7 +184,7 @@ fn batch_equation_holds(
         .map(|(_, p)| <Bn254 as Pairing>::G2Prepared::from(p.b))
         .chain([pvk.gamma_g2_neg_pc.clone(), pvk.delta_g2_neg_pc.clone()]);
 
-    let rhs = pvk.alpha_g1_beta_g2 * ic_scalars[0];
+    let rhs = pvk.alpha_g1_beta_g2 * scalar_sum;
     Bn254::final_exponentiation(Bn254::multi_miller_loop(g1, g2)).is_some_and(|lhs| lhs == rhs)
 }
 

@@ -8,6 +8,8 @@ use ark_bn254::{Bn254, G1Affine, G2Affine};
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
+use crate::fixed_base::FixedBaseTable;
+
 /// A Groth16 verifying key over BN254.
 ///
 /// The fields are public and unchecked: build it from untrusted data only through
@@ -51,7 +53,8 @@ pub struct Proof {
 }
 
 /// A verifying key with the pairing-side work done once: `e(alpha, beta)` and the prepared
-/// (line-coefficient) forms of `-gamma` and `-delta`.
+/// (line-coefficient) forms of `-gamma` and `-delta`, and fixed-base tables of the
+/// public-input bases.
 ///
 /// Made by [`crate::prepare_verifying_key`], which rejects keys that cannot verify anything.
 #[derive(Clone, Debug)]
@@ -60,6 +63,8 @@ pub struct PreparedVerifyingKey {
     pub(crate) alpha_g1_beta_g2: PairingOutput<Bn254>,
     pub(crate) gamma_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
     pub(crate) delta_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
+    /// Multiples of `gamma_abc_g1[1..]`, one table per public input.
+    pub(crate) input_tables: Vec<FixedBaseTable>,
 }
 
 impl PreparedVerifyingKey {

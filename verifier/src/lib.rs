@@ -42,6 +42,7 @@ pub mod batch;
 pub mod decimal;
 pub mod decode;
 pub mod error;
+mod fixed_base;
 pub mod keys;
 pub mod verify;
 

@@ -2,13 +2,15 @@
 
 use ark_bn254::{Bn254, Fr, G1Projective};
 use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup};
 
 use crate::error::VerifyError;
+use crate::fixed_base::input_tables;
 use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
 
-/// Prepares a verifying key: computes `e(alpha, beta)` and the line coefficients of
-/// `-gamma` and `-delta` once, so each verification needs one multi-Miller loop.
+/// Prepares a verifying key: computes `e(alpha, beta)`, the line coefficients of `-gamma` and
+/// `-delta`, and a fixed-base table per public input (60 KiB each) once, so each
+/// verification needs one multi-Miller loop and a few hundred point additions.
 ///
 /// # Errors
 ///
@@ -25,6 +27,7 @@ pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, 
         return Err(VerifyError::MalformedVerifyingKey);
     }
     Ok(PreparedVerifyingKey {
+        input_tables: input_tables(&vk.gamma_abc_g1),
         vk: vk.clone(),
         alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
         gamma_g2_neg_pc: (-vk.gamma_g2).into(),
@@ -48,7 +51,7 @@ pub fn verify(
     public_inputs: &[Fr],
     proof: &Proof,
 ) -> Result<(), VerifyError> {
-    let acc = prepare_inputs(&pvk.vk, public_inputs)?;
+    check_input_count(&pvk.vk, public_inputs)?;
     // Identity points are never produced by an honest prover; rejecting them costs nothing.
     if proof.a.is_zero() || proof.b.is_zero() || proof.c.is_zero() {
         return Err(VerifyError::InvalidProof);
@@ -56,6 +59,7 @@ pub fn verify(
     // Groth16: e(A, B) = e(alpha, beta) * e(acc, gamma) * e(C, delta), rearranged as
     //   e(A, B) * e(acc, -gamma) * e(C, -delta) = e(alpha, beta)
     // so the left side is one multi-Miller loop and one final exponentiation.
+    let acc = prepare_inputs(pvk, public_inputs)?;
     let mlo = Bn254::multi_miller_loop(
         [
             <Bn254 as Pairing>::G1Prepared::from(proof.a),
@@ -74,23 +78,42 @@ pub fn verify(
     }
 }
 
-/// `acc = gamma_abc_g1[0] + sum_i public_inputs[i] * gamma_abc_g1[i + 1]`, after checking the
-/// input count.
-pub(crate) fn prepare_inputs(
-    vk: &VerifyingKey,
-    public_inputs: &[Fr],
-) -> Result<G1Projective, VerifyError> {
-    let (constant, bases) = vk
-        .gamma_abc_g1
-        .split_first()
-        .ok_or(VerifyError::MalformedVerifyingKey)?;
-    if public_inputs.len() != bases.len() {
+fn check_input_count(vk: &VerifyingKey, public_inputs: &[Fr]) -> Result<(), VerifyError> {
+    let bases = vk.gamma_abc_g1.len().saturating_sub(1);
+    if vk.gamma_abc_g1.is_empty() {
+        return Err(VerifyError::MalformedVerifyingKey);
+    }
+    if public_inputs.len() != bases {
         return Err(VerifyError::PublicInputCount {
-            expected: bases.len(),
+            expected: bases,
             got: public_inputs.len(),
         });
     }
-    Ok(G1Projective::msm_unchecked(bases, public_inputs) + constant)
+    Ok(())
+}
+
+/// `acc = gamma_abc_g1[0] + sum_i public_inputs[i] * gamma_abc_g1[i + 1]`, after checking the
+/// input count, with the key's fixed-base tables.
+pub(crate) fn prepare_inputs(
+    pvk: &PreparedVerifyingKey,
+    public_inputs: &[Fr],
+) -> Result<G1Projective, VerifyError> {
+    check_input_count(&pvk.vk, public_inputs)?;
+    let constant = pvk
+        .vk
+        .gamma_abc_g1
+        .first()
+        .ok_or(VerifyError::MalformedVerifyingKey)?;
+    Ok(input_combination(pvk, public_inputs) + constant)
+}
+
+/// `sum_i scalars[i] * gamma_abc_g1[i + 1]` from the fixed-base tables.
+pub(crate) fn input_combination(pvk: &PreparedVerifyingKey, scalars: &[Fr]) -> G1Projective {
+    pvk.input_tables
+        .iter()
+        .zip(scalars)
+        .map(|(table, x)| table.mul(x))
+        .sum()
 }
 
 #[cfg(test)]
