@@ -164,6 +164,8 @@ fn profile_reports_every_phase() {
         "msm L (G1)",
         "total",
         "prover_over_msm",
+        "key_load",
+        "peak_memory_mib",
     ] {
         assert!(profile[phase].as_f64().is_some(), "{phase} missing: {v}");
     }

@@ -83,7 +83,9 @@ fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failur
             now: args.now,
         },
     )?;
+    let load_start = Instant::now();
     let keys = home.access_keys().map_err(Failure::malformed)?;
+    let load_ms = load_start.elapsed().as_secs_f64() * 1e3;
     let (public, private) = home.access_statement(&request).map_err(refused)?;
     let mut rng = StdRng::from_entropy();
     let start = Instant::now();
@@ -98,11 +100,15 @@ fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failur
     };
     let millis = start.elapsed().as_secs_f64() * 1e3;
     let file = access_proof_file(&keys, &public, &proof).map_err(refused)?;
-    if let Some(p) = &profile {
-        if out.is_json() {
-            // Reported inside the result object below.
-        } else {
-            eprintln!("{p}");
+    let peak_mib = peak_memory_kib().map(|k| k as f64 / 1024.0);
+    if let (Some(p), false) = (&profile, out.is_json()) {
+        eprintln!("{p}");
+        eprintln!(
+            "{:<12} {load_ms:>9.2} ms (hash check, matrices, decode)",
+            "key load"
+        );
+        if let Some(peak) = peak_mib {
+            eprintln!("{:<12} {peak:>9.1} MiB (whole process)", "peak memory");
         }
     }
     let profile_json = profile.map(|p| {
@@ -112,6 +118,8 @@ fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failur
             .chain([
                 ("total".to_string(), json!(p.total.as_secs_f64() * 1e3)),
                 ("prover_over_msm".to_string(), json!(p.floor_ratio())),
+                ("key_load".to_string(), json!(load_ms)),
+                ("peak_memory_mib".to_string(), json!(peak_mib)),
             ])
             .collect::<serde_json::Map<_, _>>()
     });
@@ -127,6 +135,13 @@ fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failur
         None => println!("{json_text}"),
     }
     Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
