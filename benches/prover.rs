@@ -7,7 +7,11 @@
 
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_groth16::Groth16;
+use ark_groth16::{
+    r1cs_to_qap::{LibsnarkReduction, R1CSToQAP},
+    Groth16,
+};
+use ark_poly::GeneralEvaluationDomain;
 use ark_snark::SNARK;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{rngs::StdRng, SeedableRng};
@@ -135,6 +139,26 @@ fn bench_single(c: &mut Criterion, s: &Setup) {
     );
     group.bench_function(BenchmarkId::new("zkconsent", DEPTH), |b| {
         b.iter(|| prove_access(keys, &public, &private, &mut rng).expect("prove"))
+    });
+    group.finish();
+
+    let full = m
+        .assignment(AccessCircuit::new(&public, &private))
+        .expect("assignment");
+    let mut group = c.benchmark_group("qap");
+    group.bench_function(BenchmarkId::new("ark_groth16_libsnark", DEPTH), |b| {
+        b.iter(|| {
+            LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+                &m.matrices,
+                m.num_inputs,
+                m.num_constraints,
+                &full,
+            )
+            .expect("qap")
+        })
+    });
+    group.bench_function(BenchmarkId::new("zkconsent", DEPTH), |b| {
+        b.iter(|| zkconsent::prover::qap::quotient(m, &full).expect("qap"))
     });
     group.finish();
 

@@ -1,4 +1,4 @@
-//! Groth16 proof assembly over cached constraint matrices, with zkconsent's MSMs.
+//! Groth16 proof assembly over cached constraint matrices, with zkconsent's MSMs and QAP.
 //!
 //! The same algebra as ark-groth16's `create_proof_with_assignment` (so keys and proofs keep
 //! its formats, and its verifier accepts our proofs), with two changes:
@@ -12,14 +12,13 @@ use crate::{
     matrices::ProverMatrices,
     msm::{msm_g1, msm_g2, ScalarBigInt},
     profile::ProofProfile,
+    qap::{self, to_bigints},
     Proof, ProverError, ProvingKey,
 };
 use ark_bn254::{Fr, G1Projective, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{PrimeField, Zero};
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_ff::Zero;
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
-use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
 type Domain = GeneralEvaluationDomain<Fr>;
@@ -61,19 +60,9 @@ struct Msms {
     l: G1Projective,
 }
 
-fn to_bigints(values: &[Fr]) -> Vec<ScalarBigInt> {
-    values.par_iter().map(|v| v.into_bigint()).collect()
-}
-
-/// `h`: the quotient polynomial's coefficients (libsnark's reduction, as ark-groth16).
+/// `h`: the quotient polynomial's coefficients, as MSM scalars.
 fn quotient(m: &ProverMatrices, full: &[Fr]) -> Result<Vec<ScalarBigInt>, ProverError> {
-    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, Domain>(
-        &m.matrices,
-        m.num_inputs,
-        m.num_constraints,
-        full,
-    )
-    .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+    let h = qap::quotient(m, full).map_err(ProverError::Synthesis)?;
     Ok(to_bigints(&h))
 }
 

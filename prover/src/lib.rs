@@ -16,6 +16,7 @@ pub mod msm;
 pub mod params;
 pub mod profile;
 pub mod prove;
+pub mod qap;
 pub mod statement;
 
 pub use batch::{prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT};

@@ -301,6 +301,14 @@ fn our_groth16_equals_ark_groth16_bit_for_bit() {
             &full,
         )
         .unwrap();
+        let stock_h = <ark_groth16::r1cs_to_qap::LibsnarkReduction as ark_groth16::r1cs_to_qap::R1CSToQAP>::witness_map_from_matrices::<Fr, ark_poly::GeneralEvaluationDomain<Fr>>(
+            &m.matrices,
+            m.num_inputs,
+            m.num_constraints,
+            &full,
+        )
+        .unwrap();
+        assert_eq!(zkconsent_prover::qap::quotient(m, &full).unwrap(), stock_h);
         let fast = create_proof(&keys.pk, m, &full, r, s, None).unwrap();
         let mut profile = ProofProfile::default();
         let profiled = create_proof(&keys.pk, m, &full, r, s, Some(&mut profile)).unwrap();
