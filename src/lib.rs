@@ -2,7 +2,8 @@
 //!
 //! This crate is the CLI's library and a facade over the workspace:
 //! [`circuits`] (gadgets and statements), [`prover`] (setup, keys, proving) and [`verifier`]
-//! (the `no_std` Groth16 verifier), plus the embedded [`registry`] and client [`wallet`].
+//! (the `no_std` Groth16 verifier), plus the embedded [`registry`] and client [`wallet`], and
+//! [`fhir`] ingestion for the records tree.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![deny(clippy::unwrap_used)]
@@ -12,9 +13,11 @@ pub use zkconsent_circuits as circuits;
 pub use zkconsent_prover as prover;
 pub use zkconsent_verifier as verifier;
 
+pub mod anchoring;
 pub mod cpu;
 pub mod demo;
 pub mod export;
+pub mod fhir;
 pub mod home;
 pub mod proof_file;
 pub mod registry;

@@ -1,5 +1,6 @@
-//! The local wallet: an identity's secrets and grant openings, in its own SQLite file
-//! (`wallet.db`), so the registry (the ledger side) never holds a secret.
+//! The local wallet: an identity's secrets, grant openings and (for a record custodian) the
+//! openings of anchored FHIR records, in its own SQLite file (`wallet.db`), so the registry
+//! (the ledger side) never holds a secret. Record openings are in [`records`].
 //!
 //! Secrets are stored as 32-byte canonical little-endian field elements and strictly
 //! decoded on read. On Unix the file is created with mode `0600` (SQLite gives its `-wal`
@@ -22,7 +23,13 @@ use zkconsent_circuits::{
 /// Value of `meta.format` in a wallet file.
 pub const WALLET_FORMAT: &str = "zkconsent.wallet";
 /// Wallet schema version this build writes and reads.
-pub const WALLET_SCHEMA_VERSION: u32 = 1;
+pub const WALLET_SCHEMA_VERSION: u32 = 2;
+/// The previous version (no record openings); upgraded in place on open.
+pub const WALLET_SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
+
+pub mod records;
+
+pub use records::{AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening};
 
 const TABLES: &str = "
 CREATE TABLE meta (
@@ -90,6 +97,27 @@ pub enum WalletError {
     /// No opening for this leaf is in the wallet.
     #[error("no grant at leaf {0} in the wallet")]
     UnknownGrant(u64),
+    /// This resource (or an earlier version of it) was anchored for another patient.
+    #[error("{resource} was anchored for patient {patient:?}, not this one")]
+    RecordOfAnotherPatient {
+        /// `Type/id`.
+        resource: String,
+        /// The patient it was anchored for.
+        patient: String,
+    },
+    /// The registry appended the leaves but their openings could not be stored: the leaves
+    /// are in the tree without openings (they commit to nothing anyone can open).
+    #[error(
+        "records anchored at leaves {first}..{end} but their openings were not saved: {reason}"
+    )]
+    OpeningsLost {
+        /// First leaf index.
+        first: u64,
+        /// One past the last.
+        end: u64,
+        /// The wallet's error.
+        reason: String,
+    },
 }
 
 impl From<ColError> for WalletError {
@@ -207,6 +235,7 @@ impl Wallet {
             return Err(WalletError::AlreadyExists(path.to_owned()));
         }
         tx.execute_batch(TABLES)?;
+        tx.execute_batch(records::TABLES)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('format', ?1)",
             [WALLET_FORMAT],
@@ -222,7 +251,8 @@ impl Wallet {
         })
     }
 
-    /// Opens an existing wallet.
+    /// Opens an existing wallet, upgrading a version-1 file by adding the record openings
+    /// table.
     ///
     /// # Errors
     ///
@@ -230,12 +260,14 @@ impl Wallet {
     /// [`WalletError::SchemaVersion`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, WalletError> {
         let path = path.as_ref();
-        let conn = connect(path, false)?;
+        let mut conn = connect(path, false)?;
         if meta(&conn, "format")?.as_deref() != Some(WALLET_FORMAT) {
             return Err(WalletError::NotAWallet);
         }
         let version = meta(&conn, "schema_version")?.unwrap_or_default();
-        if version != WALLET_SCHEMA_VERSION.to_string() {
+        if version == WALLET_SCHEMA_VERSION_GRANTS_ONLY.to_string() {
+            records::migrate(&mut conn)?;
+        } else if version != WALLET_SCHEMA_VERSION.to_string() {
             return Err(WalletError::SchemaVersion {
                 found: version,
                 expected: WALLET_SCHEMA_VERSION,

@@ -41,15 +41,18 @@ pub const PATIENT_REF: DomainTag = DomainTag("zkconsent.patient.ref");
 pub const REQUEST: DomainTag = DomainTag("zkconsent.request");
 /// Access tag: `H(grant_salt, request_hash)`.
 pub const ACCESS_TAG: DomainTag = DomainTag("zkconsent.access.tag");
+/// Record leaf commitment: `H(kind, code, date, …, digest, salt)` over a FHIR record's tuple.
+pub const RECORD_LEAF: DomainTag = DomainTag("zkconsent.record.leaf");
 
 /// Every tag, for lookup and for the distinctness test.
-pub const ALL: [DomainTag; 6] = [
+pub const ALL: [DomainTag; 7] = [
     MERKLE_NODE,
     IDENTITY,
     GRANT_LEAF,
     PATIENT_REF,
     REQUEST,
     ACCESS_TAG,
+    RECORD_LEAF,
 ];
 
 /// Longest tag name that still fits below the field modulus as a big-endian integer.

@@ -16,6 +16,7 @@ pub mod grant;
 pub mod merkle;
 pub mod poseidon;
 pub mod range;
+pub mod record;
 pub mod scope;
 pub mod types;
 

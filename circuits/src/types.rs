@@ -1,6 +1,7 @@
 //! Semantic newtypes for the public API: roots, ids, tags and times are never bare `Fr`/`u64`.
 //!
-//! Types holding secrets (`SecretKey`, `GrantSalt`) have a redacting `Debug` and no `Display`.
+//! Types holding secrets (`SecretKey`, `GrantSalt`, `RecordSalt`) have a redacting `Debug` and
+//! no `Display`.
 
 use crate::{domain, poseidon};
 use ark_bn254::Fr;
@@ -62,6 +63,24 @@ field_newtype!(
     AccessTag
 );
 
+field_newtype!(
+    /// Root of the records tree (anchored FHIR record fingerprints).
+    RecordsRoot
+);
+field_newtype!(
+    /// A record leaf: the Poseidon commitment to a [`crate::record::Record`].
+    RecordCommitment
+);
+field_newtype!(
+    /// A code identifier: the low 248 bits of `SHA-256(system | "|" | code)`, so that a
+    /// coding (SNOMED, LOINC, CVX, …) is one field element JavaScript and Solidity reproduce.
+    CodeId
+);
+field_newtype!(
+    /// The low 248 bits of the SHA-256 of a FHIR resource's canonical JSON.
+    ResourceDigest
+);
+
 impl RequestHash {
     /// `H_request(verifier_id, nonce)`.
     pub fn derive(verifier: VerifierId, nonce: Nonce) -> Self {
@@ -97,6 +116,21 @@ impl AccessTag {
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
+    /// As a field element.
+    pub fn to_fr(self) -> Fr {
+        Fr::from(self.0)
+    }
+}
+
+/// A calendar day: days since 1970-01-01 (the proleptic Gregorian calendar, no time zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct EpochDay(pub u64);
+
+impl EpochDay {
+    /// "No date": the value of an absent optional date. It is also 1970-01-01, so predicates
+    /// must treat 0 as absent (extraction refuses an optional date that falls on that day).
+    pub const NONE: Self = Self(0);
+
     /// As a field element.
     pub fn to_fr(self) -> Fr {
         Fr::from(self.0)
@@ -169,6 +203,23 @@ impl core::fmt::Debug for GrantSalt {
     }
 }
 
+/// The hiding salt of a record leaf, known to the record custodian only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecordSalt(pub Fr);
+
+impl RecordSalt {
+    /// A fresh uniformly random salt.
+    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        Self(Fr::rand(rng))
+    }
+}
+
+impl core::fmt::Debug for RecordSalt {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RecordSalt(<redacted>)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,10 +235,14 @@ mod tests {
     #[test]
     fn secrets_are_redacted_in_debug() {
         let s = format!(
-            "{:?} {:?}",
+            "{:?} {:?} {:?}",
             SecretKey(Fr::from(7u64)),
-            GrantSalt(Fr::from(9u64))
+            GrantSalt(Fr::from(9u64)),
+            RecordSalt(Fr::from(5u64))
         );
-        assert!(!s.contains('7') && !s.contains('9'), "{s}");
+        assert!(
+            !s.contains('7') && !s.contains('9') && !s.contains('5'),
+            "{s}"
+        );
     }
 }

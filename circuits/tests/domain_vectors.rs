@@ -34,6 +34,10 @@ fn domain_tag_values() {
             domain::ACCESS_TAG,
             "698891715811215422070671763361565974854538387815",
         ),
+        (
+            domain::RECORD_LEAF,
+            "178916279247671148050091991981745276255169681908070",
+        ),
     ];
     for (tag, value) in expected {
         assert_eq!(fr_to_decimal(&tag.value()), value, "{}", tag.name());
@@ -63,5 +67,23 @@ fn domain_separated_hash_vectors() {
     assert_eq!(
         fr_to_decimal(&poseidon::hash(&[fr("1"), fr("2")]).expect("arity 2")),
         "7853200120776062878684798364095072458815029376092732009249414926327459813530"
+    );
+}
+
+/// The record leaf over `1..=10`, pinned for ports, and cross-checked against
+/// light-poseidon's domain-tagged circom hash (independent code, same definition).
+#[test]
+fn record_leaf_vector() {
+    use light_poseidon::{Poseidon, PoseidonHasher};
+    use zkconsent_circuits::record::{self, RECORD_FIELDS};
+    let fields: [Fr; RECORD_FIELDS] = core::array::from_fn(|i| Fr::from(i as u64 + 1));
+    let leaf = record::commit(&fields);
+    let mut light =
+        Poseidon::<Fr>::with_domain_tag_circom(RECORD_FIELDS, domain::RECORD_LEAF.value())
+            .expect("arity 10");
+    assert_eq!(leaf, light.hash(&fields).expect("hash"));
+    assert_eq!(
+        fr_to_decimal(&leaf),
+        "20882548709758336003204516380880423102369019937926452718682113020264459723327"
     );
 }

@@ -38,6 +38,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Setup { depth } => setup(cli, *depth, out),
         Command::Identity(c) => identity(cli, c, out),
         Command::Grant(c) => grant(cli, c, out),
+        Command::Record(c) => super::record::run(cli, c, out),
         Command::Request(RequestCommand::New { verifier }) => request_new(cli, verifier, out),
         Command::Prove(ProveCommand::Access(args)) => super::prove::access(cli, args, out),
         Command::Verify(args) => verify(cli, args, out),
@@ -459,15 +460,21 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
             let report = home.registry.audit(&pvk).map_err(Failure::malformed)?;
             let machine = json!({ "ok": report.is_consistent(), "events": report.events, "grants": report.grants,
                 "active_grants": report.active_grants, "root": fr_to_decimal(&report.root.0),
+                "record_events": report.record_events, "records": report.records,
+                "records_root": fr_to_decimal(&report.records_root.0),
                 "finding": report.finding.as_ref().map(|f| format!("{f:?}")) });
             if report.is_consistent() {
                 out.result(
                     &format!(
-                        "audit passed: {} events, {} grants ({} active), root {}",
+                        "audit passed: {} events, {} grants ({} active), root {}\n\
+                         records: {} anchorings, {} records, root {}",
                         report.events,
                         report.grants,
                         report.active_grants,
-                        fr_to_decimal(&report.root.0)
+                        fr_to_decimal(&report.root.0),
+                        report.record_events,
+                        report.records,
+                        fr_to_decimal(&report.records_root.0)
                     ),
                     machine,
                 );

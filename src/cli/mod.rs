@@ -4,6 +4,7 @@
 mod commands;
 mod output;
 mod prove;
+mod record;
 
 use clap::{Args, Parser, Subcommand};
 use output::Out;
@@ -52,6 +53,9 @@ enum Command {
     /// Grants: issue, revoke, list.
     #[command(subcommand)]
     Grant(GrantCommand),
+    /// FHIR records: anchor fingerprints in the records tree, list the openings.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// A verifier's fresh request: nonce and request hash.
     #[command(subcommand)]
     Request(RequestCommand),
@@ -164,6 +168,21 @@ enum GrantCommand {
         index: u64,
     },
     /// List grants (registry status, and parties where the wallet has the opening).
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum RecordCommand {
+    /// Anchor every supported resource of a FHIR R4 Bundle (or bare resource) for a
+    /// patient; already-anchored resources are reported, not duplicated.
+    Anchor {
+        /// Bundle or resource JSON file.
+        file: PathBuf,
+        /// The patient (a registered identity with the patient role) the records belong to.
+        #[arg(long)]
+        patient: String,
+    },
+    /// List the record openings the custodian's wallet holds.
     List,
 }
 

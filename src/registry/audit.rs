@@ -1,5 +1,6 @@
 //! The audit: replays the event log from an empty tree, re-verifying every logged authority
-//! proof, and checks every table against the replay.
+//! proof, and checks every table against the replay; then does the same for the records
+//! tree's log (`records_audit`).
 //!
 //! Whoever can write the database can forge rows; they cannot forge authority proofs. A leaf
 //! written around [`Registry::issue_grant`] either has no event (the grants table, roots or
@@ -8,6 +9,7 @@
 use super::{
     events::{self, EventRecord},
     grants::{self, GrantStatus},
+    records_audit::{self, RecordsFinding},
     roots, store, GrantRecord, Registry, RegistryError,
 };
 use ark_bn254::Fr;
@@ -15,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use zkconsent_circuits::{
     authority::{AuthorityPublic, GrantAction},
     merkle::{zero_hashes, SparseMerkleTree, EMPTY_LEAF},
-    types::{GrantCommitment, GrantsRoot, Timestamp},
+    types::{GrantCommitment, GrantsRoot, RecordsRoot, Timestamp},
 };
 use zkconsent_verifier::{verify, PreparedVerifyingKey, Proof, VerifyError};
 
@@ -123,6 +125,9 @@ pub enum AuditFinding {
         /// Node position.
         idx: u64,
     },
+    /// The records tree's log or tables disagree with its replay.
+    #[error("records tree: {0}")]
+    Records(RecordsFinding),
 }
 
 /// What the audit checked, and the first inconsistency if any.
@@ -136,7 +141,13 @@ pub struct AuditReport {
     pub active_grants: u64,
     /// The replayed current root.
     pub root: GrantsRoot,
-    /// The first inconsistency; `None` when every check passed.
+    /// Anchorings replayed from the records log.
+    pub record_events: u64,
+    /// Record leaves anchored according to the records log.
+    pub records: u64,
+    /// The replayed current records root.
+    pub records_root: RecordsRoot,
+    /// The first inconsistency (the grants tree's first); `None` when every check passed.
     pub finding: Option<AuditFinding>,
 }
 
@@ -247,13 +258,21 @@ impl Replay {
     }
 }
 
-/// Compares the stored root history with the replayed one.
-fn check_roots(
-    stored: &[roots::RootRecord],
-    replayed: &[(GrantsRoot, Timestamp)],
-) -> Result<(), AuditFinding> {
+/// How a stored root history differs from a replayed one.
+pub(super) enum HistoryMismatch {
+    /// Wrong number of rows.
+    Length { found: usize, expected: usize },
+    /// The first row (0-based) that differs.
+    Row(usize),
+}
+
+/// Compares a stored root history (either tree's) with the replayed one.
+pub(super) fn compare_histories<R: PartialEq>(
+    stored: &[roots::RootRecord<R>],
+    replayed: &[(R, Timestamp)],
+) -> Result<(), HistoryMismatch> {
     if stored.len() != replayed.len() {
-        return Err(AuditFinding::RootHistoryLength {
+        return Err(HistoryMismatch::Length {
             found: stored.len(),
             expected: replayed.len(),
         });
@@ -264,10 +283,23 @@ fn check_roots(
         // The empty root's creation time is set at `create`, not by an event.
         let created_ok = position == 0 || row.created_at == *created_at;
         if row.root != *root || !created_ok || row.superseded_at != superseded_at {
-            return Err(AuditFinding::RootHistoryMismatch { position });
+            return Err(HistoryMismatch::Row(position));
         }
     }
     Ok(())
+}
+
+/// Compares the stored grants root history with the replayed one.
+fn check_roots(
+    stored: &[roots::RootRecord],
+    replayed: &[(GrantsRoot, Timestamp)],
+) -> Result<(), AuditFinding> {
+    compare_histories(stored, replayed).map_err(|m| match m {
+        HistoryMismatch::Length { found, expected } => {
+            AuditFinding::RootHistoryLength { found, expected }
+        }
+        HistoryMismatch::Row(position) => AuditFinding::RootHistoryMismatch { position },
+    })
 }
 
 /// Compares the grants table with the replayed grants.
@@ -307,13 +339,14 @@ fn check_grants(
     }
 }
 
-/// Compares stored nodes with the replayed tree's, ignoring empty-subtree values on both
-/// sides (storing one is allowed, see `NodeStore::put`).
-fn check_nodes(
+/// Compares stored nodes (either tree's) with the replayed tree's, ignoring empty-subtree
+/// values on both sides (storing one is allowed, see `NodeStore::put`). `Err((level, idx))`
+/// names the first node that differs.
+pub(super) fn compare_nodes(
     stored: &[((u64, u64), Fr)],
     replayed: &HashMap<(usize, u64), Fr>,
     depth: usize,
-) -> Result<(), AuditFinding> {
+) -> Result<(), (u64, u64)> {
     let zeros = zero_hashes(depth);
     let is_zero =
         |level: u64, v: &Fr| usize::try_from(level).ok().and_then(|l| zeros.get(l)) == Some(v);
@@ -327,20 +360,31 @@ fn check_nodes(
             continue;
         }
         if want.remove(&(level, idx)) != Some(v) {
-            return Err(AuditFinding::NodeMismatch { level, idx });
+            return Err((level, idx));
         }
     }
     match want.keys().next() {
-        Some(&(level, idx)) => Err(AuditFinding::NodeMismatch { level, idx }),
+        Some(&(level, idx)) => Err((level, idx)),
         None => Ok(()),
     }
+}
+
+/// [`compare_nodes`] for the grants tree.
+fn check_nodes(
+    stored: &[((u64, u64), Fr)],
+    replayed: &HashMap<(usize, u64), Fr>,
+    depth: usize,
+) -> Result<(), AuditFinding> {
+    compare_nodes(stored, replayed, depth)
+        .map_err(|(level, idx)| AuditFinding::NodeMismatch { level, idx })
 }
 
 impl Registry {
     /// Replays the event log from an empty tree under the authority key `authority_pvk`,
     /// re-verifying every logged proof against its action and leaf, and checks each event's
     /// roots, the root history, the grants table, the current root and every stored node
-    /// against the replay. All reads come from one snapshot.
+    /// against the replay; then replays the records log the same way (its events carry the
+    /// leaves, there being no authority proof). All reads come from one snapshot.
     ///
     /// # Errors
     ///
@@ -372,6 +416,10 @@ impl Registry {
         if finding.is_none() {
             finding = self.check_tables(&tx, &replay)?.err();
         }
+        let records = records_audit::audit(&tx, &self.zeros, self.depth)?;
+        if finding.is_none() {
+            finding = records.finding.map(AuditFinding::Records);
+        }
         let active = replay
             .grants
             .values()
@@ -382,6 +430,9 @@ impl Registry {
             grants: replay.grants.len() as u64,
             active_grants: active as u64,
             root: replay.tree.root(),
+            record_events: records.events,
+            records: records.records,
+            records_root: records.root,
             finding,
         })
     }
@@ -398,12 +449,15 @@ impl Registry {
         if let Err(f) = check_grants(&grants::all(tx)?, &replay.grants) {
             return Ok(Err(f));
         }
-        let stored_root = store::with_tree(tx, &self.zeros, self.depth, |t| Ok(t.root()))?;
+        let stored_root =
+            store::with_tree(tx, store::Tree::Grants, &self.zeros, self.depth, |t| {
+                Ok(t.root())
+            })?;
         if stored_root != replay.tree.root() {
             return Ok(Err(AuditFinding::CurrentRootMismatch));
         }
         Ok(check_nodes(
-            &store::all_nodes(tx)?,
+            &store::all_nodes(tx, store::Tree::Grants)?,
             replay.tree.store(),
             self.depth,
         ))

@@ -66,6 +66,23 @@ pub enum RegistryError {
         /// Creation time of the current root.
         last: u64,
     },
+    /// The zero leaf is the empty-slot value and can never be a record.
+    #[error("record leaf is zero (the empty leaf)")]
+    ZeroRecordLeaf,
+    /// This record leaf is already in the records tree (or twice in one anchoring).
+    #[error("record leaf already anchored at leaf {index}")]
+    DuplicateRecordLeaf {
+        /// Leaf index of the earlier anchoring (or the position in the batch).
+        index: u64,
+    },
+    /// The records tree has fewer free slots than the anchoring needs.
+    #[error("records tree is full: {requested} leaves requested, {free} slots free")]
+    RecordsTreeFull {
+        /// Leaves in the anchoring.
+        requested: u64,
+        /// Free slots left.
+        free: u64,
+    },
     /// An identity name is empty, too long, padded or holds control characters.
     #[error("invalid identity name (1..=128 bytes, no control characters or edge spaces)")]
     InvalidName,

@@ -5,7 +5,7 @@ use super::{
     codec::{fr_col, fr_to_blob, opt_u64_col, text_col, u64_col, u64_to_sql, CorruptValue},
     events::{self, NewEvent},
     roots,
-    store::with_tree,
+    store::{with_tree, Tree},
     write_tx, Registry, RegistryError,
 };
 use ark_bn254::Fr;
@@ -155,7 +155,7 @@ impl Registry {
         if index >= 1u64 << depth {
             return Err(RegistryError::TreeFull);
         }
-        let (root_before, root_after) = with_tree(&tx, zeros, depth, |tree| {
+        let (root_before, root_after) = with_tree(&tx, Tree::Grants, zeros, depth, |tree| {
             let before = tree.root();
             Ok((before, tree.set(index, commitment.0)?))
         })?;
@@ -214,7 +214,7 @@ impl Registry {
         authorise(pvk, GrantAction::Revoke, record.commitment, proof)?;
         let last = roots::latest(&tx)?;
         check_time(now, last.created_at)?;
-        let (leaf, root_before, root_after) = with_tree(&tx, zeros, depth, |tree| {
+        let (leaf, root_before, root_after) = with_tree(&tx, Tree::Grants, zeros, depth, |tree| {
             let leaf = tree.leaf(index)?;
             let before = tree.root();
             Ok((leaf, before, tree.set(index, EMPTY_LEAF)?))
@@ -252,7 +252,9 @@ impl Registry {
     /// A database error or a corrupt node.
     pub fn current_root(&self) -> Result<GrantsRoot, RegistryError> {
         let tx = self.read_tx()?;
-        with_tree(&tx, &self.zeros, self.depth, |tree| Ok(tree.root()))
+        with_tree(&tx, Tree::Grants, &self.zeros, self.depth, |tree| {
+            Ok(tree.root())
+        })
     }
 
     /// The inclusion path of leaf slot `index` in the current tree.
@@ -262,7 +264,9 @@ impl Registry {
     /// [`RegistryError::Merkle`] past the last slot, a database error or a corrupt node.
     pub fn path(&self, index: u64) -> Result<MerklePath, RegistryError> {
         let tx = self.read_tx()?;
-        with_tree(&tx, &self.zeros, self.depth, |tree| tree.path(index))
+        with_tree(&tx, Tree::Grants, &self.zeros, self.depth, |tree| {
+            tree.path(index)
+        })
     }
 
     /// The current tree's root and the path of `index`, read in one snapshot (a prover
@@ -273,7 +277,7 @@ impl Registry {
     /// As [`Registry::path`].
     pub fn root_and_path(&self, index: u64) -> Result<(GrantsRoot, MerklePath), RegistryError> {
         let tx = self.read_tx()?;
-        with_tree(&tx, &self.zeros, self.depth, |tree| {
+        with_tree(&tx, Tree::Grants, &self.zeros, self.depth, |tree| {
             Ok((tree.root(), tree.path(index)?))
         })
     }
@@ -285,7 +289,9 @@ impl Registry {
     /// As [`Registry::path`].
     pub fn leaf(&self, index: u64) -> Result<Fr, RegistryError> {
         let tx = self.read_tx()?;
-        with_tree(&tx, &self.zeros, self.depth, |tree| tree.leaf(index))
+        with_tree(&tx, Tree::Grants, &self.zeros, self.depth, |tree| {
+            tree.leaf(index)
+        })
     }
 
     /// The grant issued at `index`, if any.
@@ -320,7 +326,7 @@ impl Registry {
 }
 
 /// Root history must not run backwards, or root ages would be meaningless.
-fn check_time(now: Timestamp, last: Timestamp) -> Result<(), RegistryError> {
+pub(super) fn check_time(now: Timestamp, last: Timestamp) -> Result<(), RegistryError> {
     if now < last {
         Err(RegistryError::TimeWentBackwards {
             now: now.0,

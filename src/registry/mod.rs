@@ -1,14 +1,19 @@
 //! The embedded registry: the grants tree, its root history, the grant and identity
-//! tables and the event log, in one SQLite file (`registry.db`).
+//! tables and the event log, and the records tree (FHIR record fingerprints) with its own
+//! root history and log, in one SQLite file (`registry.db`).
 //!
 //! The registry is the ledger side: it holds commitments, roots and public ids, never a
 //! secret (those are in the [`crate::wallet`]). It changes a grant leaf only with a
 //! verifying grant-authority proof (statement 0) for that action and leaf, and logs the
 //! proof so that [`Registry::audit`] can replay and re-check everything.
 //!
-//! Files: [`schema`] (tables, durability settings), `store` (the tree's [`NodeStore`] on
-//! SQLite), [`grants`] (issue, revoke, reads), [`roots`] (history and freshness policy),
-//! [`events`] (the log), [`identities`], [`audit`], [`error`], `codec` (column encodings).
+//! Record leaves are appended by the record custodian ([`Registry::anchor_records`]); the
+//! registry holds only the leaves (salted commitments) and roots, never a record's fields.
+//!
+//! Files: [`schema`] (tables, durability settings), `store` (the trees' [`NodeStore`] on
+//! SQLite), [`grants`] (issue, revoke, reads), [`records`] (anchor, reads), [`roots`]
+//! (histories and freshness policy), [`events`] (the grants log), [`identities`], [`audit`]
+//! (with `records_audit`), [`error`], `codec` (column encodings).
 //!
 //! [`NodeStore`]: zkconsent_circuits::merkle::NodeStore
 
@@ -18,6 +23,8 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod identities;
+pub mod records;
+mod records_audit;
 pub mod requests;
 pub mod roots;
 pub mod schema;
@@ -31,10 +38,13 @@ pub use error::RegistryError;
 pub use events::EventRecord;
 pub use grants::{GrantRecord, GrantStatus};
 pub use identities::{IdentityRecord, Role, UnknownRole};
+pub use records::{RecordAnchoring, RecordEvent, RecordLeaf};
+pub use records_audit::RecordsFinding;
 pub use roots::{
-    check_clock, PolicyError, RootCheckError, RootPolicy, RootRecord, DEFAULT_MAX_CLOCK_SKEW_SECS,
-    DEFAULT_MAX_ROOT_AGE_SECS,
+    check_clock, PolicyError, RootCheckError, RootPolicy, RootRecord, TreeRoot,
+    DEFAULT_MAX_CLOCK_SKEW_SECS, DEFAULT_MAX_ROOT_AGE_SECS,
 };
+pub use store::Tree;
 
 use ark_bn254::Fr;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -60,10 +70,11 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Creates a registry with an empty tree of `depth` at `path` (absent or an empty file).
+    /// Creates a registry with empty grants and records trees of `depth` at `path` (absent or
+    /// an empty file).
     ///
-    /// The empty tree's root enters the history with `created_at = 0`: it has been the root
-    /// since before any grant.
+    /// Each empty tree's root enters its history with `created_at = 0`: it has been the root
+    /// since before any grant or record.
     ///
     /// # Errors
     ///
@@ -82,10 +93,14 @@ impl Registry {
             return Err(RegistryError::AlreadyExists(path.to_owned()));
         }
         schema::init(&tx, depth)?;
-        tx.execute(
-            "INSERT INTO roots (root, created_at, superseded_at) VALUES (?1, 0, NULL)",
-            [codec::fr_to_blob(&zeros[depth])],
-        )?;
+        for table in [Tree::Grants.roots_table(), Tree::Records.roots_table()] {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (root, created_at, superseded_at) VALUES (?1, 0, NULL)"
+                ),
+                [codec::fr_to_blob(&zeros[depth])],
+            )?;
+        }
         tx.commit()?;
         Ok(Self {
             conn,
@@ -95,7 +110,8 @@ impl Registry {
         })
     }
 
-    /// Opens an existing registry.
+    /// Opens an existing registry, upgrading a version-1 file (grants only) by adding an
+    /// empty records tree.
     ///
     /// # Errors
     ///
@@ -104,17 +120,21 @@ impl Registry {
     /// [`RegistryError::Corrupt`] for a bad stored depth.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
-        let conn = schema::connect(path, false)?;
-        let depth = schema::check(&conn)?;
+        let mut conn = schema::connect(path, false)?;
+        let (depth, needs_migration) = schema::check(&conn)?;
+        let zeros = zero_hashes(depth);
+        if needs_migration {
+            schema::migrate(&mut conn, &codec::fr_to_blob(&zeros[depth]))?;
+        }
         Ok(Self {
             conn,
             path: path.to_owned(),
             depth,
-            zeros: zero_hashes(depth),
+            zeros,
         })
     }
 
-    /// The grants tree's depth (`2^depth` leaf slots).
+    /// The depth of the grants tree and of the records tree (`2^depth` leaf slots each).
     pub fn depth(&self) -> usize {
         self.depth
     }

@@ -1,4 +1,5 @@
-//! Root history and the root-freshness policy verifiers apply.
+//! Root histories (one per tree: grants, records) and the root-freshness policy verifiers
+//! apply.
 //!
 //! Every mutation appends the new root with `created_at = now` and marks the previous one
 //! `superseded_at = now`. A root value can recur (revoking the only grant restores the
@@ -7,10 +8,12 @@
 
 use super::{
     codec::{fr_col, fr_to_blob, opt_u64_col, u64_col, u64_to_sql},
+    store::Tree,
     Registry, RegistryError,
 };
+use ark_bn254::Fr;
 use rusqlite::Connection;
-use zkconsent_circuits::types::{GrantsRoot, Timestamp};
+use zkconsent_circuits::types::{GrantsRoot, RecordsRoot, Timestamp};
 
 /// Default [`RootPolicy::max_root_age_secs`]: a proof may use a root up to five minutes
 /// after it was superseded (time to prove and deliver against a busy registry).
@@ -19,26 +22,71 @@ pub const DEFAULT_MAX_ROOT_AGE_SECS: u64 = 300;
 /// minutes.
 pub const DEFAULT_MAX_CLOCK_SKEW_SECS: u64 = 120;
 
-/// One period in which a root was the registry's current root.
+/// The root type of one of the registry's trees; it decides which history a
+/// [`RootRecord`] comes from.
+pub trait TreeRoot: Copy + PartialEq + core::fmt::Debug {
+    /// The tree these are roots of.
+    const TREE: Tree;
+    /// Wraps a field element.
+    fn from_fr(x: Fr) -> Self;
+    /// The field element.
+    fn as_fr(self) -> Fr;
+}
+
+impl TreeRoot for GrantsRoot {
+    const TREE: Tree = Tree::Grants;
+    fn from_fr(x: Fr) -> Self {
+        Self(x)
+    }
+    fn as_fr(self) -> Fr {
+        self.0
+    }
+}
+
+impl TreeRoot for RecordsRoot {
+    const TREE: Tree = Tree::Records;
+    fn from_fr(x: Fr) -> Self {
+        Self(x)
+    }
+    fn as_fr(self) -> Fr {
+        self.0
+    }
+}
+
+/// One period in which a root was the current root of its tree (grants by default).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RootRecord {
+pub struct RootRecord<R = GrantsRoot> {
     /// Position in the history (the empty tree's root is 1).
     pub seq: u64,
     /// The root.
-    pub root: GrantsRoot,
+    pub root: R,
     /// When it became current (0 for the empty tree's root at creation).
     pub created_at: Timestamp,
     /// When the next mutation replaced it; `None` while it is current.
     pub superseded_at: Option<Timestamp>,
 }
 
-impl RootRecord {
+impl<R: TreeRoot> RootRecord<R> {
     fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, RegistryError> {
+        let [seq, root, created_at, superseded_at] = match R::TREE {
+            Tree::Grants => [
+                "roots.seq",
+                "roots.root",
+                "roots.created_at",
+                "roots.superseded_at",
+            ],
+            Tree::Records => [
+                "record_roots.seq",
+                "record_roots.root",
+                "record_roots.created_at",
+                "record_roots.superseded_at",
+            ],
+        };
         Ok(Self {
-            seq: u64_col(row, 0, "roots.seq")?,
-            root: GrantsRoot(fr_col(row, 1, "roots.root")?),
-            created_at: Timestamp(u64_col(row, 2, "roots.created_at")?),
-            superseded_at: opt_u64_col(row, 3, "roots.superseded_at")?.map(Timestamp),
+            seq: u64_col(row, 0, seq)?,
+            root: R::from_fr(fr_col(row, 1, root)?),
+            created_at: Timestamp(u64_col(row, 2, created_at)?),
+            superseded_at: opt_u64_col(row, 3, superseded_at)?.map(Timestamp),
         })
     }
 }
@@ -110,9 +158,9 @@ impl RootPolicy {
     /// # Errors
     ///
     /// [`PolicyError::UnknownRoot`] or [`PolicyError::StaleRoot`].
-    pub fn check_record(
+    pub fn check_record<R>(
         &self,
-        record: Option<&RootRecord>,
+        record: Option<&RootRecord<R>>,
         verifier_now: Timestamp,
     ) -> Result<(), PolicyError> {
         let record = record.ok_or(PolicyError::UnknownRoot)?;
@@ -156,11 +204,20 @@ pub fn check_clock(
     }
 }
 
-const ROOT_COLUMNS: &str = "SELECT seq, root, created_at, superseded_at FROM roots";
+/// `SELECT` of a root history's columns, in [`RootRecord::from_row`] order.
+fn root_columns(tree: Tree) -> String {
+    format!(
+        "SELECT seq, root, created_at, superseded_at FROM {}",
+        tree.roots_table()
+    )
+}
 
-/// The current (latest) root row.
-pub(crate) fn latest(conn: &Connection) -> Result<RootRecord, RegistryError> {
-    let mut stmt = conn.prepare_cached(&format!("{ROOT_COLUMNS} ORDER BY seq DESC LIMIT 1"))?;
+/// The current (latest) root row of `R`'s tree.
+pub(crate) fn latest<R: TreeRoot>(conn: &Connection) -> Result<RootRecord<R>, RegistryError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} ORDER BY seq DESC LIMIT 1",
+        root_columns(R::TREE)
+    ))?;
     let mut rows = stmt.query([])?;
     match rows.next()? {
         Some(row) => RootRecord::from_row(row),
@@ -168,33 +225,50 @@ pub(crate) fn latest(conn: &Connection) -> Result<RootRecord, RegistryError> {
     }
 }
 
-/// Appends `root` as current at `now`, superseding the previous current root.
-pub(crate) fn append(
+/// Appends `root` as current at `now`, superseding the previous current root of its tree.
+pub(crate) fn append<R: TreeRoot>(
     conn: &Connection,
-    root: GrantsRoot,
+    root: R,
     now: Timestamp,
 ) -> Result<(), RegistryError> {
-    conn.prepare_cached(
-        "UPDATE roots SET superseded_at = ?1
-         WHERE seq = (SELECT MAX(seq) FROM roots) AND superseded_at IS NULL",
-    )?
+    let table = R::TREE.roots_table();
+    conn.prepare_cached(&format!(
+        "UPDATE {table} SET superseded_at = ?1
+         WHERE seq = (SELECT MAX(seq) FROM {table}) AND superseded_at IS NULL"
+    ))?
     .execute([u64_to_sql(now.0)])?;
-    conn.prepare_cached(
-        "INSERT INTO roots (root, created_at, superseded_at) VALUES (?1, ?2, NULL)",
-    )?
-    .execute((fr_to_blob(&root.0), u64_to_sql(now.0)))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (root, created_at, superseded_at) VALUES (?1, ?2, NULL)"
+    ))?
+    .execute((fr_to_blob(&root.as_fr()), u64_to_sql(now.0)))?;
     Ok(())
 }
 
-/// Every root row in order.
-pub(crate) fn all(conn: &Connection) -> Result<Vec<RootRecord>, RegistryError> {
-    let mut stmt = conn.prepare_cached(&format!("{ROOT_COLUMNS} ORDER BY seq"))?;
+/// Every root row of `R`'s tree in order.
+pub(crate) fn all<R: TreeRoot>(conn: &Connection) -> Result<Vec<RootRecord<R>>, RegistryError> {
+    let mut stmt = conn.prepare_cached(&format!("{} ORDER BY seq", root_columns(R::TREE)))?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(RootRecord::from_row(row)?);
     }
     Ok(out)
+}
+
+/// The most recent history row of a root value in its tree.
+fn record_of<R: TreeRoot>(
+    conn: &Connection,
+    root: R,
+) -> Result<Option<RootRecord<R>>, RegistryError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{} WHERE root = ?1 ORDER BY seq DESC LIMIT 1",
+        root_columns(R::TREE)
+    ))?;
+    let mut rows = stmt.query([fr_to_blob(&root.as_fr())])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(RootRecord::from_row(row)?)),
+        None => Ok(None),
+    }
 }
 
 impl Registry {
@@ -207,14 +281,43 @@ impl Registry {
     ///
     /// A database error or a corrupt row.
     pub fn root_record(&self, root: GrantsRoot) -> Result<Option<RootRecord>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "{ROOT_COLUMNS} WHERE root = ?1 ORDER BY seq DESC LIMIT 1"
-        ))?;
-        let mut rows = stmt.query([fr_to_blob(&root.0)])?;
-        match rows.next()? {
-            Some(row) => Ok(Some(RootRecord::from_row(row)?)),
-            None => Ok(None),
-        }
+        record_of(&self.conn, root)
+    }
+
+    /// As [`Registry::root_record`], for the records tree.
+    ///
+    /// # Errors
+    ///
+    /// A database error or a corrupt row.
+    pub fn records_root_record(
+        &self,
+        root: RecordsRoot,
+    ) -> Result<Option<RootRecord<RecordsRoot>>, RegistryError> {
+        record_of(&self.conn, root)
+    }
+
+    /// The records tree's root history, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// A database error or a corrupt row.
+    pub fn records_root_history(&self) -> Result<Vec<RootRecord<RecordsRoot>>, RegistryError> {
+        all(&self.conn)
+    }
+
+    /// As [`Registry::check_root`], for a records root (the same freshness policy).
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::check_root`].
+    pub fn check_records_root(
+        &self,
+        root: RecordsRoot,
+        verifier_now: Timestamp,
+        policy: &RootPolicy,
+    ) -> Result<(), RootCheckError> {
+        let record = self.records_root_record(root)?;
+        Ok(policy.check_record(record.as_ref(), verifier_now)?)
     }
 
     /// The whole root history, oldest first.

@@ -1,5 +1,8 @@
 //! The registry's tables, connection settings and versioned `meta` table.
 //!
+//! Version 2 adds the records tree next to the grants tree; a version-1 file is upgraded in
+//! place when opened (`migrate`).
+//!
 //! Durability: the file is in WAL mode with `synchronous=FULL`, so a committed issue or
 //! revoke survives power loss (with `NORMAL` the last commits could be lost, which would
 //! silently un-issue an acknowledged grant). Every mutation is one `BEGIN IMMEDIATE`
@@ -13,11 +16,13 @@ use std::{path::Path, time::Duration};
 /// Value of `meta.format` in a registry file.
 pub const REGISTRY_FORMAT: &str = "zkconsent.registry";
 /// Schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+/// The previous version (grants only); `migrate` upgrades it in place on open.
+pub const SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
 /// How long a connection waits for another process's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Tables of schema version 1. Field elements are 32-byte canonical LE BLOBs; `u64`s are
+/// Tables of schema version 1 (the grants tree). Field elements are 32-byte canonical LE BLOBs; `u64`s are
 /// stored bit-for-bit as `INTEGER` (see `codec`).
 const TABLES: &str = "
 CREATE TABLE meta (
@@ -70,6 +75,43 @@ CREATE TABLE answered_requests (
 ) WITHOUT ROWID;
 ";
 
+/// Tables added in schema version 2: the records tree, the same shape as the grants tree's
+/// (nodes, root history) with its own leaf table and log. Record leaves are appended by the
+/// custodian without an authority proof, so the log holds the leaves themselves: the audit
+/// replays them and recomputes every records root.
+const RECORD_TABLES: &str = "
+-- Non-empty nodes of the records tree; a missing row is an empty subtree.
+CREATE TABLE record_nodes (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+-- One row per anchored record leaf (a commitment; never the record's fields).
+CREATE TABLE records (
+    leaf_index  INTEGER PRIMARY KEY,
+    leaf        BLOB NOT NULL UNIQUE,
+    anchored_at INTEGER NOT NULL,
+    event_seq   INTEGER NOT NULL
+);
+CREATE TABLE record_roots (
+    seq           INTEGER PRIMARY KEY,
+    root          BLOB NOT NULL,
+    created_at    INTEGER NOT NULL,
+    superseded_at INTEGER
+);
+CREATE INDEX record_roots_by_value ON record_roots (root, seq);
+-- One row per anchoring: the leaves appended at first_index.., 32 bytes each.
+CREATE TABLE record_events (
+    seq         INTEGER PRIMARY KEY,
+    first_index INTEGER NOT NULL,
+    leaves      BLOB NOT NULL CHECK (length(leaves) > 0 AND length(leaves) % 32 = 0),
+    root_before BLOB NOT NULL,
+    root_after  BLOB NOT NULL,
+    at          INTEGER NOT NULL
+);
+";
+
 /// Opens (or, with `create`, creates) an SQLite file with the house settings.
 pub(crate) fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -102,6 +144,7 @@ pub(crate) fn is_empty_db(conn: &Connection) -> rusqlite::Result<bool> {
 /// Creates the tables and the `meta` rows (inside the caller's transaction).
 pub(crate) fn init(conn: &Connection, depth: usize) -> Result<(), RegistryError> {
     conn.execute_batch(TABLES)?;
+    conn.execute_batch(RECORD_TABLES)?;
     let mut put = conn.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
     put.execute(("format", REGISTRY_FORMAT))?;
     put.execute(("schema_version", SCHEMA_VERSION.to_string()))?;
@@ -123,13 +166,40 @@ pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Stri
         .optional()
 }
 
-/// Checks the format marker and version and returns the tree depth.
-pub(crate) fn check(conn: &Connection) -> Result<usize, RegistryError> {
+/// Upgrades a version-1 registry (grants only) to the current version, in one
+/// transaction: adds the records tables with an empty records tree whose root enters the
+/// history with `created_at = 0`, as at creation. `empty_records_root` is that root's BLOB.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    empty_records_root: &[u8],
+) -> Result<(), RegistryError> {
+    let tx = super::write_tx(conn)?;
+    // Another process may have migrated between our check and the write lock.
+    if meta(&tx, "schema_version")?.as_deref() == Some(&SCHEMA_VERSION.to_string()) {
+        return Ok(());
+    }
+    tx.execute_batch(RECORD_TABLES)?;
+    tx.execute(
+        "INSERT INTO record_roots (root, created_at, superseded_at) VALUES (?1, 0, NULL)",
+        [empty_records_root],
+    )?;
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Checks the format marker and version and returns the tree depth and whether the file
+/// needs [`migrate`] (schema version 1).
+pub(crate) fn check(conn: &Connection) -> Result<(usize, bool), RegistryError> {
     if meta(conn, "format")?.as_deref() != Some(REGISTRY_FORMAT) {
         return Err(RegistryError::NotARegistry);
     }
     let version = meta(conn, "schema_version")?.unwrap_or_default();
-    if version != SCHEMA_VERSION.to_string() {
+    let needs_migration = version == SCHEMA_VERSION_GRANTS_ONLY.to_string();
+    if version != SCHEMA_VERSION.to_string() && !needs_migration {
         return Err(RegistryError::SchemaVersion {
             found: version,
             expected: SCHEMA_VERSION,
@@ -143,5 +213,5 @@ pub(crate) fn check(conn: &Connection) -> Result<usize, RegistryError> {
         ))?;
     zkconsent_circuits::merkle::check_depth(depth)
         .map_err(|_| CorruptValue::new("meta.tree_depth", "outside 1..=32"))?;
-    Ok(depth)
+    Ok((depth, needs_migration))
 }

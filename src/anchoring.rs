@@ -1,0 +1,98 @@
+//! Anchoring FHIR records: the custodian turns an [`Extraction`] into salted record leaves in
+//! the registry's records tree, and keeps the openings in its wallet.
+
+use crate::{
+    fhir::Extraction,
+    home::{Home, HomeError},
+    registry::Role,
+    wallet::{AnchorStatus, AnchoredRecord, RecordCandidate},
+};
+use rand::{CryptoRng, RngCore};
+use std::collections::BTreeMap;
+use zkconsent_circuits::{
+    record::{Record, RecordKind},
+    types::{RecordSalt, RecordsRoot, Timestamp},
+};
+
+/// The result of anchoring one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnchorReport {
+    /// One outcome per supported resource, in document order.
+    pub records: Vec<AnchoredRecord>,
+    /// Resources of unsupported types (not anchored), by `resourceType`.
+    pub unsupported: BTreeMap<String, u64>,
+    /// The records root after anchoring.
+    pub records_root: RecordsRoot,
+}
+
+impl AnchorReport {
+    /// Outcomes with this status (by name, [`AnchorStatus::as_str`]), counted by kind.
+    pub fn count_by_kind(&self, status: &str) -> BTreeMap<RecordKind, u64> {
+        let mut out = BTreeMap::new();
+        for r in self.records.iter().filter(|r| r.status.as_str() == status) {
+            *out.entry(r.kind).or_default() += 1;
+        }
+        out
+    }
+
+    /// Number of outcomes with this status.
+    pub fn count(&self, status: AnchorStatus) -> usize {
+        self.records
+            .iter()
+            .filter(|r| r.status.as_str() == status.as_str())
+            .count()
+    }
+}
+
+impl Home {
+    /// Anchors every supported resource of `extraction` for the patient named `patient` (a
+    /// registered identity with the patient role): a fresh salt per resource, the new leaves
+    /// appended to the records tree in document order, the openings stored in the wallet.
+    /// Resources already anchored are reported, not duplicated.
+    ///
+    /// # Errors
+    ///
+    /// [`HomeError::Other`] for an unknown patient or another role; wallet and registry
+    /// refusals (a resource of another patient, a full tree, time running backwards).
+    pub fn anchor_records<R: RngCore + CryptoRng>(
+        &mut self,
+        patient: &str,
+        extraction: &Extraction,
+        now: Timestamp,
+        rng: &mut R,
+    ) -> Result<AnchorReport, HomeError> {
+        let identity = self
+            .registry
+            .identity(patient)?
+            .ok_or_else(|| HomeError::Other(format!("no identity named {patient:?}")))?;
+        if identity.role != Role::Patient {
+            return Err(HomeError::Other(format!(
+                "{patient} is a {}, not a patient",
+                identity.role
+            )));
+        }
+        let candidates: Vec<RecordCandidate> = extraction
+            .records
+            .iter()
+            .map(|r| RecordCandidate {
+                resource_id: r.id.clone(),
+                record: Record {
+                    fields: r.fields.clone(),
+                    patient: identity.id,
+                    salt: RecordSalt::random(rng),
+                },
+            })
+            .collect();
+        let registry = &mut self.registry;
+        let records = self
+            .wallet
+            .anchor_records(&candidates, patient, now, |leaves| {
+                Ok::<_, HomeError>(registry.anchor_records(leaves, now)?.first_index)
+            })?;
+        Ok(AnchorReport {
+            records,
+            unsupported: extraction.unsupported.clone(),
+            records_root: self.registry.records_root()?,
+        })
+    }
+}
