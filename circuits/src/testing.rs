@@ -6,8 +6,16 @@ use crate::{
     access::{AccessCircuit, AccessPrivate, AccessPublic},
     authority::{AuthorityCircuit, AuthorityPrivate, AuthorityPublic, GrantAction},
     grant::Grant,
-    merkle::SparseMerkleTree,
-    types::{GrantSalt, Nonce, Purpose, Scope, SecretKey, Timestamp, VerifierId},
+    merkle::{MerklePath, SparseMerkleTree},
+    record::{
+        fields, CodeSet, CodeSetPredicate, DiscloseMask, InclusiveRange, Record, RecordCircuit,
+        RecordFields, RecordKind, RecordPrivate, RecordPublic, ScaledValue, SetField,
+        CODE_SET_DEPTH,
+    },
+    types::{
+        CodeId, EpochDay, GrantSalt, Nonce, Purpose, RecordSalt, RecordsRoot, ResourceDigest,
+        Scope, SecretKey, Timestamp, VerifierId,
+    },
 };
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
@@ -141,4 +149,120 @@ pub fn access_circuit(f: &AccessFixture) -> AccessCircuit {
 pub fn authority_circuit(f: &AccessFixture, action: GrantAction) -> AuthorityCircuit {
     let (public, private) = authority_for(f, action);
     AuthorityCircuit::new(&public, &private)
+}
+
+/// A valid Record statement with everything needed to tamper with it.
+#[derive(Clone)]
+pub struct RecordFixture {
+    /// The public inputs.
+    pub public: RecordPublic,
+    /// The witness.
+    pub private: RecordPrivate,
+    /// The records tree holding the record (and some decoys).
+    pub tree: SparseMerkleTree,
+    /// The code set of the fixture's predicate (holds the record's `code`, not its
+    /// `related_code`).
+    pub code_set: CodeSet,
+}
+
+impl core::fmt::Debug for RecordFixture {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecordFixture").finish_non_exhaustive()
+    }
+}
+
+/// Half-width of the fixture's value range, in milli-units.
+pub const RECORD_FIXTURE_VALUE_SLACK: u64 = 500;
+/// Half-width of the fixture's date range, in days.
+pub const RECORD_FIXTURE_DATE_SLACK: u64 = 30;
+
+/// A valid Record statement: an Observation anchored in a records tree of `depth` with a few
+/// decoys, disclosing `kind` and `end_date`, with two-sided ranges around its hidden value
+/// and date, and its `code` proved in a code set of six codes.
+///
+/// # Panics
+///
+/// Panics if `depth` is outside `2..=32` (test helper).
+pub fn record_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> RecordFixture {
+    let code = CodeId(Fr::rand(rng));
+    let record = Record {
+        fields: RecordFields {
+            kind: RecordKind::Observation,
+            code,
+            date: EpochDay(rng.gen_range(15_000..20_000)),
+            end_date: EpochDay::NONE,
+            value: ScaledValue(rng.gen_range(1_000..1_000_000)),
+            related_code: CodeId(Fr::rand(rng)),
+            coverage: CodeId(Fr::from(0u64)),
+            digest: ResourceDigest(Fr::rand(rng)),
+        },
+        patient: SecretKey::random(rng).id(),
+        salt: RecordSalt::random(rng),
+    };
+    let mut codes: Vec<CodeId> = (0..5).map(|_| CodeId(Fr::rand(rng))).collect();
+    codes.push(code);
+    let code_set = CodeSet::new(&codes).expect("fixture codes are valid");
+    let mut tree = SparseMerkleTree::new(depth).expect("fixture depth is valid");
+    let index = rng.gen_range(0..tree.capacity().min(1 << 10));
+    for decoy in 0..3u64 {
+        let slot = (index + 1 + decoy) % tree.capacity();
+        tree.set(slot, Fr::rand(rng)).expect("slot in range");
+    }
+    tree.set(index, record.commit().0).expect("slot in range");
+    let (value, date) = (record.fields.value.0, record.fields.date.0);
+    let private = RecordPrivate {
+        path: tree.path(index).expect("slot in range"),
+        code_path: code_set.path(code).expect("code is in the set"),
+        record,
+        verifier: VerifierId(Fr::rand(rng)),
+        nonce: Nonce(Fr::rand(rng)),
+    };
+    let public = private.public_for(
+        RecordsRoot(tree.root().0),
+        DiscloseMask::of(&[fields::KIND, fields::END_DATE]).expect("disclosable"),
+        InclusiveRange::new(
+            value - RECORD_FIXTURE_VALUE_SLACK,
+            value + RECORD_FIXTURE_VALUE_SLACK,
+        ),
+        InclusiveRange::new(
+            date - RECORD_FIXTURE_DATE_SLACK,
+            date + RECORD_FIXTURE_DATE_SLACK,
+        ),
+        Some(CodeSetPredicate {
+            field: SetField::Code,
+            root: code_set.root(),
+        }),
+    );
+    RecordFixture {
+        public,
+        private,
+        tree,
+        code_set,
+    }
+}
+
+impl RecordFixture {
+    /// Re-anchors an edited record at the same index and updates the root and path
+    /// (as if the custodian had anchored that tuple).
+    ///
+    /// # Panics
+    ///
+    /// Never for a fixture's own index (test helper).
+    pub fn reanchor(&mut self, leaf: Fr) {
+        let index = self.private.path.index;
+        self.public.records_root = RecordsRoot(self.tree.set(index, leaf).expect("slot").0);
+        self.private.path = self.tree.path(index).expect("slot");
+    }
+
+    /// Drops the code-set predicate (set_field 0, root 0, blank path).
+    pub fn without_code_set(mut self) -> Self {
+        self.public.code_set = None;
+        self.private.code_path = MerklePath::blank(CODE_SET_DEPTH);
+        self
+    }
+}
+
+/// Convenience: the Record circuit of a fixture.
+pub fn record_circuit(f: &RecordFixture) -> RecordCircuit {
+    RecordCircuit::new(&f.public, &f.private)
 }

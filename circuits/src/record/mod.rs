@@ -9,8 +9,22 @@
 //!
 //! [`fields`] names the offsets. The content fields ([`RecordFields`]) come from the resource;
 //! [`Record`] adds the zkconsent patient the record belongs to and a hiding salt, so a leaf
-//! reveals nothing about a resource to anyone without the opening. The Record, Claim and
-//! Cohort statements (not implemented yet) prove facts about these tuples.
+//! reveals nothing about a resource to anyone without the opening.
+//!
+//! Statement 2, Record ([`statement`], [`RecordCircuit`]), proves facts about one anchored
+//! tuple: disclosed fields, ranges on its value and date, and membership of a code in a
+//! committed [`CodeSet`]. The Claim and Cohort statements are not implemented yet.
+
+mod circuit;
+pub mod code_set;
+pub mod statement;
+
+pub use circuit::{enforce_in_range, RecordAssignment, RecordCircuit};
+pub use code_set::{CodeSet, CodeSetError, CodeSetRoot, CODE_SET_DEPTH, MAX_CODE_SET_SIZE};
+pub use statement::{
+    check, inputs, CodeSetPredicate, DiscloseMask, InclusiveRange, RecordError, RecordPrivate,
+    RecordPublic, SetField, CIRCUIT_VERSION, DISCLOSABLE_FIELDS, STATEMENT,
+};
 
 use crate::{
     domain, poseidon,
@@ -21,7 +35,7 @@ use ark_bn254::Fr;
 /// Number of fields committed in a record leaf.
 pub const RECORD_FIELDS: usize = 10;
 
-/// Offsets of the committed fields (0-based), shared by the encoder and, later, the circuits.
+/// Offsets of the committed fields (0-based), shared by the encoder and the circuits.
 pub mod fields {
     /// Resource kind ([`super::RecordKind::code`]).
     pub const KIND: usize = 0;

@@ -1,0 +1,314 @@
+//! The Record statement's constraint system.
+//!
+//! Cost per part (total pinned in `circuits/tests/record.rs`): `3186 + 242·d` constraints,
+//! 8026 at depth 20.
+//!
+//! | part | constraints |
+//! |---|---|
+//! | leaf: `H_record.leaf` over 10 fields (Poseidon, 10 inputs) | 459 |
+//! | membership: records path `242·d`, root equality and non-empty leaf | `242·d + 2` |
+//! | disclosure mask: 9 booleanity + 1 recomposition | 10 |
+//! | disclosure: `disclosed_i = bit_i · field_i` | 9 |
+//! | value range and date range ([`enforce_in_range`], 260 each) | 520 |
+//! | code-set selector: 2 booleanity, recomposition, exclusivity | 4 |
+//! | code-set selection `b_code·code + b_related·related_code` | 2 |
+//! | code-set path ([`CODE_SET_DEPTH`] = 8 levels of 242) | 1936 |
+//! | code-set root (conditional), root 0 when off, non-zero code | 3 |
+//! | request hash: Poseidon 2 inputs and equality | 241 |
+
+use super::{
+    code_set::CODE_SET_DEPTH,
+    fields,
+    statement::{inputs, RecordPrivate, RecordPublic, DISCLOSABLE_FIELDS},
+    RECORD_FIELDS,
+};
+use crate::{
+    domain,
+    merkle::{constraints::MerklePathVar, MerklePath},
+    poseidon::constraints::hash_with_domain,
+    range::{
+        constraints::{enforce_fits_in_bits, enforce_lc_equal, lc},
+        U64_BITS,
+    },
+};
+use ark_bn254::Fr;
+use ark_ff::{Field, One, Zero};
+use ark_r1cs_std::{
+    alloc::AllocVar,
+    eq::EqGadget,
+    fields::{fp::FpVar, FieldVar},
+    GR1CSVar,
+};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+
+/// Every value the circuit assigns, at field level.
+///
+/// The typed API ([`RecordCircuit::new`]) fills it from [`RecordPublic`]/[`RecordPrivate`];
+/// soundness tests edit it directly to reach values no typed API can express (`2^64`,
+/// `p - 1`, a mask bit equal to 2, a kind outside the enumeration).
+#[derive(Clone)]
+pub struct RecordAssignment {
+    /// Public inputs, in [`inputs`] order.
+    pub public: [Fr; inputs::COUNT],
+    /// The record's tuple, salt included, in [`fields`] order.
+    pub tuple: [Fr; RECORD_FIELDS],
+    /// Bits of the disclosure mask, least significant first (hint; booleanity enforced).
+    pub mask_bits: [Fr; DISCLOSABLE_FIELDS],
+    /// Selector bits `[b_code, b_related]` of `set_field` (hint; booleanity enforced).
+    pub set_bits: [Fr; 2],
+    /// Verifier id.
+    pub verifier: Fr,
+    /// Request nonce.
+    pub nonce: Fr,
+    /// Inclusion path in the records tree.
+    pub path: MerklePath,
+    /// Inclusion path in the code set ([`CODE_SET_DEPTH`] levels).
+    pub code_path: MerklePath,
+}
+
+impl core::fmt::Debug for RecordAssignment {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecordAssignment")
+            .field("depth", &self.path.depth())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordAssignment {
+    /// Recomputes the hints (mask and selector bits) from the public inputs, as an honest
+    /// prover does; tests call it after editing a public input.
+    pub fn derive_hints(&mut self) {
+        let mask = self.public[inputs::DISCLOSE_MASK];
+        let bits = ark_ff::BigInteger::to_bits_le(&ark_ff::PrimeField::into_bigint(mask));
+        self.mask_bits =
+            core::array::from_fn(|i| Fr::from(u64::from(bits.get(i).copied().unwrap_or(false))));
+        let s = self.public[inputs::SET_FIELD];
+        self.set_bits = [
+            Fr::from(u64::from(s == Fr::from(1u64))),
+            Fr::from(u64::from(s == Fr::from(2u64))),
+        ];
+    }
+}
+
+/// The Record circuit for a records tree of fixed depth.
+#[derive(Clone)]
+pub struct RecordCircuit {
+    /// The assignment (dummy values during setup).
+    pub assignment: RecordAssignment,
+}
+
+impl core::fmt::Debug for RecordCircuit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RecordCircuit")
+            .field("depth", &self.depth())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordCircuit {
+    /// The circuit for a statement.
+    pub fn new(public: &RecordPublic, private: &RecordPrivate) -> Self {
+        let mut assignment = RecordAssignment {
+            public: public.to_field_elements(),
+            tuple: private.record.to_field_elements(),
+            mask_bits: [Fr::zero(); DISCLOSABLE_FIELDS],
+            set_bits: [Fr::zero(); 2],
+            verifier: private.verifier.0,
+            nonce: private.nonce.0,
+            path: private.path.clone(),
+            code_path: private.code_path.clone(),
+        };
+        assignment.derive_hints();
+        Self { assignment }
+    }
+
+    /// A circuit of the right shape with dummy values, for key generation.
+    pub fn blank(depth: usize) -> Self {
+        let zero = Fr::zero();
+        Self {
+            assignment: RecordAssignment {
+                public: [zero; inputs::COUNT],
+                tuple: [zero; RECORD_FIELDS],
+                mask_bits: [zero; DISCLOSABLE_FIELDS],
+                set_bits: [zero; 2],
+                verifier: zero,
+                nonce: zero,
+                path: MerklePath::blank(depth),
+                code_path: MerklePath::blank(CODE_SET_DEPTH),
+            },
+        }
+    }
+
+    /// Records-tree depth this circuit is built for.
+    pub fn depth(&self) -> usize {
+        self.assignment.path.depth()
+    }
+}
+
+/// Enforces `a · b = c`: one constraint, no allocation.
+fn enforce_product(a: &FpVar<Fr>, b: &FpVar<Fr>, c: &FpVar<Fr>) -> Result<(), SynthesisError> {
+    let cs = a.cs().or(b.cs()).or(c.cs());
+    cs.enforce_r1cs_constraint(|| lc(a), || lc(b), || lc(c))
+}
+
+/// Enforces `b ∈ {0, 1}`: one constraint.
+fn enforce_boolean(b: &FpVar<Fr>) -> Result<(), SynthesisError> {
+    enforce_product(b, &(b - Fr::one()), &FpVar::zero())
+}
+
+/// Enforces `lo <= x <= hi` (inclusive both sides) with real 64-bit range checks. 260
+/// constraints.
+///
+/// Checks `lo`, `hi`, `x - lo` and `hi - x` are each below `2^64` (65 constraints each).
+/// `x < 2^64` follows: `x = lo + (x - lo)` with both terms below `2^64` is below `2^65` as an
+/// integer (no wrap), and `hi = x + (hi - x)` with both terms small, so `x <= hi < 2^64`. A
+/// bound or value past `2^64`, or one that wraps the field, leaves the system unsatisfied.
+///
+/// # Errors
+///
+/// Only errors from the constraint system.
+pub fn enforce_in_range(
+    lo: &FpVar<Fr>,
+    x: &FpVar<Fr>,
+    hi: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    enforce_fits_in_bits(lo, U64_BITS)?;
+    enforce_fits_in_bits(hi, U64_BITS)?;
+    enforce_fits_in_bits(&(x - lo), U64_BITS)?;
+    enforce_fits_in_bits(&(hi - x), U64_BITS)?;
+    Ok(())
+}
+
+impl ConstraintSynthesizer<Fr> for RecordCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let a = self.assignment;
+        if a.code_path.depth() != CODE_SET_DEPTH {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+
+        // Public inputs, in `inputs` order.
+        let public = a
+            .public
+            .iter()
+            .map(|x| FpVar::new_input(cs.clone(), || Ok(*x)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let records_root = &public[inputs::RECORDS_ROOT];
+        let mask = &public[inputs::DISCLOSE_MASK];
+        let disclosed = &public[inputs::DISCLOSED..inputs::DISCLOSED + DISCLOSABLE_FIELDS];
+        let set_field = &public[inputs::SET_FIELD];
+        let code_set_root = &public[inputs::CODE_SET_ROOT];
+        let request_hash = &public[inputs::REQUEST_HASH];
+
+        // Witnesses.
+        let witness = |x: Fr| FpVar::new_witness(cs.clone(), || Ok(x));
+        let tuple = a
+            .tuple
+            .iter()
+            .map(|x| witness(*x))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mask_bits = a
+            .mask_bits
+            .iter()
+            .map(|x| witness(*x))
+            .collect::<Result<Vec<_>, _>>()?;
+        let b_code = witness(a.set_bits[0])?;
+        let b_related = witness(a.set_bits[1])?;
+        let verifier = witness(a.verifier)?;
+        let nonce = witness(a.nonce)?;
+        let path = MerklePathVar::new_witness(cs.clone(), || Ok(&a.path))?;
+        let code_path = MerklePathVar::new_witness(cs.clone(), || Ok(&a.code_path))?;
+
+        // Membership: the leaf opens to the tuple and sits under the public root.
+        let leaf = hash_with_domain(domain::RECORD_LEAF, &tuple)?;
+        path.enforce_membership(records_root, &leaf)?;
+
+        // Disclosure: the mask is 9 bits; disclosed_i = bit_i · field_i, so a hidden field's
+        // input is 0 and a disclosed one is the field itself.
+        let mut recomposed = FpVar::zero();
+        let mut weight = Fr::one();
+        for (bit, (field, shown)) in mask_bits.iter().zip(tuple.iter().zip(disclosed)) {
+            enforce_boolean(bit)?;
+            recomposed += bit * weight;
+            weight += weight;
+            enforce_product(bit, field, shown)?;
+        }
+        enforce_lc_equal(&recomposed, mask)?;
+
+        // Ranges on the hidden value and date, inclusive both sides.
+        enforce_in_range(
+            &public[inputs::VALUE_LO],
+            &tuple[fields::VALUE],
+            &public[inputs::VALUE_HI],
+        )?;
+        enforce_in_range(
+            &public[inputs::DATE_LO],
+            &tuple[fields::DATE],
+            &public[inputs::DATE_HI],
+        )?;
+
+        // Code set: set_field = b_code + 2·b_related with at most one bit set.
+        enforce_boolean(&b_code)?;
+        enforce_boolean(&b_related)?;
+        enforce_lc_equal(&(&b_code + &b_related * Fr::from(2u64)), set_field)?;
+        enforce_product(&b_code, &b_related, &FpVar::zero())?;
+        let enabled = &b_code + &b_related;
+        let selected = &b_code * &tuple[fields::CODE] + &b_related * &tuple[fields::RELATED_CODE];
+        let set_root = code_path.root(&selected)?;
+        // On: the path reaches the public root. Off: the root input is 0 (canonical).
+        enforce_product(&(set_root - code_set_root), &enabled, &FpVar::zero())?;
+        enforce_product(&(FpVar::one() - &enabled), code_set_root, &FpVar::zero())?;
+        // On: the tested code is non-zero (empty slots hold 0): selected · inv = enabled.
+        let inverse = FpVar::new_witness(cs.clone(), || {
+            Ok(selected.value()?.inverse().unwrap_or_default())
+        })?;
+        enforce_product(&selected, &inverse, &enabled)?;
+
+        // Request binding.
+        hash_with_domain(domain::REQUEST, &[verifier, nonce])?.enforce_equal(request_hash)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_relations::gr1cs::ConstraintSystem;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    fn range_circuit(lo: Fr, x: Fr, hi: Fr) -> (bool, usize) {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let [lo, x, hi] = [lo, x, hi].map(|v| FpVar::new_witness(cs.clone(), || Ok(v)).unwrap());
+        enforce_in_range(&lo, &x, &hi).unwrap();
+        (cs.is_satisfied().unwrap(), cs.num_constraints())
+    }
+
+    #[test]
+    fn range_twin_agrees_and_costs_260() {
+        let mut rng = StdRng::seed_from_u64(62);
+        for _ in 0..40 {
+            let [lo, x, hi] = [0; 3].map(|_| rng.gen_range(0..8u64));
+            let (ok, n) = range_circuit(Fr::from(lo), Fr::from(x), Fr::from(hi));
+            assert_eq!(ok, super::super::InclusiveRange::new(lo, hi).contains(x));
+            assert_eq!(n, 4 * (U64_BITS + 1));
+        }
+        let max = Fr::from(u64::MAX);
+        assert!(range_circuit(Fr::zero(), max, max).0);
+        assert!(range_circuit(Fr::zero(), Fr::zero(), max).0);
+    }
+
+    #[test]
+    fn range_rejects_values_and_bounds_past_2_64() {
+        let two64 = Fr::from(2u64).pow([64u64]);
+        let max = Fr::from(u64::MAX);
+        let five = Fr::from(5u64);
+        // x = 2^64 under the widest bounds.
+        assert!(!range_circuit(Fr::zero(), two64, max).0);
+        // x = p - 1.
+        assert!(!range_circuit(Fr::zero(), -Fr::one(), max).0);
+        // lo = p - 1 makes x - lo = x + 1 small: still rejected by lo's own check.
+        assert!(!range_circuit(-Fr::one(), five, max).0);
+        // hi past 2^64, and a "negative" lo reaching a wrapped x.
+        assert!(!range_circuit(Fr::zero(), five, two64 + five).0);
+        assert!(!range_circuit(Fr::zero(), two64 + five, two64 + five).0);
+    }
+}
