@@ -9,6 +9,7 @@
 //! instead of the `2^c - 1` of unsigned windows.
 
 use ark_ff::{BigInteger, PrimeField};
+use rayon::prelude::*;
 
 /// A signed window digit. `i16` holds every digit of a window of up to [`MAX_WINDOW_BITS`].
 pub(crate) type Digit = i16;
@@ -23,14 +24,15 @@ pub(crate) const MIN_WINDOW_BITS: usize = 2;
 /// Bits of a scalar in the [`Class::Small`] group: one machine word.
 pub(crate) const SMALL_SCALAR_BITS: usize = 64;
 
-/// Cost, in base-field multiplications, of adding one point into a bucket in batch-affine form
-/// (1 multiplication for the slope, 1 square and 1 multiplication for the result, about 3 for
-/// the share of the batched inversion).
-const BUCKET_ADD_COST: usize = 6;
+/// Cost, in base-field multiplications, of adding one point into a bucket in batch-affine form:
+/// 1 multiplication for the slope, 1 square and 1 multiplication for the result, 3 for the
+/// batched inversion, and the equivalent of about 2 for sorting the point into its bucket.
+const BUCKET_ADD_COST: usize = 8;
 
-/// Cost, in base-field multiplications, of one bucket in the running-sum reduction: a mixed
-/// addition (about 11) into the running sum and a projective addition (about 16) into the total.
-const BUCKET_REDUCE_COST: usize = 27;
+/// Cost, in base-field multiplications, of one bucket in a window's reduction to
+/// `sum (b + 1) * bucket[b]`: two batch-affine additions (see `BucketSummer::split_weighted_sum`;
+/// a plain running sum would cost 24).
+const BUCKET_REDUCE_COST: usize = 14;
 
 /// How a (normalised) scalar is handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +103,46 @@ pub(crate) fn best_window_bits(points: usize, bits: usize) -> usize {
     (MIN_WINDOW_BITS..=MAX_WINDOW_BITS)
         .min_by_key(|&c| cost(c))
         .unwrap_or(MIN_WINDOW_BITS)
+}
+
+/// Points per rayon task when building a digit table.
+const DIGIT_CHUNK: usize = 1 << 10;
+
+/// The window-major table of `len` points' digits: row `w` (`table[w * len .. (w + 1) * len]`)
+/// holds window `w` of every point, so a window's pass reads its digits contiguously. `fill(k,
+/// out)` writes point `k`'s `windows` digits; points are processed in parallel chunks.
+pub(crate) fn digit_table(
+    len: usize,
+    windows: usize,
+    fill: impl Fn(usize, &mut [Digit]) + Sync,
+) -> Vec<Digit> {
+    let mut table: Vec<Digit> = vec![0; len * windows];
+    if len == 0 || windows == 0 {
+        return table;
+    }
+    // pieces[j][w]: chunk j of row w.
+    let mut pieces: Vec<Vec<&mut [Digit]>> = (0..len.div_ceil(DIGIT_CHUNK))
+        .map(|_| Vec::with_capacity(windows))
+        .collect();
+    for row in table.chunks_mut(len) {
+        for (piece, rows) in row.chunks_mut(DIGIT_CHUNK).zip(pieces.iter_mut()) {
+            rows.push(piece);
+        }
+    }
+    pieces
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(j, mut rows)| {
+            let mut point = vec![0; windows];
+            let chunk_len = rows.first().map_or(0, |r| r.len());
+            for k in 0..chunk_len {
+                fill(j * DIGIT_CHUNK + k, &mut point);
+                for (row, &d) in rows.iter_mut().zip(&point) {
+                    row[k] = d;
+                }
+            }
+        });
+    table
 }
 
 /// Bits `offset .. offset + c` of the little-endian `limbs` (zero beyond the end).
@@ -175,7 +217,12 @@ mod tests {
         scalars.push(half);
         scalars.push(half + Fr::from(1u64));
         // All ones in the low 252 bits: every window carries.
-        scalars.push(Fr::from(BigInt::<4>([u64::MAX, u64::MAX, u64::MAX, (1 << 60) - 1])));
+        scalars.push(Fr::from(BigInt::<4>([
+            u64::MAX,
+            u64::MAX,
+            u64::MAX,
+            (1 << 60) - 1,
+        ])));
         for c in MIN_WINDOW_BITS..=MAX_WINDOW_BITS {
             for s in &scalars {
                 let (n, neg) = normalize::<Fr>(&s.into_bigint());
@@ -227,6 +274,8 @@ mod tests {
         let bits = big_scalar_bits::<Fr>();
         let widths: Vec<usize> = (0..=20).map(|k| best_window_bits(1 << k, bits)).collect();
         assert!(widths.windows(2).all(|w| w[0] <= w[1]), "{widths:?}");
-        assert!(widths.iter().all(|c| (MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(c)));
+        assert!(widths
+            .iter()
+            .all(|c| (MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(c)));
     }
 }

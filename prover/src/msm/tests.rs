@@ -6,7 +6,7 @@ use ark_ec::{
     short_weierstrass::{Affine, Projective, SWCurveConfig},
     AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM,
 };
-use ark_ff::{BigInt, PrimeField, UniformRand};
+use ark_ff::{BigInt, PrimeField, UniformRand, Zero};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -94,7 +94,9 @@ fn edge_scalars() -> Vec<ScalarBigInt> {
         Fr::from(BigInt::<4>([u64::MAX, u64::MAX, u64::MAX, (1 << 60) - 1])),
         Fr::from(BigInt::<4>([u64::MAX, u64::MAX, u64::MAX, (1 << 59) - 1])),
     ];
-    for k in [9usize, 10, 11, 12, 13, 14, 15, 63, 64, 65, 126, 127, 128, 250, 251, 252] {
+    for k in [
+        9usize, 10, 11, 12, 13, 14, 15, 63, 64, 65, 126, 127, 128, 250, 251, 252,
+    ] {
         let mut p = Fr::from(1u64);
         for _ in 0..k {
             p += p;
@@ -145,11 +147,17 @@ fn boolean_and_u64_scalars() {
     let mut rng = rng(5);
     let n = 3000;
     let bases: Vec<G1Affine> = points(n, &mut rng);
-    let bits: Vec<_> = (0..n).map(|_| Fr::from(rng.gen::<bool>()).into_bigint()).collect();
+    let bits: Vec<_> = (0..n)
+        .map(|_| Fr::from(rng.gen::<bool>()).into_bigint())
+        .collect();
     check_g1(&bases, &bits);
-    let words: Vec<_> = (0..n).map(|_| Fr::from(rng.gen::<u64>()).into_bigint()).collect();
+    let words: Vec<_> = (0..n)
+        .map(|_| Fr::from(rng.gen::<u64>()).into_bigint())
+        .collect();
     check_g1(&bases, &words);
-    let bytes: Vec<_> = (0..n).map(|_| Fr::from(rng.gen::<u8>()).into_bigint()).collect();
+    let bytes: Vec<_> = (0..n)
+        .map(|_| Fr::from(rng.gen::<u8>()).into_bigint())
+        .collect();
     check_g1(&bases, &bytes);
 }
 
@@ -170,7 +178,13 @@ fn zero_scalars_and_infinity_bases() {
     let all_infinity = vec![G1Affine::identity(); n];
     check_g1(&all_infinity, &uniform(n, &mut rng));
     let g2: Vec<G2Affine> = (0..200)
-        .map(|i| if i % 2 == 0 { G2Affine::identity() } else { G2Affine::generator() })
+        .map(|i| {
+            if i % 2 == 0 {
+                G2Affine::identity()
+            } else {
+                G2Affine::generator()
+            }
+        })
         .collect();
     check_g2(&g2, &uniform(200, &mut rng));
 }
@@ -182,7 +196,12 @@ fn repeated_and_negated_bases() {
     let h: G1Affine = points(1, &mut rng)[0];
     // The same base with the same scalar puts every point in one bucket of every window:
     // doublings, then a long conflict queue and the projective overflow.
-    for scalar in [Fr::from(1u64), Fr::from(5u64), Fr::from(u64::MAX), Fr::rand(&mut rng)] {
+    for scalar in [
+        Fr::from(1u64),
+        Fr::from(5u64),
+        Fr::from(u64::MAX),
+        Fr::rand(&mut rng),
+    ] {
         let bases = vec![g; 2000];
         check_g1(&bases, &vec![scalar.into_bigint(); 2000]);
     }
@@ -200,7 +219,13 @@ fn repeated_and_negated_bases() {
     check_g1(&bases, &witness_like(3000, &mut rng));
     // The same in G2.
     let bases: Vec<G2Affine> = (0..500)
-        .map(|i| if i % 2 == 0 { G2Affine::generator() } else { -G2Affine::generator() })
+        .map(|i| {
+            if i % 2 == 0 {
+                G2Affine::generator()
+            } else {
+                -G2Affine::generator()
+            }
+        })
         .collect();
     check_g2(&bases, &vec![scalar; 500]);
     check_g2(&bases, &uniform(500, &mut rng));
@@ -247,5 +272,27 @@ fn non_canonical_scalars_are_reduced() {
     let mut r_plus_five = Fr::MODULUS;
     ark_ff::BigInteger::add_with_carry(&mut r_plus_five, &BigInt::from(5u64));
     assert_eq!(msm_g1(&[g], &[r_plus_five]), g * Fr::from(5u64));
-    assert_eq!(msm_g1(&[g], &[Fr::MODULUS]), G1Projective::generator() * Fr::from(0u64));
+    assert_eq!(
+        msm_g1(&[g], &[Fr::MODULUS]),
+        G1Projective::generator() * Fr::from(0u64)
+    );
+}
+
+/// Windows with more points than one bucket range holds (see `RANGE_POINTS`), including one
+/// bucket holding them all, and G2.
+#[test]
+fn windows_split_into_bucket_ranges() {
+    let mut rng = rng(10);
+    let n = 3 * super::RANGE_POINTS;
+    let bases: Vec<G1Affine> = points(n, &mut rng);
+    check_g1(&bases, &uniform(n, &mut rng));
+    check_g1(&bases, &witness_like(n, &mut rng));
+    let same = Fr::rand(&mut rng).into_bigint();
+    check_g1(&bases, &vec![same; n]);
+    let small: Vec<_> = (0..n)
+        .map(|i| ScalarBigInt::from(2 + (i % 5) as u64))
+        .collect();
+    check_g1(&bases, &small);
+    let g2: Vec<G2Affine> = points(super::RANGE_POINTS, &mut rng);
+    check_g2(&g2, &uniform(g2.len(), &mut rng));
 }
