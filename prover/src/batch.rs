@@ -15,8 +15,9 @@ pub enum BatchSplit {
     AcrossProofs,
 }
 
-/// The split [`prove_many_access`] uses: measured in `benches/prover.rs` (`batch_split`),
-/// across proofs gives the higher throughput for our small circuits.
+/// The split [`prove_many_access`] uses. In `benches/prover.rs` (`batch_access`, a noisy run
+/// on a shared 2-core machine) across proofs was ahead at 32 proofs (6.4 vs 5.1 proofs/s),
+/// level at 8 and behind at 2; re-measure on a quiet machine before relying on it.
 pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;
 
 /// Proves many Access statements with one key, each with its own RNG seeded from the
