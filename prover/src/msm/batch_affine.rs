@@ -3,8 +3,8 @@
 //! Adding two affine points costs one inversion, one square and two multiplications:
 //! `l = (y2 - y1) / (x2 - x1)`, `x3 = l^2 - x1 - x2`, `y3 = l (x1 - x3) - y1`. With
 //! Montgomery's trick, one inversion serves a whole batch of independent additions (3
-//! multiplications each), so an addition costs about 6 multiplications instead of the 11 of a
-//! mixed Jacobian addition into a projective bucket.
+//! multiplications each), so an addition costs about 6 multiplications instead of the 10 of a
+//! mixed addition into an extended-Jacobian bucket (ark-ec's).
 //!
 //! The additions of a batch must be independent, which adding points one by one into buckets
 //! is not (two points of one batch may hit the same bucket). So the points of a window are
@@ -16,9 +16,11 @@
 //! The affine formula cannot add `P + P` or `P + (-P)` (`x1 = x2`): such pairs go into a
 //! per-bucket projective accumulator instead, whose formulas handle doubling and cancellation.
 //!
-//! The final `sum (b + 1) * bucket[b]` (a running sum) and the rare projective additions use
-//! ark-ec's extended Jacobian [`Bucket`] (`xyzz`) coordinates: 10 multiplications for a mixed
-//! addition and 14 for a full one, against 11 and 16 in Jacobian coordinates.
+//! A window's result `sum (b + 1) * bucket[b]` is itself reduced to two bucket sums of the
+//! buckets (grouped by the high and by the low half of their weight), done the same way, and
+//! two short running sums; see [`BucketSummer::split_weighted_sum`]. Running sums and the rare
+//! projective additions use ark-ec's extended-Jacobian [`Bucket`] (`xyzz`) coordinates: 10
+//! multiplications for a mixed addition and 14 for a full one.
 
 use ark_ec::{
     short_weierstrass::{Affine, Bucket, Projective, SWCurveConfig},
@@ -196,9 +198,9 @@ impl<P: SWCurveConfig> BucketSummer<P> {
     }
 
     /// `(sum (b + 1) * B_b, sum B_b)` over the buckets `B_b` just summed into `rounds.affine`,
-    /// for many buckets. With `b + 1 = hi * 2^h + lo`, the weighted sum is
-    /// `2^h * sum_k k * G_k + sum_j j * H_j`, where `G_k` sums the buckets with `hi = k` and
-    /// `H_j` those with `lo = j`. `G` and `H` are bucket sums again, done in batch-affine form
+    /// for many buckets. With `b + 1 = high * 2^h + low`, the weighted sum is
+    /// `2^h * sum_k k * G_k + sum_j j * H_j`, where `G_k` sums the buckets with `high = k` and
+    /// `H_j` those with `low = j`. `G` and `H` are bucket sums again, done in batch-affine form
     /// (one addition of about 6 multiplications per bucket each), and their weighted sums are
     /// running sums over only about `2^h` and `count / 2^h` entries: about 12 multiplications
     /// per bucket instead of the 24 of a running sum over all buckets.

@@ -15,7 +15,8 @@ use rayon::prelude::*;
 pub(crate) type Digit = i16;
 
 /// The widest window: the largest digit, `2^(c-1)`, must fit in a [`Digit`]. Wider windows
-/// would only pay above about 2^20 points, beyond the MSMs of our circuits.
+/// would only pay above about 2^20 points (2^19 scalars with GLV), beyond the MSMs of our
+/// circuits.
 pub(crate) const MAX_WINDOW_BITS: usize = 15;
 
 /// The narrowest window worth its bookkeeping.
@@ -45,7 +46,8 @@ pub(crate) enum Class {
     MinusOne,
     /// `|s'| < 2^64`: a Pippenger pass over [`SMALL_SCALAR_BITS`] bits only.
     Small,
-    /// Anything else: a Pippenger pass over all `bits(r) - 1` bits.
+    /// Anything else: split by GLV into two halves of at most 127 bits (or, for a curve
+    /// without a usable decomposition, a Pippenger pass over all `bits(r) - 1` bits).
     Big,
 }
 

@@ -62,6 +62,7 @@ use ark_ff::{PrimeField, Zero};
 use batch_affine::{BucketSummer, WeightedSum, NEGATE};
 use digits::{Class, Digit};
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 /// A scalar in canonical (non-Montgomery) form.
 pub type ScalarBigInt = <Fr as PrimeField>::BigInt;
@@ -125,9 +126,9 @@ pub fn msm<P: GLVConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Projec
         || {
             rayon::join(
                 || {
+                    let group = gather(bases, &small);
                     pippenger(
-                        small.len(),
-                        |k| bases[small[k]],
+                        &group,
                         |k, c, out| normalized_digits::<P>(&scalars[small[k]], c, out),
                         digits::SMALL_SCALAR_BITS,
                     )
@@ -156,8 +157,7 @@ fn big_scalars<P: GLVConfig>(
 ) -> Projective<P> {
     let Some(decomposer) = glv::Decomposer::new::<P>() else {
         return pippenger(
-            indices.len(),
-            |k| bases[indices[k]],
+            &gather(bases, indices),
             |k, c, out| normalized_digits::<P>(&scalars[indices[k]], c, out),
             digits::big_scalar_bits::<P::ScalarField>(),
         );
@@ -173,20 +173,16 @@ fn big_scalars<P: GLVConfig>(
             (k1, k2)
         })
         .collect();
-    let endomorphic: Vec<Affine<P>> = indices
-        .par_iter()
-        .map(|&i| P::endomorphism_affine(&bases[i]))
-        .collect();
+    // The points: the bases, then their images under the endomorphism.
     let m = indices.len();
+    let mut group = gather(bases, indices);
+    group.par_extend(
+        indices
+            .par_iter()
+            .map(|&i| P::endomorphism_affine(&bases[i])),
+    );
     pippenger(
-        2 * m,
-        |k| {
-            if k < m {
-                bases[indices[k]]
-            } else {
-                endomorphic[k - m]
-            }
-        },
+        &group,
         |k, c, out| {
             let half = if k < m { halves[k].0 } else { halves[k - m].1 };
             digits::signed_digits(&half.limbs(), c, half.negative, out);
@@ -195,14 +191,20 @@ fn big_scalars<P: GLVConfig>(
     )
 }
 
-/// Pippenger's method over `len` points: `base(k)` (never the identity) with scalar digits
-/// `fill(k, c, out)` (signed `c`-bit windows, at most `bits` bits).
+/// `bases[i]` for `i` in `indices`, contiguous: every window then reads its points
+/// sequentially, instead of every window gathering them from all over `bases`.
+fn gather<P: SWCurveConfig>(bases: &[Affine<P>], indices: &[usize]) -> Vec<Affine<P>> {
+    indices.par_iter().map(|&i| bases[i]).collect()
+}
+
+/// Pippenger's method over `points` (never the identity) with scalar digits `fill(k, c, out)`
+/// (signed `c`-bit windows, at most `bits` bits) for point `k`.
 fn pippenger<P: SWCurveConfig>(
-    len: usize,
-    base: impl Fn(usize) -> Affine<P> + Sync,
+    points: &[Affine<P>],
     fill: impl Fn(usize, usize, &mut [Digit]) + Sync,
     bits: usize,
 ) -> Projective<P> {
+    let len = points.len();
     if len == 0 {
         return Projective::zero();
     }
@@ -210,10 +212,22 @@ fn pippenger<P: SWCurveConfig>(
     let windows = digits::window_count(bits, c);
     let table = digits::digit_table(len, windows, |k, out| fill(k, c, out));
 
+    // One set of window buffers per rayon thread, reused from window to window (a window
+    // never waits on another task, so a thread's set is never locked twice; should it be,
+    // the window takes fresh buffers).
+    let scratch: Vec<Mutex<WindowScratch<P>>> = (0..rayon::current_num_threads())
+        .map(|_| Mutex::new(WindowScratch::new()))
+        .collect();
     let sums: Vec<Projective<P>> = table
         .par_chunks(len)
-        .map_init(WindowScratch::new, |scratch, row| {
-            window_sum(scratch, &base, row, c)
+        .map(|row| {
+            let own = rayon::current_thread_index()
+                .and_then(|i| scratch.get(i))
+                .and_then(|m| m.try_lock().ok());
+            match own {
+                Some(mut buffers) => window_sum(&mut buffers, points, row, c),
+                None => window_sum(&mut WindowScratch::new(), points, row, c),
+            }
         })
         .collect();
 
@@ -248,7 +262,7 @@ impl<P: SWCurveConfig> WindowScratch<P> {
     }
 }
 
-/// `sum digits[k] * base(k)` for one window: the points, negated for negative digits, are
+/// `sum digits[k] * points[k]` for one window: the points, negated for negative digits, are
 /// counting-sorted by bucket `|digit| - 1` and summed per bucket in batch-affine form.
 ///
 /// A large window is cut into ranges of buckets holding about [`RANGE_POINTS`] points each:
@@ -256,7 +270,7 @@ impl<P: SWCurveConfig> WindowScratch<P> {
 /// is sorted by bucket and summed while it sits in the L2 cache.
 fn window_sum<P: SWCurveConfig>(
     scratch: &mut WindowScratch<P>,
-    base: &impl Fn(usize) -> Affine<P>,
+    points: &[Affine<P>],
     digits: &[Digit],
     c: usize,
 ) -> Projective<P> {
@@ -287,11 +301,11 @@ fn window_sum<P: SWCurveConfig>(
     let mut sum = WeightedSum::new();
     let summer = &mut scratch.summer;
     if let [(lo, hi)] = ranges[..] {
-        let points = digits.iter().enumerate().filter_map(|(k, &digit)| {
+        let signed = digits.iter().zip(points).filter_map(|(&digit, &p)| {
             let b = bucket_of(digit)?;
-            Some((signed_point(base(k), digit), b))
+            Some((signed_point(p, digit), b))
         });
-        sort_by_bucket(points, &counts[lo..hi], lo, summer);
+        sort_by_bucket(signed, &counts[lo..hi], lo, summer);
         summer.sum_range(hi - lo, lo, &mut sum);
         return sum.finish();
     }
@@ -310,12 +324,12 @@ fn window_sum<P: SWCurveConfig>(
     // Stale contents are fine: every entry is overwritten.
     scratch.coarse.resize(next, Affine::identity());
     scratch.coarse_buckets.resize(next, 0);
-    for (k, &digit) in digits.iter().enumerate() {
+    for (&digit, &p) in digits.iter().zip(points) {
         let Some(b) = bucket_of(digit) else {
             continue;
         };
         let slot = &mut range_next[range_of[b]];
-        scratch.coarse[*slot] = signed_point(base(k), digit);
+        scratch.coarse[*slot] = signed_point(p, digit);
         scratch.coarse_buckets[*slot] = b;
         *slot += 1;
     }
@@ -324,11 +338,11 @@ fn window_sum<P: SWCurveConfig>(
         let len: usize = counts[lo..hi].iter().sum();
         let range = start..start + len;
         start += len;
-        let points = scratch.coarse[range.clone()]
+        let signed = scratch.coarse[range.clone()]
             .iter()
             .zip(&scratch.coarse_buckets[range])
             .map(|(&p, &b)| (p, b));
-        sort_by_bucket(points, &counts[lo..hi], lo, summer);
+        sort_by_bucket(signed, &counts[lo..hi], lo, summer);
         summer.sum_range(hi - lo, lo, &mut sum);
     }
     sum.finish()
