@@ -12,14 +12,17 @@
 use ark_bn254::Fr;
 use ark_ec::{
     short_weierstrass::{Affine, Projective, SWCurveConfig},
-    CurveGroup, VariableBaseMSM,
+    VariableBaseMSM,
 };
 use ark_ff::{PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::time::{Duration, Instant};
-use zkconsent::prover::msm::{self, ScalarBigInt};
+use zkconsent::prover::{
+    msm::{self, ScalarBigInt},
+    testing::distinct_points,
+};
 
 /// G1 sizes, as powers of two.
 const G1_LOG_SIZES: [u32; 4] = [13, 14, 15, 16];
@@ -64,20 +67,6 @@ impl Distribution {
     }
 }
 
-/// `n` distinct random points (a random start plus multiples of a random stride: much cheaper
-/// than `n` scalar multiplications, and as good for an MSM).
-fn points<P: SWCurveConfig>(n: usize, rng: &mut ChaCha20Rng) -> Vec<Affine<P>> {
-    let stride = Projective::<P>::rand(rng);
-    let mut p = Projective::<P>::rand(rng);
-    let projective: Vec<_> = (0..n)
-        .map(|_| {
-            p += stride;
-            p
-        })
-        .collect();
-    Projective::normalize_batch(&projective)
-}
-
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -118,7 +107,7 @@ fn bench_curve<P: SWCurveConfig>(
 {
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
     let max = 1usize << log_sizes.iter().copied().max().unwrap_or(0);
-    let bases = points::<P>(max, &mut rng);
+    let bases = distinct_points::<P>(max, &mut rng);
     let mut group = c.benchmark_group(group_name);
     group
         .sample_size(10)

@@ -99,37 +99,30 @@ pub fn create_proof(
     // Every variable but the constant 1, whose query points are added separately below.
     let scalars = to_bigints(&full[1..]);
     let witness = &scalars[m.num_inputs - 1..];
+    // The five MSMs, named once; the two paths differ only in how they schedule them.
+    let msm_h = |h: &[ScalarBigInt]| msm_g1(&pk.h_query, h);
+    let msm_l = || msm_g1(&pk.l_query, witness);
+    let msm_a = || msm_g1(&pk.a_query[1..], &scalars);
+    let msm_b_g1 = || msm_g1(&pk.b_g1_query[1..], &scalars);
+    let msm_b_g2 = || msm_g2(&pk.b_g2_query[1..], &scalars);
     let msms = match profile {
         Some(p) => {
             let h = timed(&mut p.qap, || quotient(m, full))?;
             Msms {
-                h: timed(&mut p.msm_h, || msm_g1(&pk.h_query, &h)),
-                l: timed(&mut p.msm_l, || msm_g1(&pk.l_query, witness)),
-                a: timed(&mut p.msm_a, || msm_g1(&pk.a_query[1..], &scalars)),
-                b_g1: timed(&mut p.msm_b_g1, || msm_g1(&pk.b_g1_query[1..], &scalars)),
-                b_g2: timed(&mut p.msm_b_g2, || msm_g2(&pk.b_g2_query[1..], &scalars)),
+                h: timed(&mut p.msm_h, || msm_h(&h)),
+                l: timed(&mut p.msm_l, msm_l),
+                a: timed(&mut p.msm_a, msm_a),
+                b_g1: timed(&mut p.msm_b_g1, msm_b_g1),
+                b_g2: timed(&mut p.msm_b_g2, msm_b_g2),
             }
         }
         None => {
             let (hl, (a, (b_g1, b_g2))) = rayon::join(
                 || -> Result<_, ProverError> {
                     let h = quotient(m, full)?;
-                    Ok(rayon::join(
-                        || msm_g1(&pk.h_query, &h),
-                        || msm_g1(&pk.l_query, witness),
-                    ))
+                    Ok(rayon::join(|| msm_h(&h), msm_l))
                 },
-                || {
-                    rayon::join(
-                        || msm_g1(&pk.a_query[1..], &scalars),
-                        || {
-                            rayon::join(
-                                || msm_g1(&pk.b_g1_query[1..], &scalars),
-                                || msm_g2(&pk.b_g2_query[1..], &scalars),
-                            )
-                        },
-                    )
-                },
+                || rayon::join(msm_a, || rayon::join(msm_b_g1, msm_b_g2)),
             );
             let (h, l) = hl?;
             Msms {

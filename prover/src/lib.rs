@@ -18,6 +18,8 @@ pub mod profile;
 pub mod prove;
 pub mod qap;
 pub mod statement;
+#[cfg(any(test, feature = "test-dependencies"))]
+pub mod testing;
 
 pub use batch::{prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT};
 pub use error::ProverError;

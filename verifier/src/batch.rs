@@ -34,12 +34,7 @@ pub fn verify_batch(
     items: &[(&[Fr], &Proof)],
     scalars: &[Fr],
 ) -> Result<(), BatchError> {
-    if scalars.len() != items.len() {
-        return Err(BatchError::ScalarCount {
-            expected: items.len(),
-            got: scalars.len(),
-        });
-    }
+    check_scalar_count(items.len(), scalars.len())?;
     let expected = pvk.num_public_inputs();
     if let Some((index, (inputs, _))) = items
         .iter()
@@ -72,6 +67,18 @@ pub fn verify_batch(
     }
 }
 
+/// One random weight per item.
+fn check_scalar_count(items: usize, scalars: usize) -> Result<(), BatchError> {
+    if scalars == items {
+        Ok(())
+    } else {
+        Err(BatchError::ScalarCount {
+            expected: items,
+            got: scalars,
+        })
+    }
+}
+
 /// Verifies proofs for several keys (e.g. several statements): items are grouped by key
 /// and each group is checked with [`verify_batch`], one multi-pairing per key.
 ///
@@ -86,12 +93,7 @@ pub fn verify_batch_by_key(
     items: &[(usize, &[Fr], &Proof)],
     scalars: &[Fr],
 ) -> Result<(), BatchError> {
-    if scalars.len() != items.len() {
-        return Err(BatchError::ScalarCount {
-            expected: items.len(),
-            got: scalars.len(),
-        });
-    }
+    check_scalar_count(items.len(), scalars.len())?;
     if let Some(index) = items.iter().position(|(k, _, _)| *k >= keys.len()) {
         return Err(BatchError::UnknownKey { index });
     }

@@ -51,7 +51,7 @@ pub fn verify(
     public_inputs: &[Fr],
     proof: &Proof,
 ) -> Result<(), VerifyError> {
-    check_input_count(&pvk.vk, public_inputs)?;
+    let acc = prepare_inputs(pvk, public_inputs)?;
     // Identity points are never produced by an honest prover; rejecting them costs nothing.
     if proof.a.is_zero() || proof.b.is_zero() || proof.c.is_zero() {
         return Err(VerifyError::InvalidProof);
@@ -59,7 +59,6 @@ pub fn verify(
     // Groth16: e(A, B) = e(alpha, beta) * e(acc, gamma) * e(C, delta), rearranged as
     //   e(A, B) * e(acc, -gamma) * e(C, -delta) = e(alpha, beta)
     // so the left side is one multi-Miller loop and one final exponentiation.
-    let acc = prepare_inputs(pvk, public_inputs)?;
     let mlo = Bn254::multi_miller_loop(
         [
             <Bn254 as Pairing>::G1Prepared::from(proof.a),
@@ -78,32 +77,23 @@ pub fn verify(
     }
 }
 
-fn check_input_count(vk: &VerifyingKey, public_inputs: &[Fr]) -> Result<(), VerifyError> {
-    let bases = vk.gamma_abc_g1.len().saturating_sub(1);
-    if vk.gamma_abc_g1.is_empty() {
-        return Err(VerifyError::MalformedVerifyingKey);
-    }
-    if public_inputs.len() != bases {
-        return Err(VerifyError::PublicInputCount {
-            expected: bases,
-            got: public_inputs.len(),
-        });
-    }
-    Ok(())
-}
-
 /// `acc = gamma_abc_g1[0] + sum_i public_inputs[i] * gamma_abc_g1[i + 1]`, after checking the
 /// input count, with the key's fixed-base tables.
 pub(crate) fn prepare_inputs(
     pvk: &PreparedVerifyingKey,
     public_inputs: &[Fr],
 ) -> Result<G1Projective, VerifyError> {
-    check_input_count(&pvk.vk, public_inputs)?;
-    let constant = pvk
+    let (constant, bases) = pvk
         .vk
         .gamma_abc_g1
-        .first()
+        .split_first()
         .ok_or(VerifyError::MalformedVerifyingKey)?;
+    if public_inputs.len() != bases.len() {
+        return Err(VerifyError::PublicInputCount {
+            expected: bases.len(),
+            got: public_inputs.len(),
+        });
+    }
     Ok(input_combination(pvk, public_inputs) + constant)
 }
 

@@ -1,11 +1,9 @@
 //! Differential tests against ark-ec's `msm_bigint` on fixed-seed random and adversarial inputs.
 
 use super::{msm_g1, msm_g2, ScalarBigInt};
+use crate::testing::distinct_points;
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-use ark_ec::{
-    short_weierstrass::{Affine, Projective, SWCurveConfig},
-    AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM,
-};
+use ark_ec::{AffineRepr, PrimeGroup, VariableBaseMSM};
 use ark_ff::{BigInt, PrimeField, UniformRand, Zero};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -14,20 +12,6 @@ const LENGTHS: [usize; 8] = [0, 1, 2, 3, 17, 255, 1000, 5000];
 
 fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
-}
-
-/// `n` distinct pseudo-random points: a random start and random stride (cheaper than `n`
-/// random scalar multiplications).
-fn points<P: SWCurveConfig>(n: usize, rng: &mut ChaCha20Rng) -> Vec<Affine<P>> {
-    let stride = Projective::<P>::rand(rng);
-    let mut p = Projective::<P>::rand(rng);
-    let projective: Vec<_> = (0..n)
-        .map(|_| {
-            p += stride;
-            p
-        })
-        .collect();
-    Projective::normalize_batch(&projective)
 }
 
 fn uniform(n: usize, rng: &mut ChaCha20Rng) -> Vec<ScalarBigInt> {
@@ -110,7 +94,7 @@ fn edge_scalars() -> Vec<ScalarBigInt> {
 fn g1_uniform_all_lengths() {
     let mut rng = rng(1);
     for n in LENGTHS {
-        let bases = points(n, &mut rng);
+        let bases = distinct_points(n, &mut rng);
         check_g1(&bases, &uniform(n, &mut rng));
     }
 }
@@ -119,7 +103,7 @@ fn g1_uniform_all_lengths() {
 fn g2_uniform_all_lengths() {
     let mut rng = rng(2);
     for n in LENGTHS {
-        let bases = points(n, &mut rng);
+        let bases = distinct_points(n, &mut rng);
         check_g2(&bases, &uniform(n, &mut rng));
     }
 }
@@ -128,7 +112,7 @@ fn g2_uniform_all_lengths() {
 fn g1_witness_like_all_lengths() {
     let mut rng = rng(3);
     for n in LENGTHS {
-        let bases = points(n, &mut rng);
+        let bases = distinct_points(n, &mut rng);
         check_g1(&bases, &witness_like(n, &mut rng));
     }
 }
@@ -137,7 +121,7 @@ fn g1_witness_like_all_lengths() {
 fn g2_witness_like_all_lengths() {
     let mut rng = rng(4);
     for n in LENGTHS {
-        let bases = points(n, &mut rng);
+        let bases = distinct_points(n, &mut rng);
         check_g2(&bases, &witness_like(n, &mut rng));
     }
 }
@@ -146,7 +130,7 @@ fn g2_witness_like_all_lengths() {
 fn boolean_and_u64_scalars() {
     let mut rng = rng(5);
     let n = 3000;
-    let bases: Vec<G1Affine> = points(n, &mut rng);
+    let bases: Vec<G1Affine> = distinct_points(n, &mut rng);
     let bits: Vec<_> = (0..n)
         .map(|_| Fr::from(rng.gen::<bool>()).into_bigint())
         .collect();
@@ -165,7 +149,7 @@ fn boolean_and_u64_scalars() {
 fn zero_scalars_and_infinity_bases() {
     let mut rng = rng(6);
     let n = 1000;
-    let mut bases: Vec<G1Affine> = points(n, &mut rng);
+    let mut bases: Vec<G1Affine> = distinct_points(n, &mut rng);
     let zeros = vec![ScalarBigInt::from(0u64); n];
     check_g1(&bases, &zeros);
     assert!(msm_g1(&bases, &zeros).is_zero());
@@ -193,7 +177,7 @@ fn zero_scalars_and_infinity_bases() {
 fn repeated_and_negated_bases() {
     let mut rng = rng(7);
     let g = G1Affine::generator();
-    let h: G1Affine = points(1, &mut rng)[0];
+    let h: G1Affine = distinct_points(1, &mut rng)[0];
     // The same base with the same scalar puts every point in one bucket of every window:
     // doublings, then a long conflict queue and the projective overflow.
     for scalar in [
@@ -213,7 +197,7 @@ fn repeated_and_negated_bases() {
     check_g1(&bases, &vec![ScalarBigInt::from(3u64); 2000]);
     check_g1(&bases, &vec![ScalarBigInt::from(1u64); 2000]);
     // Few distinct bases, random scalars.
-    let few: Vec<G1Affine> = points(3, &mut rng);
+    let few: Vec<G1Affine> = distinct_points(3, &mut rng);
     let bases: Vec<G1Affine> = (0..3000).map(|i| few[i % 3]).collect();
     check_g1(&bases, &uniform(3000, &mut rng));
     check_g1(&bases, &witness_like(3000, &mut rng));
@@ -235,9 +219,9 @@ fn repeated_and_negated_bases() {
 fn edge_case_scalars() {
     let mut rng = rng(8);
     let scalars = edge_scalars();
-    let g1: Vec<G1Affine> = points(scalars.len(), &mut rng);
+    let g1: Vec<G1Affine> = distinct_points(scalars.len(), &mut rng);
     check_g1(&g1, &scalars);
-    let g2: Vec<G2Affine> = points(scalars.len(), &mut rng);
+    let g2: Vec<G2Affine> = distinct_points(scalars.len(), &mut rng);
     check_g2(&g2, &scalars);
     // Each edge scalar alone (single-point MSM = scalar multiplication), and many copies
     // mixed into a larger MSM so every window width is exercised.
@@ -247,7 +231,7 @@ fn edge_case_scalars() {
         assert_eq!(msm_g1(&[g], &[*s]), expected);
     }
     for n in [300, 4000] {
-        let bases: Vec<G1Affine> = points(n, &mut rng);
+        let bases: Vec<G1Affine> = distinct_points(n, &mut rng);
         let many: Vec<_> = (0..n).map(|i| scalars[i % scalars.len()]).collect();
         check_g1(&bases, &many);
     }
@@ -256,12 +240,12 @@ fn edge_case_scalars() {
 #[test]
 fn unequal_lengths_use_the_shorter() {
     let mut rng = rng(9);
-    let bases: Vec<G1Affine> = points(100, &mut rng);
+    let bases: Vec<G1Affine> = distinct_points(100, &mut rng);
     let scalars = uniform(150, &mut rng);
     check_g1(&bases, &scalars);
     check_g1(&bases[..40], &scalars);
     check_g1(&bases, &scalars[..0]);
-    let g2: Vec<G2Affine> = points(30, &mut rng);
+    let g2: Vec<G2Affine> = distinct_points(30, &mut rng);
     check_g2(&g2, &scalars[..20]);
     check_g2(&g2, &scalars);
 }
@@ -284,7 +268,7 @@ fn non_canonical_scalars_are_reduced() {
 fn windows_split_into_bucket_ranges() {
     let mut rng = rng(10);
     let n = 3 * super::RANGE_POINTS;
-    let bases: Vec<G1Affine> = points(n, &mut rng);
+    let bases: Vec<G1Affine> = distinct_points(n, &mut rng);
     check_g1(&bases, &uniform(n, &mut rng));
     check_g1(&bases, &witness_like(n, &mut rng));
     let same = Fr::rand(&mut rng).into_bigint();
@@ -293,6 +277,6 @@ fn windows_split_into_bucket_ranges() {
         .map(|i| ScalarBigInt::from(2 + (i % 5) as u64))
         .collect();
     check_g1(&bases, &small);
-    let g2: Vec<G2Affine> = points(super::RANGE_POINTS, &mut rng);
+    let g2: Vec<G2Affine> = distinct_points(super::RANGE_POINTS, &mut rng);
     check_g2(&g2, &uniform(g2.len(), &mut rng));
 }
