@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, new_request, zkh, BASE};
+use common::{fixture, new_request, verify_answer, zkh, BASE};
 use std::path::Path;
 
 /// One JSON Lines request for grant 0 to clinic.
@@ -48,39 +48,12 @@ fn batch_proves_each_request_and_reports_the_false_one() {
     assert!(!out_dir.join("4.proof.json").exists());
 
     // Each proof answers its own request.
-    let base = BASE.to_string();
     for (i, nonce) in nonces.iter().enumerate() {
         let path = out_dir.join(format!("{}.proof.json", i + 1));
-        zkh(
-            &f.home,
-            &[
-                "verify",
-                path.to_str().expect("utf-8"),
-                "--verifier",
-                "clinic",
-                "--nonce",
-                nonce,
-                "--now",
-                &base,
-            ],
-        )
-        .expect_code(0);
+        verify_answer(&f.home, &path, nonce).expect_code(0);
     }
     // And not another's.
-    zkh(
-        &f.home,
-        &[
-            "verify",
-            out_dir.join("1.proof.json").to_str().expect("utf-8"),
-            "--verifier",
-            "clinic",
-            "--nonce",
-            &nonces[1],
-            "--now",
-            &base,
-        ],
-    )
-    .expect_code(1);
+    verify_answer(&f.home, &out_dir.join("1.proof.json"), &nonces[1]).expect_code(1);
 }
 
 #[test]
@@ -169,18 +142,5 @@ fn profile_reports_every_phase() {
     ] {
         assert!(profile[phase].as_f64().is_some(), "{phase} missing: {v}");
     }
-    zkh(
-        &f.home,
-        &[
-            "verify",
-            out.to_str().expect("utf-8"),
-            "--verifier",
-            "clinic",
-            "--nonce",
-            &nonce,
-            "--now",
-            &base,
-        ],
-    )
-    .expect_code(0);
+    verify_answer(&f.home, &out, &nonce).expect_code(0);
 }

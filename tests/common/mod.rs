@@ -172,21 +172,27 @@ impl Fixture {
 
     /// `verify PATH --verifier clinic --nonce N --now BASE`.
     pub fn verify_path(&self, path: &Path) -> Run {
-        let base = BASE.to_string();
-        zkh(
-            &self.home,
-            &[
-                "verify",
-                path.to_str().expect("utf-8 path"),
-                "--verifier",
-                "clinic",
-                "--nonce",
-                &self.nonce,
-                "--now",
-                &base,
-            ],
-        )
+        verify_answer(&self.home, path, &self.nonce)
     }
+}
+
+/// `verify PATH --verifier clinic --nonce NONCE --now BASE`: does the proof answer that
+/// request?
+pub fn verify_answer(home: &Path, path: &Path, nonce: &str) -> Run {
+    let base = BASE.to_string();
+    zkh(
+        home,
+        &[
+            "verify",
+            path.to_str().expect("utf-8 path"),
+            "--verifier",
+            "clinic",
+            "--nonce",
+            nonce,
+            "--now",
+            &base,
+        ],
+    )
 }
 
 /// Sets up a home at depth 4 with the three identities.
