@@ -18,8 +18,8 @@ use crate::{
     },
 };
 use ark_bn254::Fr;
-use ark_ff::UniformRand;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use ark_ff::{Field, One, UniformRand};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, R1CS_PREDICATE_LABEL};
 use rand::{CryptoRng, Rng, RngCore};
 
 /// A valid Access statement with everything needed to tamper with it.
@@ -46,6 +46,23 @@ pub const FIXTURE_NOW: u64 = 1_795_478_400;
 /// Fixture grants last one day either side of [`FIXTURE_NOW`].
 pub const FIXTURE_HALF_WINDOW: u64 = 86_400;
 
+/// A tree of `depth` holding `leaf` at a random index (below 1024) followed by three random
+/// decoy leaves; returns the tree and the leaf's index.
+fn tree_with_decoys<R: RngCore + CryptoRng>(
+    rng: &mut R,
+    depth: usize,
+    leaf: Fr,
+) -> (SparseMerkleTree, u64) {
+    let mut tree = SparseMerkleTree::new(depth).expect("fixture depth is valid");
+    let index = rng.gen_range(0..tree.capacity().min(1 << 10));
+    for decoy in 0..3u64 {
+        let slot = (index + 1 + decoy) % tree.capacity();
+        tree.set(slot, Fr::rand(rng)).expect("slot in range");
+    }
+    tree.set(index, leaf).expect("slot in range");
+    (tree, index)
+}
+
 /// A valid Access statement in a tree of `depth` with a few decoy grants.
 ///
 /// # Panics
@@ -64,13 +81,7 @@ pub fn access_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Acce
         not_after: Timestamp(FIXTURE_NOW + FIXTURE_HALF_WINDOW),
         salt: GrantSalt::random(rng),
     };
-    let mut tree = SparseMerkleTree::new(depth).expect("fixture depth is valid");
-    let index = rng.gen_range(0..tree.capacity().min(1 << 10));
-    for decoy in 0..3u64 {
-        let slot = (index + 1 + decoy) % tree.capacity();
-        tree.set(slot, Fr::rand(rng)).expect("slot in range");
-    }
-    tree.set(index, grant.commit().0).expect("slot in range");
+    let (tree, index) = tree_with_decoys(rng, depth, grant.commit().0);
     let private = AccessPrivate {
         path: tree.path(index).expect("slot in range"),
         grant,
@@ -124,6 +135,62 @@ pub fn satisfied<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<(), String>
             .unwrap_or_else(|| "unsatisfied".into())),
         Err(e) => Err(format!("check: {e}")),
     }
+}
+
+/// The witness variables of a satisfied circuit that can each be moved (by `+1`), alone,
+/// without leaving a constraint unsatisfied: their indices in the witness assignment, in
+/// allocation order.
+///
+/// This reaches what a field-level assignment cannot: values the circuit computes during
+/// synthesis (range-check bits, inverses, hash rounds). A witness listed here enters no
+/// constraint, or enters only products with a zero factor, so nothing pins it.
+///
+/// # Panics
+///
+/// Panics if synthesis fails or the circuit is not satisfied to begin with (test helper).
+pub fn free_witnesses<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Vec<usize> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    circuit
+        .generate_constraints(cs.clone())
+        .expect("synthesis succeeds");
+    cs.finalize();
+    assert_eq!(cs.is_satisfied().ok(), Some(true), "the circuit must hold");
+    let matrices = cs.to_matrices().expect("matrices");
+    assert_eq!(matrices.len(), 1, "an R1CS-only circuit");
+    let [a, b, c] = <[Matrix<Fr>; 3]>::try_from(matrices[R1CS_PREDICATE_LABEL].clone())
+        .expect("R1CS has three matrices");
+    // The full assignment as the matrices index it: instance (the constant 1 first), then
+    // witness.
+    let instance = cs.instance_assignment().expect("assigned");
+    let mut z = instance.clone();
+    z.extend(cs.witness_assignment().expect("assigned"));
+    let row =
+        |m: &Matrix<Fr>, i: usize, z: &[Fr]| -> Fr { m[i].iter().map(|(k, j)| *k * z[*j]).sum() };
+    // The constraints each variable occurs in, so that an edit re-checks only those.
+    let mut occurs = vec![Vec::new(); z.len()];
+    for m in [&a, &b, &c] {
+        for (i, r) in m.iter().enumerate() {
+            for (_, j) in r {
+                occurs[*j].push(i);
+            }
+        }
+    }
+    (instance.len()..z.len())
+        .filter(|&j| {
+            z[j] += Fr::one();
+            let holds = occurs[j]
+                .iter()
+                .all(|&i| row(&a, i, &z) * row(&b, i, &z) == row(&c, i, &z));
+            z[j] -= Fr::one();
+            holds
+        })
+        .map(|j| j - instance.len())
+        .collect()
+}
+
+/// `2^64`, the first value past a 64-bit range check.
+pub fn two_pow_64() -> Fr {
+    Fr::from(2u64).pow([64u64])
 }
 
 /// Number of constraints of a circuit.
@@ -202,13 +269,7 @@ pub fn record_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Reco
     let mut codes: Vec<CodeId> = (0..5).map(|_| CodeId(Fr::rand(rng))).collect();
     codes.push(code);
     let code_set = CodeSet::new(&codes).expect("fixture codes are valid");
-    let mut tree = SparseMerkleTree::new(depth).expect("fixture depth is valid");
-    let index = rng.gen_range(0..tree.capacity().min(1 << 10));
-    for decoy in 0..3u64 {
-        let slot = (index + 1 + decoy) % tree.capacity();
-        tree.set(slot, Fr::rand(rng)).expect("slot in range");
-    }
-    tree.set(index, record.commit().0).expect("slot in range");
+    let (tree, index) = tree_with_decoys(rng, depth, record.commit().0);
     let (value, date) = (record.fields.value.0, record.fields.date.0);
     let private = RecordPrivate {
         path: tree.path(index).expect("slot in range"),
@@ -265,4 +326,32 @@ impl RecordFixture {
 /// Convenience: the Record circuit of a fixture.
 pub fn record_circuit(f: &RecordFixture) -> RecordCircuit {
     RecordCircuit::new(&f.public, &f.private)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_r1cs_std::{
+        alloc::AllocVar,
+        eq::EqGadget,
+        fields::{fp::FpVar, FieldVar},
+    };
+    use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+
+    /// `x · y = 6` with a third witness `z` that enters no constraint.
+    struct Loose;
+
+    impl ConstraintSynthesizer<Fr> for Loose {
+        fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+            let [x, y, _z] = [2u64, 3, 4]
+                .map(|v| FpVar::new_witness(cs.clone(), || Ok(Fr::from(v))).expect("allocates"));
+            (x * y).enforce_equal(&FpVar::constant(Fr::from(6u64)))
+        }
+    }
+
+    #[test]
+    fn free_witnesses_finds_an_unconstrained_witness() {
+        // x and y are pinned by the product (and its output witness by the equality).
+        assert_eq!(free_witnesses(Loose), vec![2]);
+    }
 }

@@ -2,7 +2,7 @@
 //! system agree on valid statements and on every tampered witness or public value.
 
 use ark_bn254::Fr;
-use ark_ff::{Field, One, UniformRand};
+use ark_ff::{One, UniformRand};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -10,7 +10,10 @@ use zkconsent_circuits::{
     access::{self, check, inputs, AccessCircuit, AccessError},
     grant,
     merkle::EMPTY_LEAF,
-    testing::{access_circuit, access_fixture, constraint_count, satisfied, AccessFixture},
+    testing::{
+        access_circuit, access_fixture, constraint_count, free_witnesses, satisfied, two_pow_64,
+        AccessFixture,
+    },
     types::*,
 };
 
@@ -38,10 +41,6 @@ fn assert_circuit_rejects(f: &AccessFixture, edit: impl FnOnce(&mut access::Acce
     let mut c = access_circuit(f);
     edit(&mut c.assignment);
     assert!(satisfied(c).is_err());
-}
-
-fn two_pow_64() -> Fr {
-    Fr::from(2u64).pow([64u64])
 }
 
 #[test]
@@ -319,6 +318,16 @@ fn every_witness_value_is_constrained() {
             inputs::NAMES[i]
         );
     }
+}
+
+#[test]
+fn every_witness_variable_is_pinned() {
+    // Variable-level: values the circuit computes itself (range-check and scope bits, hash
+    // rounds) moved one at a time.
+    assert_eq!(
+        free_witnesses(access_circuit(&fixture(13))),
+        Vec::<usize>::new()
+    );
 }
 
 proptest! {

@@ -2,7 +2,7 @@
 //! system agree on valid statements and on every tampered witness or public value.
 
 use ark_bn254::Fr;
-use ark_ff::{Field, One, UniformRand};
+use ark_ff::{One, UniformRand};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -13,7 +13,10 @@ use zkconsent_circuits::{
         InclusiveRange, RecordAssignment, RecordCircuit, RecordError, SetField, CODE_SET_DEPTH,
         DISCLOSABLE_FIELDS,
     },
-    testing::{constraint_count, record_circuit, record_fixture, satisfied, RecordFixture},
+    testing::{
+        constraint_count, free_witnesses, record_circuit, record_fixture, satisfied, two_pow_64,
+        RecordFixture,
+    },
     types::*,
 };
 
@@ -48,10 +51,6 @@ fn assert_circuit_rejects(f: &RecordFixture, edit: impl FnOnce(&mut RecordAssign
     let mut c = record_circuit(f);
     edit(&mut c.assignment);
     assert!(satisfied(c).is_err());
-}
-
-fn two_pow_64() -> Fr {
-    Fr::from(2u64).pow([64u64])
 }
 
 #[test]
@@ -173,38 +172,37 @@ fn public_input_names_follow_offsets() {
 #[test]
 fn range_bounds_are_inclusive_and_off_by_one_is_rejected() {
     let base = fixture(3);
-    let v = base.private.record.fields.value.0;
-    let d = base.private.record.fields.date.0;
-    // Value exactly at either bound: accepted.
-    for r in [InclusiveRange::new(v, v + 9), InclusiveRange::new(v - 9, v)] {
-        let mut f = base.clone();
-        f.public.value_range = r;
-        accepted(&f);
-    }
-    // value = hi + 1, value = lo - 1, and an empty range.
-    for r in [
-        InclusiveRange::new(v - 9, v - 1),
-        InclusiveRange::new(v + 1, v + 9),
-        InclusiveRange::new(v + 1, v - 1),
-    ] {
-        let mut f = base.clone();
-        f.public.value_range = r;
-        assert_rejected(&f, RecordError::ValueOutOfRange);
-    }
-    // Dates likewise.
-    for r in [InclusiveRange::new(d, d + 9), InclusiveRange::new(d - 9, d)] {
-        let mut f = base.clone();
-        f.public.date_range = r;
-        accepted(&f);
-    }
-    for r in [
-        InclusiveRange::new(d - 9, d - 1),
-        InclusiveRange::new(d + 1, d + 9),
-        InclusiveRange::new(0, 0),
-    ] {
-        let mut f = base.clone();
-        f.public.date_range = r;
-        assert_rejected(&f, RecordError::DateOutOfRange);
+    type SetRange = fn(&mut RecordFixture, InclusiveRange);
+    let sides: [(u64, SetRange, RecordError); 2] = [
+        (
+            base.private.record.fields.value.0,
+            |f, r| f.public.value_range = r,
+            RecordError::ValueOutOfRange,
+        ),
+        (
+            base.private.record.fields.date.0,
+            |f, r| f.public.date_range = r,
+            RecordError::DateOutOfRange,
+        ),
+    ];
+    for (x, set, error) in sides {
+        // Exactly at either bound: accepted.
+        for r in [InclusiveRange::new(x, x + 9), InclusiveRange::new(x - 9, x)] {
+            let mut f = base.clone();
+            set(&mut f, r);
+            accepted(&f);
+        }
+        // x = hi + 1, x = lo - 1, an empty range, and [0, 0].
+        for r in [
+            InclusiveRange::new(x - 9, x - 1),
+            InclusiveRange::new(x + 1, x + 9),
+            InclusiveRange::new(x + 1, x - 1),
+            InclusiveRange::new(0, 0),
+        ] {
+            let mut f = base.clone();
+            set(&mut f, r);
+            assert_rejected(&f, error);
+        }
     }
 }
 
@@ -437,51 +435,71 @@ fn request_binding_values_are_rejected_when_tampered() {
 fn every_witness_value_is_constrained() {
     // Field-level: change each private value in turn; the circuit must notice.
     let f = fixture(11);
-    for i in 0..record::RECORD_FIELDS {
-        let mut c = record_circuit(&f);
-        c.assignment.tuple[i] += Fr::one();
-        assert!(
-            satisfied(c).is_err(),
-            "tampering tuple field {} went unnoticed",
-            fields::NAMES[i]
-        );
-    }
-    type Edit = fn(&mut RecordAssignment);
-    let edits: [(&str, Edit); 4] = [
-        ("verifier", |a| a.verifier += Fr::one()),
-        ("nonce", |a| a.nonce += Fr::one()),
-        ("set_bits[0]", |a| a.set_bits[0] += Fr::one()),
-        ("set_bits[1]", |a| a.set_bits[1] += Fr::one()),
+    type Edit = Box<dyn Fn(&mut RecordAssignment)>;
+    let mut edits: Vec<(String, Edit)> = vec![
+        ("verifier".into(), Box::new(|a| a.verifier += Fr::one())),
+        ("nonce".into(), Box::new(|a| a.nonce += Fr::one())),
+        (
+            "set_bits[0]".into(),
+            Box::new(|a| a.set_bits[0] += Fr::one()),
+        ),
+        (
+            "set_bits[1]".into(),
+            Box::new(|a| a.set_bits[1] += Fr::one()),
+        ),
     ];
+    for i in 0..record::RECORD_FIELDS {
+        let name = format!("tuple field {}", fields::NAMES[i]);
+        edits.push((name, Box::new(move |a| a.tuple[i] += Fr::one())));
+    }
+    for i in 0..DISCLOSABLE_FIELDS {
+        let name = format!("mask bit {i}");
+        edits.push((name, Box::new(move |a| a.mask_bits[i] += Fr::one())));
+    }
+    for level in 0..TEST_DEPTH {
+        let (sibling, bit) = (format!("path sibling {level}"), format!("path bit {level}"));
+        edits.push((
+            sibling,
+            Box::new(move |a| a.path.siblings[level] += Fr::one()),
+        ));
+        edits.push((bit, Box::new(move |a| a.path.index ^= 1 << level)));
+    }
+    for level in 0..CODE_SET_DEPTH {
+        let (sibling, bit) = (format!("code sibling {level}"), format!("code bit {level}"));
+        edits.push((
+            sibling,
+            Box::new(move |a| a.code_path.siblings[level] += Fr::one()),
+        ));
+        edits.push((bit, Box::new(move |a| a.code_path.index ^= 1 << level)));
+    }
     for (name, edit) in edits {
         let mut c = record_circuit(&f);
         edit(&mut c.assignment);
         assert!(satisfied(c).is_err(), "tampering {name} went unnoticed");
     }
-    for i in 0..DISCLOSABLE_FIELDS {
-        let mut c = record_circuit(&f);
-        c.assignment.mask_bits[i] += Fr::one();
-        assert!(
-            satisfied(c).is_err(),
-            "tampering mask bit {i} went unnoticed"
-        );
+}
+
+#[test]
+fn every_witness_variable_is_pinned() {
+    // Variable-level: values the circuit computes itself (range-check bits, the inverse of
+    // the tested code, the selection products, hash rounds) moved one at a time.
+    assert_eq!(
+        free_witnesses(record_circuit(&fixture(11))),
+        Vec::<usize>::new()
+    );
+    // With the predicate off the code-set path may be any path of its shape, and the
+    // inverse multiplies the selected code, 0: exactly two single edits go unnoticed (the
+    // blank path's bit 0, which swaps two zeros, and the inverse). Neither enters anything
+    // else, as the field-level edits below show.
+    let off = fixture(11).without_code_set();
+    assert_eq!(free_witnesses(record_circuit(&off)).len(), 2);
+    let mut rng = StdRng::seed_from_u64(111);
+    let mut any_path = off.clone();
+    any_path.private.code_path.index = rng.gen_range(0..1 << CODE_SET_DEPTH);
+    for s in &mut any_path.private.code_path.siblings {
+        *s = Fr::rand(&mut rng);
     }
-    type PathOf = fn(&mut RecordAssignment) -> &mut MerklePath;
-    let paths: [(&str, PathOf); 2] = [
-        ("path", |a| &mut a.path),
-        ("code_path", |a| &mut a.code_path),
-    ];
-    for (name, path) in paths {
-        let depth = path(&mut record_circuit(&f).assignment).depth();
-        for level in 0..depth {
-            let mut c = record_circuit(&f);
-            path(&mut c.assignment).siblings[level] += Fr::one();
-            assert!(satisfied(c).is_err(), "{name} sibling {level} unnoticed");
-            let mut c = record_circuit(&f);
-            path(&mut c.assignment).index ^= 1 << level;
-            assert!(satisfied(c).is_err(), "{name} bit {level} unnoticed");
-        }
-    }
+    accepted(&any_path);
 }
 
 #[test]

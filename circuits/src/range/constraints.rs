@@ -2,7 +2,7 @@
 //! and [`super::in_window`].
 
 use ark_bn254::Fr;
-use ark_ff::{BigInteger, One, PrimeField};
+use ark_ff::{BigInteger, PrimeField};
 use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, fields::fp::FpVar, GR1CSVar};
 use ark_relations::gr1cs::{LinearCombination, SynthesisError, Variable};
 
@@ -64,13 +64,29 @@ pub(crate) fn enforce_lc_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), Synth
     )
 }
 
-/// Enforces `not_before <= now < not_after` with real 64-bit range checks. 260 constraints.
+/// Enforces `lo <= x` and `x + gap <= hi` with real 64-bit range checks: 260 constraints.
 ///
-/// Checks `not_before`, `not_after`, `now - not_before` and `not_after - now - 1` are each
-/// below `2^64` (65 constraints each). `now < 2^64` then follows without its own check:
-/// `now = not_before + d1` with both terms below `2^64`, so `now < 2^65` as an integer (no
-/// wrap); and `not_after = now + 1 + d2` with every term small, so `now < not_after < 2^64`.
-/// A `now` past `2^64`, or any value that wraps the field, leaves the system unsatisfied.
+/// Checks `lo`, `hi`, `x - lo` and `hi - x - gap` are each below `2^64` (65 constraints
+/// each). `x < 2^64` then follows without its own check: `x = lo + d1` with both terms below
+/// `2^64`, so `x < 2^65` as an integer (no wrap); and `hi = x + gap + d2` with every term
+/// small, so `x + gap <= hi < 2^64`. A value or bound past `2^64`, or one that wraps the
+/// field (a "negative" difference), leaves the system unsatisfied.
+fn enforce_ordered(
+    lo: &FpVar<Fr>,
+    x: &FpVar<Fr>,
+    hi: &FpVar<Fr>,
+    gap: u64,
+) -> Result<(), SynthesisError> {
+    enforce_fits_in_bits(lo, U64_BITS)?;
+    enforce_fits_in_bits(hi, U64_BITS)?;
+    enforce_fits_in_bits(&(x - lo), U64_BITS)?;
+    enforce_fits_in_bits(&(hi - x - Fr::from(gap)), U64_BITS)?;
+    Ok(())
+}
+
+/// Enforces `not_before <= now < not_after` with real 64-bit range checks: 260 constraints
+/// (`not_before`, `not_after`, `now - not_before` and `not_after - now - 1` below `2^64`; the
+/// proof that this is sound, and that a `now` past `2^64` fails, is on `enforce_ordered`).
 ///
 /// # Errors
 ///
@@ -81,18 +97,33 @@ pub fn enforce_in_window(
     now: &FpVar<Fr>,
     not_after: &FpVar<Fr>,
 ) -> Result<(), SynthesisError> {
-    enforce_fits_in_bits(not_before, U64_BITS)?;
-    enforce_fits_in_bits(not_after, U64_BITS)?;
-    enforce_fits_in_bits(&(now - not_before), U64_BITS)?;
-    enforce_fits_in_bits(&(not_after - now - Fr::one()), U64_BITS)?;
-    Ok(())
+    enforce_ordered(not_before, now, not_after, 1)
+}
+
+/// Enforces `lo <= x <= hi` (inclusive both sides) with real 64-bit range checks: 260
+/// constraints (`lo`, `hi`, `x - lo` and `hi - x` below `2^64`, as for
+/// [`enforce_in_window`]). The twin of `InclusiveRange::contains` in `crate::record`.
+///
+/// # Errors
+///
+/// Only errors from the constraint system.
+#[tracing::instrument(target = "r1cs", skip_all)]
+pub fn enforce_in_range(
+    lo: &FpVar<Fr>,
+    x: &FpVar<Fr>,
+    hi: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    enforce_ordered(lo, x, hi, 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::range::{fits_in_bits, in_window};
-    use ark_ff::{Field, UniformRand};
+    use crate::{
+        range::{fits_in_bits, in_window},
+        record::InclusiveRange,
+    };
+    use ark_ff::{Field, One, UniformRand};
     use ark_r1cs_std::alloc::AllocationMode;
     use ark_relations::gr1cs::ConstraintSystem;
     use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -106,12 +137,22 @@ mod tests {
         }
     }
 
-    fn window_circuit(nb: Fr, now: Fr, na: Fr) -> (bool, usize) {
+    type Ordered = fn(&FpVar<Fr>, &FpVar<Fr>, &FpVar<Fr>) -> Result<(), SynthesisError>;
+
+    /// Whether `gadget(a, b, c)` is satisfied on witnesses, and its constraint count.
+    fn ordered_circuit(gadget: Ordered, a: Fr, b: Fr, c: Fr) -> (bool, usize) {
         let cs = ConstraintSystem::<Fr>::new_ref();
-        let [nb, now, na] =
-            [nb, now, na].map(|x| FpVar::new_witness(cs.clone(), || Ok(x)).unwrap());
-        enforce_in_window(&nb, &now, &na).unwrap();
+        let [a, b, c] = [a, b, c].map(|x| FpVar::new_witness(cs.clone(), || Ok(x)).unwrap());
+        gadget(&a, &b, &c).unwrap();
         (cs.is_satisfied().unwrap(), cs.num_constraints())
+    }
+
+    fn window_circuit(nb: Fr, now: Fr, na: Fr) -> (bool, usize) {
+        ordered_circuit(enforce_in_window, nb, now, na)
+    }
+
+    fn range_circuit(lo: Fr, x: Fr, hi: Fr) -> (bool, usize) {
+        ordered_circuit(enforce_in_range, lo, x, hi)
     }
 
     #[test]
@@ -162,6 +203,37 @@ mod tests {
         assert!(!window_circuit(Fr::from(0u64), -Fr::one(), Fr::from(10u64)).0);
         // not_before = -1 makes now - not_before small (1 + now): must still fail.
         assert!(!window_circuit(-Fr::one(), Fr::from(3u64), Fr::from(10u64)).0);
+    }
+
+    #[test]
+    fn range_twin_agrees_and_costs_260() {
+        let mut rng = StdRng::seed_from_u64(62);
+        for _ in 0..40 {
+            let [lo, x, hi] = [0; 3].map(|_| rng.gen_range(0..8u64));
+            let (ok, n) = range_circuit(Fr::from(lo), Fr::from(x), Fr::from(hi));
+            assert_eq!(ok, InclusiveRange::new(lo, hi).contains(x), "{lo} {x} {hi}");
+            assert_eq!(n, WINDOW_CONSTRAINTS);
+        }
+        let max = Fr::from(u64::MAX);
+        let zero = Fr::from(0u64);
+        assert!(range_circuit(zero, max, max).0);
+        assert!(range_circuit(zero, zero, max).0);
+    }
+
+    #[test]
+    fn range_rejects_values_and_bounds_past_2_64() {
+        let two64 = Fr::from(2u64).pow([64u64]);
+        let max = Fr::from(u64::MAX);
+        let (zero, one, five) = (Fr::from(0u64), Fr::one(), Fr::from(5u64));
+        // x = 2^64 under the widest bounds.
+        assert!(!range_circuit(zero, two64, max).0);
+        // x = p - 1.
+        assert!(!range_circuit(zero, -one, max).0);
+        // lo = p - 1 makes x - lo = x + 1 small: still rejected by lo's own check.
+        assert!(!range_circuit(-one, five, max).0);
+        // hi past 2^64, and a "negative" lo reaching a wrapped x.
+        assert!(!range_circuit(zero, five, two64 + five).0);
+        assert!(!range_circuit(zero, two64 + five, two64 + five).0);
     }
 
     const WINDOW_CONSTRAINTS: usize = 4 * (U64_BITS + 1);

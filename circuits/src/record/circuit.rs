@@ -26,10 +26,7 @@ use crate::{
     domain,
     merkle::{constraints::MerklePathVar, MerklePath},
     poseidon::constraints::hash_with_domain,
-    range::{
-        constraints::{enforce_fits_in_bits, enforce_lc_equal, lc},
-        U64_BITS,
-    },
+    range::constraints::{enforce_in_range, enforce_lc_equal},
 };
 use ark_bn254::Fr;
 use ark_ff::{Field, One, Zero};
@@ -145,38 +142,9 @@ impl RecordCircuit {
     }
 }
 
-/// Enforces `a · b = c`: one constraint, no allocation.
-fn enforce_product(a: &FpVar<Fr>, b: &FpVar<Fr>, c: &FpVar<Fr>) -> Result<(), SynthesisError> {
-    let cs = a.cs().or(b.cs()).or(c.cs());
-    cs.enforce_r1cs_constraint(|| lc(a), || lc(b), || lc(c))
-}
-
 /// Enforces `b ∈ {0, 1}`: one constraint.
 fn enforce_boolean(b: &FpVar<Fr>) -> Result<(), SynthesisError> {
-    enforce_product(b, &(b - Fr::one()), &FpVar::zero())
-}
-
-/// Enforces `lo <= x <= hi` (inclusive both sides) with real 64-bit range checks. 260
-/// constraints.
-///
-/// Checks `lo`, `hi`, `x - lo` and `hi - x` are each below `2^64` (65 constraints each).
-/// `x < 2^64` follows: `x = lo + (x - lo)` with both terms below `2^64` is below `2^65` as an
-/// integer (no wrap), and `hi = x + (hi - x)` with both terms small, so `x <= hi < 2^64`. A
-/// bound or value past `2^64`, or one that wraps the field, leaves the system unsatisfied.
-///
-/// # Errors
-///
-/// Only errors from the constraint system.
-pub fn enforce_in_range(
-    lo: &FpVar<Fr>,
-    x: &FpVar<Fr>,
-    hi: &FpVar<Fr>,
-) -> Result<(), SynthesisError> {
-    enforce_fits_in_bits(lo, U64_BITS)?;
-    enforce_fits_in_bits(hi, U64_BITS)?;
-    enforce_fits_in_bits(&(x - lo), U64_BITS)?;
-    enforce_fits_in_bits(&(hi - x), U64_BITS)?;
-    Ok(())
+    b.mul_equals(&(b - Fr::one()), &FpVar::zero())
 }
 
 impl ConstraintSynthesizer<Fr> for RecordCircuit {
@@ -230,7 +198,7 @@ impl ConstraintSynthesizer<Fr> for RecordCircuit {
             enforce_boolean(bit)?;
             recomposed += bit * weight;
             weight += weight;
-            enforce_product(bit, field, shown)?;
+            bit.mul_equals(field, shown)?;
         }
         enforce_lc_equal(&recomposed, mask)?;
 
@@ -250,65 +218,21 @@ impl ConstraintSynthesizer<Fr> for RecordCircuit {
         enforce_boolean(&b_code)?;
         enforce_boolean(&b_related)?;
         enforce_lc_equal(&(&b_code + &b_related * Fr::from(2u64)), set_field)?;
-        enforce_product(&b_code, &b_related, &FpVar::zero())?;
+        b_code.mul_equals(&b_related, &FpVar::zero())?;
         let enabled = &b_code + &b_related;
         let selected = &b_code * &tuple[fields::CODE] + &b_related * &tuple[fields::RELATED_CODE];
         let set_root = code_path.root(&selected)?;
         // On: the path reaches the public root. Off: the root input is 0 (canonical).
-        enforce_product(&(set_root - code_set_root), &enabled, &FpVar::zero())?;
-        enforce_product(&(FpVar::one() - &enabled), code_set_root, &FpVar::zero())?;
+        (set_root - code_set_root).mul_equals(&enabled, &FpVar::zero())?;
+        (FpVar::one() - &enabled).mul_equals(code_set_root, &FpVar::zero())?;
         // On: the tested code is non-zero (empty slots hold 0): selected · inv = enabled.
         let inverse = FpVar::new_witness(cs.clone(), || {
             Ok(selected.value()?.inverse().unwrap_or_default())
         })?;
-        enforce_product(&selected, &inverse, &enabled)?;
+        selected.mul_equals(&inverse, &enabled)?;
 
         // Request binding.
         hash_with_domain(domain::REQUEST, &[verifier, nonce])?.enforce_equal(request_hash)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ark_relations::gr1cs::ConstraintSystem;
-    use rand::{rngs::StdRng, Rng, SeedableRng};
-
-    fn range_circuit(lo: Fr, x: Fr, hi: Fr) -> (bool, usize) {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        let [lo, x, hi] = [lo, x, hi].map(|v| FpVar::new_witness(cs.clone(), || Ok(v)).unwrap());
-        enforce_in_range(&lo, &x, &hi).unwrap();
-        (cs.is_satisfied().unwrap(), cs.num_constraints())
-    }
-
-    #[test]
-    fn range_twin_agrees_and_costs_260() {
-        let mut rng = StdRng::seed_from_u64(62);
-        for _ in 0..40 {
-            let [lo, x, hi] = [0; 3].map(|_| rng.gen_range(0..8u64));
-            let (ok, n) = range_circuit(Fr::from(lo), Fr::from(x), Fr::from(hi));
-            assert_eq!(ok, super::super::InclusiveRange::new(lo, hi).contains(x));
-            assert_eq!(n, 4 * (U64_BITS + 1));
-        }
-        let max = Fr::from(u64::MAX);
-        assert!(range_circuit(Fr::zero(), max, max).0);
-        assert!(range_circuit(Fr::zero(), Fr::zero(), max).0);
-    }
-
-    #[test]
-    fn range_rejects_values_and_bounds_past_2_64() {
-        let two64 = Fr::from(2u64).pow([64u64]);
-        let max = Fr::from(u64::MAX);
-        let five = Fr::from(5u64);
-        // x = 2^64 under the widest bounds.
-        assert!(!range_circuit(Fr::zero(), two64, max).0);
-        // x = p - 1.
-        assert!(!range_circuit(Fr::zero(), -Fr::one(), max).0);
-        // lo = p - 1 makes x - lo = x + 1 small: still rejected by lo's own check.
-        assert!(!range_circuit(-Fr::one(), five, max).0);
-        // hi past 2^64, and a "negative" lo reaching a wrapped x.
-        assert!(!range_circuit(Fr::zero(), five, two64 + five).0);
-        assert!(!range_circuit(Fr::zero(), two64 + five, two64 + five).0);
     }
 }

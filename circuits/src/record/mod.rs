@@ -19,7 +19,7 @@ mod circuit;
 pub mod code_set;
 pub mod statement;
 
-pub use circuit::{enforce_in_range, RecordAssignment, RecordCircuit};
+pub use circuit::{RecordAssignment, RecordCircuit};
 pub use code_set::{CodeSet, CodeSetError, CodeSetRoot, CODE_SET_DEPTH, MAX_CODE_SET_SIZE};
 pub use statement::{
     check, inputs, CodeSetPredicate, DiscloseMask, InclusiveRange, RecordError, RecordPrivate,
