@@ -5,7 +5,7 @@ use crate::{
     fhir::Extraction,
     home::{Home, HomeError},
     registry::Role,
-    wallet::{AnchorStatus, AnchoredRecord, RecordCandidate},
+    wallet::{AnchoredRecord, RecordCandidate},
 };
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeMap;
@@ -27,6 +27,8 @@ pub struct AnchorReport {
 
 impl AnchorReport {
     /// Outcomes with this status (by name, [`AnchorStatus::as_str`]), counted by kind.
+    ///
+    /// [`AnchorStatus::as_str`]: crate::wallet::AnchorStatus::as_str
     pub fn count_by_kind(&self, status: &str) -> BTreeMap<RecordKind, u64> {
         let mut out = BTreeMap::new();
         for r in self.records.iter().filter(|r| r.status.as_str() == status) {
@@ -35,11 +37,11 @@ impl AnchorReport {
         out
     }
 
-    /// Number of outcomes with this status.
-    pub fn count(&self, status: AnchorStatus) -> usize {
+    /// Number of outcomes with this status (by name, as for [`AnchorReport::count_by_kind`]).
+    pub fn count(&self, status: &str) -> usize {
         self.records
             .iter()
-            .filter(|r| r.status.as_str() == status.as_str())
+            .filter(|r| r.status.as_str() == status)
             .count()
     }
 }

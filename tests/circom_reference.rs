@@ -9,6 +9,8 @@
 #[path = "../benches/compare/circom_input.rs"]
 mod circom_input;
 
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
@@ -36,8 +38,6 @@ const CIRCOM_ACCESS_DEPTH_20_CONSTRAINTS_O1: u32 = 13_929;
 /// Our Access circuit's depth-20 count (`1711 + 242 · 20`, pinned in `circuits/tests/access.rs`).
 const OURS_DEPTH_20: usize = 6551;
 const DEPTH: usize = 20;
-/// BN254's scalar field modulus, the prime in the `.r1cs` header.
-const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -112,7 +112,8 @@ fn compiled(tools: &Tools) -> &'static Compiled {
 /// The `.r1cs` header (section type 1).
 #[derive(Debug, PartialEq, Eq)]
 struct R1csHeader {
-    prime: String,
+    /// The field's prime, little-endian as stored.
+    prime_le: Vec<u8>,
     n_wires: u32,
     n_pub_out: u32,
     n_pub_in: u32,
@@ -147,12 +148,10 @@ fn read_r1cs_header(path: &Path) -> R1csHeader {
         // nConstraints.
         let field_size = u32_of(&body[0..4]) as usize;
         assert_eq!(field_size, 32, "BN254 elements are 32 bytes");
-        let mut prime_be = body[4..4 + field_size].to_vec();
-        prime_be.reverse();
         let rest = &body[4 + field_size..];
         let word = |i: usize| u32_of(&rest[4 * i..4 * i + 4]);
         return R1csHeader {
-            prime: decimal_of_be(&prime_be),
+            prime_le: body[4..4 + field_size].to_vec(),
             n_wires: word(0),
             n_pub_out: word(1),
             n_pub_in: word(2),
@@ -162,26 +161,6 @@ fn read_r1cs_header(path: &Path) -> R1csHeader {
         };
     }
     panic!("{}: no header section", path.display());
-}
-
-/// A big-endian unsigned integer in decimal (schoolbook division by 10).
-fn decimal_of_be(be: &[u8]) -> String {
-    let mut n = be.to_vec();
-    let mut digits = Vec::new();
-    while n.iter().any(|&b| b != 0) {
-        let mut rem = 0u32;
-        for b in n.iter_mut() {
-            let cur = (rem << 8) | u32::from(*b);
-            *b = (cur / 10) as u8;
-            rem = cur % 10;
-        }
-        digits.push(b'0' + rem as u8);
-    }
-    if digits.is_empty() {
-        digits.push(b'0');
-    }
-    digits.reverse();
-    String::from_utf8(digits).expect("ascii digits")
 }
 
 /// Runs snarkjs with arguments; returns (success, stdout + stderr).
@@ -202,7 +181,11 @@ fn snarkjs(tools: &Tools, args: &[&Path]) -> (bool, String) {
 fn circom_reference_has_the_pinned_count_and_no_fewer_constraints_than_ours() {
     let Some(tools) = tools() else { return };
     let header = read_r1cs_header(&compiled(&tools).r1cs());
-    assert_eq!(header.prime, R);
+    assert_eq!(
+        header.prime_le,
+        Fr::MODULUS.to_bytes_le(),
+        "BN254's scalar field"
+    );
     assert_eq!((header.n_pub_out, header.n_pub_in), (0, 7));
     // 20 siblings, 20 index bits and 8 grant/key/request fields.
     assert_eq!(header.n_prv_in, 2 * DEPTH as u32 + 8);

@@ -64,18 +64,17 @@ fn as_counts(v: &Value) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// `record anchor FILE --patient PATIENT` after the global flags `global` (`--json` or none).
+fn record_anchor(home: &Path, global: &[&str], file: &Path, patient: &str) -> Run {
+    let file = file.to_str().expect("utf-8 path");
+    let mut args = global.to_vec();
+    args.extend(["record", "anchor", file, "--patient", patient]);
+    zkh(home, &args)
+}
+
+/// `record anchor` with JSON output.
 fn anchor(home: &Path, file: &Path, patient: &str) -> Run {
-    zkh(
-        home,
-        &[
-            "--json",
-            "record",
-            "anchor",
-            file.to_str().expect("utf-8 path"),
-            "--patient",
-            patient,
-        ],
-    )
+    record_anchor(home, &["--json"], file, patient)
 }
 
 fn audit(home: &Path) -> Value {
@@ -154,8 +153,7 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
     assert_eq!(v["already_anchored_total"], first_supported);
     assert_eq!(v["anchored_total"], 0);
     assert_eq!(v["records_root"], root.as_str());
-    let file0 = files[0].to_str().expect("utf-8");
-    let human = zkh(&home, &["record", "anchor", file0, "--patient", "patient0"]);
+    let human = record_anchor(&home, &[], &files[0], "patient0");
     human.expect_code(0);
     assert!(
         human
@@ -205,7 +203,7 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
         ("dr", "not a patient"),
         ("patient1", "anchored for patient \"patient0\""),
     ] {
-        let run = zkh(&home, &["record", "anchor", file0, "--patient", who]);
+        let run = record_anchor(&home, &[], &files[0], who);
         run.expect_code(1);
         assert!(run.one_line_error().contains(why), "{who}: {}", run.stderr);
     }
@@ -218,16 +216,7 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
              {"resource":{"resourceType":"Condition","id":"no-code","onsetDateTime":"2020-01-01"}}]}"#,
     )
     .expect("write");
-    let run = zkh(
-        &home,
-        &[
-            "record",
-            "anchor",
-            bad.to_str().expect("utf-8"),
-            "--patient",
-            "patient0",
-        ],
-    );
+    let run = record_anchor(&home, &[], &bad, "patient0");
     run.expect_code(2);
     let line = run.one_line_error();
     assert!(
@@ -235,17 +224,7 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
         "{line}"
     );
     std::fs::write(&bad, b"{\"resourceType\": \"Bundle\", \"entry\": [").expect("write");
-    let run = zkh(
-        &home,
-        &[
-            "--json",
-            "record",
-            "anchor",
-            bad.to_str().expect("utf-8"),
-            "--patient",
-            "patient0",
-        ],
-    );
+    let run = anchor(&home, &bad, "patient0");
     run.expect_code(2);
     assert_eq!(run.json()["ok"], false);
 
@@ -275,16 +254,7 @@ fn malformed_documents_exit_2_without_a_home() {
             "effectiveDateTime":"2020-01-01","valueQuantity":{"value":-3}}"#,
     )
     .expect("write");
-    let run = zkh(
-        &home,
-        &[
-            "record",
-            "anchor",
-            file.to_str().expect("utf-8"),
-            "--patient",
-            "p",
-        ],
-    );
+    let run = record_anchor(&home, &[], &file, "p");
     run.expect_code(2);
     assert!(
         run.one_line_error()
@@ -293,29 +263,10 @@ fn malformed_documents_exit_2_without_a_home() {
         run.stderr
     );
     let missing = dir.path().join("missing.json");
-    zkh(
-        &home,
-        &[
-            "record",
-            "anchor",
-            missing.to_str().expect("utf-8"),
-            "--patient",
-            "p",
-        ],
-    )
-    .expect_code(2);
+    record_anchor(&home, &[], &missing, "p").expect_code(2);
     // A well-formed document still needs a home.
     std::fs::write(&file, r#"{"resourceType":"Organization","id":"o"}"#).expect("write");
-    let run = zkh(
-        &home,
-        &[
-            "record",
-            "anchor",
-            file.to_str().expect("utf-8"),
-            "--patient",
-            "p",
-        ],
-    );
+    let run = record_anchor(&home, &[], &file, "p");
     run.expect_code(2);
     assert!(run.stderr.contains("zkconsent setup"), "{}", run.stderr);
 }

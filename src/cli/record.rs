@@ -71,9 +71,9 @@ fn by_kind(report: &AnchorReport, status: &str) -> BTreeMap<&'static str, u64> {
 }
 
 fn human(file: &Path, patient: &str, report: &AnchorReport) -> String {
-    let anchored = report.count(AnchorStatus::Anchored);
-    let versions = report.count(AnchorStatus::NewVersion { previous: 0 });
-    let repeated = report.count(AnchorStatus::AlreadyAnchored);
+    let anchored = report.count(AnchorStatus::ANCHORED);
+    let versions = report.count(AnchorStatus::NEW_VERSION);
+    let repeated = report.count(AnchorStatus::ALREADY_ANCHORED);
     let unsupported: u64 = report.unsupported.values().sum();
     let mut lines = vec![
         format!(
@@ -83,11 +83,11 @@ fn human(file: &Path, patient: &str, report: &AnchorReport) -> String {
         ),
         format!(
             "  anchored:         {anchored} ({})",
-            counts(by_kind(report, AnchorStatus::Anchored.as_str()))
+            counts(by_kind(report, AnchorStatus::ANCHORED))
         ),
         format!(
             "  new versions:     {versions} ({})",
-            counts(by_kind(report, "new_version"))
+            counts(by_kind(report, AnchorStatus::NEW_VERSION))
         ),
         format!("  already anchored: {repeated}"),
         format!(
@@ -137,12 +137,12 @@ fn machine(file: &Path, patient: &str, report: &AnchorReport) -> Value {
         "ok": true,
         "file": file.display().to_string(),
         "patient": patient,
-        "anchored": object(by_kind(report, AnchorStatus::Anchored.as_str())),
-        "new_versions": object(by_kind(report, "new_version")),
-        "already_anchored": object(by_kind(report, AnchorStatus::AlreadyAnchored.as_str())),
-        "anchored_total": report.count(AnchorStatus::Anchored),
-        "new_versions_total": report.count(AnchorStatus::NewVersion { previous: 0 }),
-        "already_anchored_total": report.count(AnchorStatus::AlreadyAnchored),
+        "anchored": object(by_kind(report, AnchorStatus::ANCHORED)),
+        "new_versions": object(by_kind(report, AnchorStatus::NEW_VERSION)),
+        "already_anchored": object(by_kind(report, AnchorStatus::ALREADY_ANCHORED)),
+        "anchored_total": report.count(AnchorStatus::ANCHORED),
+        "new_versions_total": report.count(AnchorStatus::NEW_VERSION),
+        "already_anchored_total": report.count(AnchorStatus::ALREADY_ANCHORED),
         "unsupported": object(report.unsupported.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
         "records_root": fr_to_decimal(&report.records_root.0),
         "records": records,

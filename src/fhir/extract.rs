@@ -469,30 +469,32 @@ fn extract_one(
     };
     let digest = codes::resource_digest(&entry.resource.canonical_bytes());
     let zero = CodeId::default();
+    // The fields every kind has; value, related code and coverage stay zero unless the kind
+    // sets them.
+    let base = |code, date, end_date| RecordFields {
+        kind,
+        code,
+        date,
+        end_date,
+        value: ScaledValue::default(),
+        related_code: zero,
+        coverage: zero,
+        digest,
+    };
     let fields = match kind {
-        RecordKind::Patient => RecordFields {
-            kind,
-            code: codes::code_id(
+        RecordKind::Patient => base(
+            codes::code_id(
                 ADMINISTRATIVE_GENDER_SYSTEM,
                 ctx.req_str(&ctx.field("gender"))?,
             ),
-            date: ctx.req_day(&["birthDate"])?,
-            end_date: EpochDay::NONE,
-            value: ScaledValue::default(),
-            related_code: zero,
-            coverage: zero,
-            digest,
-        },
-        RecordKind::Condition => RecordFields {
-            kind,
-            code: ctx.first_coding(&ctx.field("code"))?,
-            date: ctx.req_day(&["onsetDateTime", "onsetPeriod.start"])?,
-            end_date: ctx.end_day(&["abatementDateTime", "abatementPeriod.end"])?,
-            value: ScaledValue::default(),
-            related_code: zero,
-            coverage: zero,
-            digest,
-        },
+            ctx.req_day(&["birthDate"])?,
+            EpochDay::NONE,
+        ),
+        RecordKind::Condition => base(
+            ctx.first_coding(&ctx.field("code"))?,
+            ctx.req_day(&["onsetDateTime", "onsetPeriod.start"])?,
+            ctx.end_day(&["abatementDateTime", "abatementPeriod.end"])?,
+        ),
         RecordKind::Observation => {
             let quantity = ctx.field("valueQuantity");
             let (value, unit) = if ctx.node(&quantity)?.is_some() {
@@ -508,41 +510,31 @@ fn extract_one(
             } else {
                 (ScaledValue::default(), zero)
             };
-            RecordFields {
-                kind,
-                code: ctx.first_coding(&ctx.field("code"))?,
-                date: ctx.req_day(&[
+            let fields = base(
+                ctx.first_coding(&ctx.field("code"))?,
+                ctx.req_day(&[
                     "effectiveDateTime",
                     "effectivePeriod.start",
                     "effectiveInstant",
                 ])?,
-                end_date: EpochDay::NONE,
+                EpochDay::NONE,
+            );
+            RecordFields {
                 value,
                 related_code: unit,
-                coverage: zero,
-                digest,
+                ..fields
             }
         }
-        RecordKind::Procedure => RecordFields {
-            kind,
-            code: ctx.first_coding(&ctx.field("code"))?,
-            date: ctx.req_day(&["performedPeriod.start", "performedDateTime"])?,
-            end_date: ctx.end_day(&["performedPeriod.end"])?,
-            value: ScaledValue::default(),
-            related_code: zero,
-            coverage: zero,
-            digest,
-        },
-        RecordKind::Immunization => RecordFields {
-            kind,
-            code: ctx.first_coding(&ctx.field("vaccineCode"))?,
-            date: ctx.req_day(&["occurrenceDateTime"])?,
-            end_date: EpochDay::NONE,
-            value: ScaledValue::default(),
-            related_code: zero,
-            coverage: zero,
-            digest,
-        },
+        RecordKind::Procedure => base(
+            ctx.first_coding(&ctx.field("code"))?,
+            ctx.req_day(&["performedPeriod.start", "performedDateTime"])?,
+            ctx.end_day(&["performedPeriod.end"])?,
+        ),
+        RecordKind::Immunization => base(
+            ctx.first_coding(&ctx.field("vaccineCode"))?,
+            ctx.req_day(&["occurrenceDateTime"])?,
+            EpochDay::NONE,
+        ),
         RecordKind::Claim | RecordKind::ExplanationOfBenefit => {
             let amount = if kind == RecordKind::Claim {
                 ctx.opt_scaled(&ctx.field("total.value"), MONEY_PLACES)?
@@ -553,27 +545,23 @@ fn extract_one(
                     None => ctx.opt_scaled(&ctx.field("payment.amount.value"), MONEY_PLACES)?,
                 }
             };
+            let fields = base(
+                ctx.first_coding(&ctx.field("item").at(0).key("productOrService"))?,
+                ctx.req_day(&["billablePeriod.start"])?,
+                ctx.end_day(&["billablePeriod.end"])?,
+            );
             RecordFields {
-                kind,
-                code: ctx.first_coding(&ctx.field("item").at(0).key("productOrService"))?,
-                date: ctx.req_day(&["billablePeriod.start"])?,
-                end_date: ctx.end_day(&["billablePeriod.end"])?,
                 value: amount.unwrap_or_default(),
                 related_code: ctx.principal_diagnosis()?,
                 coverage: ctx.coverage()?,
-                digest,
+                ..fields
             }
         }
-        RecordKind::Encounter => RecordFields {
-            kind,
-            code: ctx.first_coding(&ctx.field("type").at(0))?,
-            date: ctx.req_day(&["period.start"])?,
-            end_date: ctx.end_day(&["period.end"])?,
-            value: ScaledValue::default(),
-            related_code: zero,
-            coverage: zero,
-            digest,
-        },
+        RecordKind::Encounter => base(
+            ctx.first_coding(&ctx.field("type").at(0))?,
+            ctx.req_day(&["period.start"])?,
+            ctx.end_day(&["period.end"])?,
+        ),
     };
     Ok(ExtractedRecord { id, fields })
 }

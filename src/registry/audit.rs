@@ -258,6 +258,21 @@ impl Replay {
     }
 }
 
+/// Applies `apply(event, expected sequence number)` to the events of a log in order, the
+/// sequence numbers counting from 1, up to the first failure: the number of events applied,
+/// and the failure.
+pub(super) fn replay_log<E, F>(
+    log: &[E],
+    mut apply: impl FnMut(&E, u64) -> Result<(), F>,
+) -> (u64, Option<F>) {
+    for (applied, e) in (0u64..).zip(log) {
+        if let Err(f) = apply(e, applied + 1) {
+            return (applied, Some(f));
+        }
+    }
+    (log.len() as u64, None)
+}
+
 /// How a stored root history differs from a replayed one.
 pub(super) enum HistoryMismatch {
     /// Wrong number of rows.
@@ -302,40 +317,51 @@ fn check_roots(
     })
 }
 
+/// Walks two lists of rows ordered by leaf index in step: the leaf index of the first
+/// difference (the lower index of the first pair that is not `same`, or the first row that
+/// has no partner), `None` when they agree.
+pub(super) fn first_difference<S, R>(
+    stored: impl IntoIterator<Item = (u64, S)>,
+    replayed: impl IntoIterator<Item = (u64, R)>,
+    same: impl Fn(&S, &R) -> bool,
+) -> Option<u64> {
+    let (mut stored, mut replayed) = (stored.into_iter(), replayed.into_iter());
+    loop {
+        match (stored.next(), replayed.next()) {
+            (None, None) => return None,
+            (Some((i, s)), Some((j, r))) => {
+                if i != j || !same(&s, &r) {
+                    return Some(i.min(j));
+                }
+            }
+            (Some((i, _)), None) | (None, Some((i, _))) => return Some(i),
+        }
+    }
+}
+
 /// Compares the grants table with the replayed grants.
 fn check_grants(
     stored: &[GrantRecord],
     replayed: &BTreeMap<u64, Expected>,
 ) -> Result<(), AuditFinding> {
-    let mut stored_iter = stored.iter();
-    let mut replay_iter = replayed.iter();
-    loop {
-        match (stored_iter.next(), replay_iter.next()) {
-            (None, None) => return Ok(()),
-            (Some(s), Some((&i, r))) => {
-                let status = if r.revoked_at.is_some() {
-                    GrantStatus::Revoked
-                } else {
-                    GrantStatus::Active
-                };
-                let same = s.index == i
-                    && s.commitment == r.commitment
-                    && s.status == status
-                    && s.issued_at == r.issued_at
-                    && s.revoked_at == r.revoked_at;
-                if !same {
-                    return Err(AuditFinding::GrantMismatch {
-                        leaf_index: s.index.min(i),
-                    });
-                }
-            }
-            (Some(s), None) => {
-                return Err(AuditFinding::GrantMismatch {
-                    leaf_index: s.index,
-                })
-            }
-            (None, Some((&i, _))) => return Err(AuditFinding::GrantMismatch { leaf_index: i }),
-        }
+    let same = |s: &&GrantRecord, r: &&Expected| {
+        let status = if r.revoked_at.is_some() {
+            GrantStatus::Revoked
+        } else {
+            GrantStatus::Active
+        };
+        s.commitment == r.commitment
+            && s.status == status
+            && s.issued_at == r.issued_at
+            && s.revoked_at == r.revoked_at
+    };
+    match first_difference(
+        stored.iter().map(|s| (s.index, s)),
+        replayed.iter().map(|(&i, r)| (i, r)),
+        same,
+    ) {
+        Some(leaf_index) => Err(AuditFinding::GrantMismatch { leaf_index }),
+        None => Ok(()),
     }
 }
 
@@ -404,15 +430,8 @@ impl Registry {
             last_at: Timestamp(0),
         };
         replay.roots.push((replay.tree.root(), Timestamp(0)));
-        let mut replayed = 0u64;
-        let mut finding = None;
-        for (k, e) in log.iter().enumerate() {
-            if let Err(f) = replay.apply(authority_pvk, e, k as u64 + 1) {
-                finding = Some(f);
-                break;
-            }
-            replayed += 1;
-        }
+        let (replayed, mut finding) =
+            replay_log(&log, |e, seq| replay.apply(authority_pvk, e, seq));
         if finding.is_none() {
             finding = self.check_tables(&tx, &replay)?.err();
         }

@@ -93,13 +93,8 @@ impl Registry {
             return Err(RegistryError::AlreadyExists(path.to_owned()));
         }
         schema::init(&tx, depth)?;
-        for table in [Tree::Grants.roots_table(), Tree::Records.roots_table()] {
-            tx.execute(
-                &format!(
-                    "INSERT INTO {table} (root, created_at, superseded_at) VALUES (?1, 0, NULL)"
-                ),
-                [codec::fr_to_blob(&zeros[depth])],
-            )?;
+        for tree in [Tree::Grants, Tree::Records] {
+            roots::start(&tx, tree, zeros[depth])?;
         }
         tx.commit()?;
         Ok(Self {
@@ -124,7 +119,7 @@ impl Registry {
         let (depth, needs_migration) = schema::check(&conn)?;
         let zeros = zero_hashes(depth);
         if needs_migration {
-            schema::migrate(&mut conn, &codec::fr_to_blob(&zeros[depth]))?;
+            schema::migrate(&mut conn, zeros[depth])?;
         }
         Ok(Self {
             conn,

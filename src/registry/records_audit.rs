@@ -9,7 +9,7 @@
 //! [`Registry::anchor_records`]: super::Registry::anchor_records
 
 use super::{
-    audit::{compare_histories, compare_nodes, HistoryMismatch},
+    audit::{compare_histories, compare_nodes, first_difference, replay_log, HistoryMismatch},
     records::{self, RecordEvent, RecordLeaf},
     roots,
     store::{self, Tree},
@@ -199,15 +199,7 @@ pub(super) fn audit(
         last_at: Timestamp(0),
     };
     replay.roots.push((replay.root(), Timestamp(0)));
-    let mut replayed = 0u64;
-    let mut finding = None;
-    for (k, e) in log.iter().enumerate() {
-        if let Err(f) = replay.apply(e, k as u64 + 1) {
-            finding = Some(f);
-            break;
-        }
-        replayed += 1;
-    }
+    let (replayed, mut finding) = replay_log(&log, |e, seq| replay.apply(e, seq));
     if finding.is_none() {
         finding = check_tables(conn, zeros, depth, &replay)?.err();
     }
@@ -236,17 +228,12 @@ fn check_tables(
         }));
     }
     let stored = records::all(conn)?;
-    let mismatch = stored
-        .iter()
-        .zip(&replay.records)
-        .find(|(s, r)| s != r)
-        .map(|(s, r)| s.index.min(r.index))
-        .or_else(|| match stored.len().cmp(&replay.records.len()) {
-            std::cmp::Ordering::Equal => None,
-            std::cmp::Ordering::Greater => stored.get(replay.records.len()).map(|s| s.index),
-            std::cmp::Ordering::Less => Some(replay.records.len().min(stored.len()) as u64),
-        });
-    if let Some(leaf_index) = mismatch {
+    let by_index = |l: &RecordLeaf| (l.index, *l);
+    if let Some(leaf_index) = first_difference(
+        stored.iter().map(by_index),
+        replay.records.iter().map(by_index),
+        |s, r| s == r,
+    ) {
         return Ok(Err(RecordsFinding::RecordMismatch { leaf_index }));
     }
     let stored_root = store::with_tree(conn, Tree::Records, zeros, depth, |t| Ok(t.root()))?;

@@ -68,20 +68,7 @@ pub struct RootRecord<R = GrantsRoot> {
 
 impl<R: TreeRoot> RootRecord<R> {
     fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, RegistryError> {
-        let [seq, root, created_at, superseded_at] = match R::TREE {
-            Tree::Grants => [
-                "roots.seq",
-                "roots.root",
-                "roots.created_at",
-                "roots.superseded_at",
-            ],
-            Tree::Records => [
-                "record_roots.seq",
-                "record_roots.root",
-                "record_roots.created_at",
-                "record_roots.superseded_at",
-            ],
-        };
+        let [seq, root, created_at, superseded_at] = R::TREE.root_columns();
         Ok(Self {
             seq: u64_col(row, 0, seq)?,
             root: R::from_fr(fr_col(row, 1, root)?),
@@ -223,6 +210,19 @@ pub(crate) fn latest<R: TreeRoot>(conn: &Connection) -> Result<RootRecord<R>, Re
         Some(row) => RootRecord::from_row(row),
         None => Err(RegistryError::Inconsistent("root history is empty")),
     }
+}
+
+/// Starts `tree`'s history with its empty root, current since time 0 (at creation, or when
+/// a migration adds the tree).
+pub(crate) fn start(conn: &Connection, tree: Tree, empty_root: Fr) -> Result<(), RegistryError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO {} (root, created_at, superseded_at) VALUES (?1, 0, NULL)",
+            tree.roots_table()
+        ),
+        [fr_to_blob(&empty_root)],
+    )?;
+    Ok(())
 }
 
 /// Appends `root` as current at `now`, superseding the previous current root of its tree.

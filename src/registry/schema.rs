@@ -9,7 +9,8 @@
 //! transaction, so a crash never leaves tree nodes, grants, root history and events
 //! disagreeing.
 
-use super::{codec::CorruptValue, RegistryError};
+use super::{codec::CorruptValue, store::Tree, RegistryError};
+use ark_bn254::Fr;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::{path::Path, time::Duration};
 
@@ -22,8 +23,8 @@ pub const SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
 /// How long a connection waits for another process's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Tables of schema version 1 (the grants tree). Field elements are 32-byte canonical LE BLOBs; `u64`s are
-/// stored bit-for-bit as `INTEGER` (see `codec`).
+/// Tables of schema version 1 (the grants tree). Field elements are 32-byte canonical LE
+/// BLOBs; `u64`s are stored bit-for-bit as `INTEGER` (see `codec`).
 const TABLES: &str = "
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -166,29 +167,36 @@ pub(crate) fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Stri
         .optional()
 }
 
-/// Upgrades a version-1 registry (grants only) to the current version, in one
-/// transaction: adds the records tables with an empty records tree whose root enters the
-/// history with `created_at = 0`, as at creation. `empty_records_root` is that root's BLOB.
-pub(crate) fn migrate(
+/// Upgrades a file (registry or wallet) to schema version `to` in one write transaction:
+/// runs `add` (the new tables and rows), then sets `meta.schema_version`. Does nothing if the
+/// file is already at `to`: another process may have upgraded it between the caller's
+/// version check and the write lock.
+pub(crate) fn upgrade<E: From<rusqlite::Error>>(
     conn: &mut Connection,
-    empty_records_root: &[u8],
-) -> Result<(), RegistryError> {
+    to: u32,
+    add: impl FnOnce(&Connection) -> Result<(), E>,
+) -> Result<(), E> {
     let tx = super::write_tx(conn)?;
-    // Another process may have migrated between our check and the write lock.
-    if meta(&tx, "schema_version")?.as_deref() == Some(&SCHEMA_VERSION.to_string()) {
+    if meta(&tx, "schema_version")?.as_deref() == Some(&to.to_string()) {
         return Ok(());
     }
-    tx.execute_batch(RECORD_TABLES)?;
-    tx.execute(
-        "INSERT INTO record_roots (root, created_at, superseded_at) VALUES (?1, 0, NULL)",
-        [empty_records_root],
-    )?;
+    add(&tx)?;
     tx.execute(
         "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-        [SCHEMA_VERSION.to_string()],
+        [to.to_string()],
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// Upgrades a version-1 registry (grants only) to the current version: adds the records
+/// tables with an empty records tree whose root (`empty_root`) enters the history with
+/// `created_at = 0`, as at creation.
+pub(crate) fn migrate(conn: &mut Connection, empty_root: Fr) -> Result<(), RegistryError> {
+    upgrade(conn, SCHEMA_VERSION, |tx| {
+        tx.execute_batch(RECORD_TABLES)?;
+        super::roots::start(tx, Tree::Records, empty_root)
+    })
 }
 
 /// Checks the format marker and version and returns the tree depth and whether the file

@@ -42,7 +42,7 @@ impl Tree {
         }
     }
 
-    /// Column names for corruption reports (which must be `'static`).
+    /// Node table column names for corruption reports (which must be `'static`).
     pub(crate) fn node_columns(self) -> [&'static str; 3] {
         match self {
             Self::Grants => ["tree_nodes.level", "tree_nodes.idx", "tree_nodes.hash"],
@@ -50,6 +50,25 @@ impl Tree {
                 "record_nodes.level",
                 "record_nodes.idx",
                 "record_nodes.hash",
+            ],
+        }
+    }
+
+    /// Root-history column names for corruption reports: `seq`, `root`, `created_at`,
+    /// `superseded_at`.
+    pub(crate) fn root_columns(self) -> [&'static str; 4] {
+        match self {
+            Self::Grants => [
+                "roots.seq",
+                "roots.root",
+                "roots.created_at",
+                "roots.superseded_at",
+            ],
+            Self::Records => [
+                "record_roots.seq",
+                "record_roots.root",
+                "record_roots.created_at",
+                "record_roots.superseded_at",
             ],
         }
     }

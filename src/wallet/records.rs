@@ -17,7 +17,7 @@ use super::{Wallet, WalletError, WALLET_SCHEMA_VERSION};
 use crate::registry::{
     codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql, CorruptValue},
     identities::is_valid_name,
-    schema::meta,
+    schema::upgrade,
     write_tx,
 };
 use rusqlite::{Connection, OptionalExtension};
@@ -55,17 +55,9 @@ CREATE INDEX records_by_resource ON records (kind, resource_id, leaf_index);
 
 /// Adds the records table to a version-1 wallet.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), WalletError> {
-    let tx = write_tx(conn)?;
-    if meta(&tx, "schema_version")?.as_deref() == Some(&WALLET_SCHEMA_VERSION.to_string()) {
-        return Ok(()); // another process got there first
-    }
-    tx.execute_batch(TABLES)?;
-    tx.execute(
-        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-        [WALLET_SCHEMA_VERSION.to_string()],
-    )?;
-    tx.commit()?;
-    Ok(())
+    upgrade(conn, WALLET_SCHEMA_VERSION, |tx| {
+        tx.execute_batch(TABLES).map_err(WalletError::from)
+    })
 }
 
 /// A record opening: everything needed to prove facts about the leaf at `index`.
@@ -96,14 +88,15 @@ impl std::fmt::Debug for RecordOpening {
     }
 }
 
+/// `Type/id` of a resource.
+fn resource_ref(kind: RecordKind, id: &str) -> String {
+    format!("{}/{id}", kind.resource_type())
+}
+
 impl RecordOpening {
     /// `Type/id`.
     pub fn resource(&self) -> String {
-        format!(
-            "{}/{}",
-            self.record.fields.kind.resource_type(),
-            self.resource_id
-        )
+        resource_ref(self.record.fields.kind, &self.resource_id)
     }
 
     fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, WalletError> {
@@ -145,16 +138,6 @@ pub struct RecordCandidate {
     pub record: Record,
 }
 
-impl RecordCandidate {
-    fn resource(&self) -> String {
-        format!(
-            "{}/{}",
-            self.record.fields.kind.resource_type(),
-            self.resource_id
-        )
-    }
-}
-
 /// What anchoring did with one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AnchorStatus {
@@ -170,12 +153,19 @@ pub enum AnchorStatus {
 }
 
 impl AnchorStatus {
+    /// [`AnchorStatus::Anchored`]'s name.
+    pub const ANCHORED: &'static str = "anchored";
+    /// [`AnchorStatus::NewVersion`]'s name (whatever the previous leaf).
+    pub const NEW_VERSION: &'static str = "new_version";
+    /// [`AnchorStatus::AlreadyAnchored`]'s name.
+    pub const ALREADY_ANCHORED: &'static str = "already_anchored";
+
     /// Short name for output: `anchored`, `new_version`, `already_anchored`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Anchored => "anchored",
-            Self::NewVersion { .. } => "new_version",
-            Self::AlreadyAnchored => "already_anchored",
+            Self::Anchored => Self::ANCHORED,
+            Self::NewVersion { .. } => Self::NEW_VERSION,
+            Self::AlreadyAnchored => Self::ALREADY_ANCHORED,
         }
     }
 }
@@ -200,19 +190,25 @@ enum Slot {
     Pending(u64),
 }
 
-fn existing_leaf(
+/// A candidate's outcome before the batch's leaves have indices.
+enum Outcome {
+    /// The identical resource is anchored (or earlier in this batch) at this slot.
+    Already(Slot),
+    /// Appended at this batch position; `previous` is the latest earlier version, if any.
+    New { pos: u64, previous: Option<Slot> },
+}
+
+/// `(leaf index, patient, patient name)` of the first opening that `filter` picks (a
+/// `WHERE` clause and order on the `records` table).
+fn first_opening(
     conn: &Connection,
-    c: &RecordCandidate,
+    filter: &str,
+    params: impl rusqlite::Params,
 ) -> Result<Option<(u64, IdentityId, String)>, WalletError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT leaf_index, patient, patient_name FROM records
-         WHERE kind = ?1 AND resource_id = ?2 AND digest = ?3",
-    )?;
-    let mut rows = stmt.query((
-        u64_to_sql(c.record.fields.kind.code()),
-        &c.resource_id,
-        fr_to_blob(&c.record.fields.digest.0),
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT leaf_index, patient, patient_name FROM records {filter}"
     ))?;
+    let mut rows = stmt.query(params)?;
     match rows.next()? {
         Some(row) => Ok(Some((
             u64_col(row, 0, "records.leaf_index")?,
@@ -223,23 +219,32 @@ fn existing_leaf(
     }
 }
 
+/// This exact resource version (the same digest), if anchored.
+fn existing_leaf(
+    conn: &Connection,
+    c: &RecordCandidate,
+) -> Result<Option<(u64, IdentityId, String)>, WalletError> {
+    first_opening(
+        conn,
+        "WHERE kind = ?1 AND resource_id = ?2 AND digest = ?3",
+        (
+            u64_to_sql(c.record.fields.kind.code()),
+            &c.resource_id,
+            fr_to_blob(&c.record.fields.digest.0),
+        ),
+    )
+}
+
+/// The latest anchored version of the candidate's `Type/id`, if any.
 fn latest_version(
     conn: &Connection,
     c: &RecordCandidate,
 ) -> Result<Option<(u64, IdentityId, String)>, WalletError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT leaf_index, patient, patient_name FROM records
-         WHERE kind = ?1 AND resource_id = ?2 ORDER BY leaf_index DESC LIMIT 1",
-    )?;
-    let mut rows = stmt.query((u64_to_sql(c.record.fields.kind.code()), &c.resource_id))?;
-    match rows.next()? {
-        Some(row) => Ok(Some((
-            u64_col(row, 0, "records.leaf_index")?,
-            IdentityId(fr_col(row, 1, "records.patient")?),
-            text_col(row, 2, "records.patient_name")?,
-        ))),
-        None => Ok(None),
-    }
+    first_opening(
+        conn,
+        "WHERE kind = ?1 AND resource_id = ?2 ORDER BY leaf_index DESC LIMIT 1",
+        (u64_to_sql(c.record.fields.kind.code()), &c.resource_id),
+    )
 }
 
 fn insert(
@@ -302,13 +307,13 @@ impl Wallet {
         let mut batch_latest: HashMap<(RecordKind, &str), u64> = HashMap::new();
         let mut batch_exact: HashMap<(RecordKind, &str, ResourceDigest), u64> = HashMap::new();
         let mut new: Vec<&RecordCandidate> = Vec::new();
-        let mut outcomes: Vec<(Slot, AnchorStatus, Option<Slot>)> = Vec::new();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(candidates.len());
         for c in candidates {
             let kind = c.record.fields.kind;
             let id = c.resource_id.as_str();
             let another_patient = |patient: IdentityId, name: String| {
                 (patient != c.record.patient).then(|| WalletError::RecordOfAnotherPatient {
-                    resource: c.resource(),
+                    resource: resource_ref(kind, id),
                     patient: name,
                 })
             };
@@ -316,11 +321,11 @@ impl Wallet {
                 if let Some(e) = another_patient(patient, name) {
                     return Err(e.into());
                 }
-                outcomes.push((Slot::Stored(index), AnchorStatus::AlreadyAnchored, None));
+                outcomes.push(Outcome::Already(Slot::Stored(index)));
                 continue;
             }
             if let Some(&pos) = batch_exact.get(&(kind, id, c.record.fields.digest)) {
-                outcomes.push((Slot::Pending(pos), AnchorStatus::AlreadyAnchored, None));
+                outcomes.push(Outcome::Already(Slot::Pending(pos)));
                 continue;
             }
             let previous = match batch_latest.get(&(kind, id)) {
@@ -339,12 +344,7 @@ impl Wallet {
             new.push(c);
             batch_latest.insert((kind, id), pos);
             batch_exact.insert((kind, id, c.record.fields.digest), pos);
-            let status = match previous {
-                None => AnchorStatus::Anchored,
-                // Filled in below, once pending positions have indices.
-                Some(_) => AnchorStatus::NewVersion { previous: 0 },
-            };
-            outcomes.push((Slot::Pending(pos), status, previous));
+            outcomes.push(Outcome::New { pos, previous });
         }
         let first = if new.is_empty() {
             0
@@ -372,16 +372,29 @@ impl Wallet {
         Ok(candidates
             .iter()
             .zip(outcomes)
-            .map(|(c, (slot, status, previous))| AnchoredRecord {
-                kind: c.record.fields.kind,
-                resource_id: c.resource_id.clone(),
-                index: resolve(slot),
-                status: match (status, previous) {
-                    (AnchorStatus::NewVersion { .. }, Some(p)) => AnchorStatus::NewVersion {
-                        previous: resolve(p),
-                    },
-                    (s, _) => s,
-                },
+            .map(|(c, outcome)| {
+                let (index, status) = match outcome {
+                    Outcome::Already(slot) => (resolve(slot), AnchorStatus::AlreadyAnchored),
+                    Outcome::New {
+                        pos,
+                        previous: None,
+                    } => (first + pos, AnchorStatus::Anchored),
+                    Outcome::New {
+                        pos,
+                        previous: Some(p),
+                    } => (
+                        first + pos,
+                        AnchorStatus::NewVersion {
+                            previous: resolve(p),
+                        },
+                    ),
+                };
+                AnchoredRecord {
+                    kind: c.record.fields.kind,
+                    resource_id: c.resource_id.clone(),
+                    index,
+                    status,
+                }
             })
             .collect())
     }
