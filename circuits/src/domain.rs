@@ -44,8 +44,19 @@ pub const ACCESS_TAG: DomainTag = DomainTag("zkconsent.access.tag");
 /// Record leaf commitment: `H(kind, code, date, …, digest, salt)` over a FHIR record's tuple.
 pub const RECORD_LEAF: DomainTag = DomainTag("zkconsent.record.leaf");
 
+/// Policy commitment of an insured patient: `H(patient_id, coverage)` (Claim).
+pub const POLICY: DomainTag = DomainTag("zkconsent.policy");
+/// Claim nullifier: `H(claim digest, insurer_id)` (Claim).
+pub const CLAIM_NULLIFIER: DomainTag = DomainTag("zkconsent.claim.nullifier");
+/// A patient's condition list in a condition summary (Cohort).
+pub const CONDITION_LIST: DomainTag = DomainTag("zkconsent.condition.list");
+/// A study's exclusion list (Cohort).
+pub const EXCLUSION_SET: DomainTag = DomainTag("zkconsent.exclusion.set");
+/// Cohort nullifier: `H(patient_secret, study_id)` (Cohort).
+pub const COHORT_NULLIFIER: DomainTag = DomainTag("zkconsent.cohort.nullifier");
+
 /// Every tag, for lookup and for the distinctness test.
-pub const ALL: [DomainTag; 7] = [
+pub const ALL: [DomainTag; 12] = [
     MERKLE_NODE,
     IDENTITY,
     GRANT_LEAF,
@@ -53,6 +64,11 @@ pub const ALL: [DomainTag; 7] = [
     REQUEST,
     ACCESS_TAG,
     RECORD_LEAF,
+    POLICY,
+    CLAIM_NULLIFIER,
+    CONDITION_LIST,
+    EXCLUSION_SET,
+    COHORT_NULLIFIER,
 ];
 
 /// Longest tag name that still fits below the field modulus as a big-endian integer.

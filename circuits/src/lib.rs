@@ -11,6 +11,8 @@
 
 pub mod access;
 pub mod authority;
+pub mod claim;
+pub mod cohort;
 pub mod domain;
 pub mod grant;
 pub mod merkle;

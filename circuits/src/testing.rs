@@ -2,6 +2,9 @@
 //! valid sample statements from a seeded RNG, and a satisfaction check that names the
 //! failing constraint.
 
+pub mod claim;
+pub mod cohort;
+
 use crate::{
     access::{AccessCircuit, AccessPrivate, AccessPublic},
     authority::{AuthorityCircuit, AuthorityPrivate, AuthorityPublic, GrantAction},
@@ -48,7 +51,7 @@ pub const FIXTURE_HALF_WINDOW: u64 = 86_400;
 
 /// A tree of `depth` holding `leaf` at a random index (below 1024) followed by three random
 /// decoy leaves; returns the tree and the leaf's index.
-fn tree_with_decoys<R: RngCore + CryptoRng>(
+pub(crate) fn tree_with_decoys<R: RngCore + CryptoRng>(
     rng: &mut R,
     depth: usize,
     leaf: Fr,

@@ -562,6 +562,14 @@ fn extract_one(
             ctx.req_day(&["period.start"])?,
             ctx.end_day(&["period.end"])?,
         ),
+        // Not a resource type: `from_resource_type` never yields it, so no file reaches here.
+        RecordKind::ConditionSummary => {
+            return Err(FhirError::Invalid {
+                resource: ctx.label,
+                field: "resourceType".into(),
+                reason: "a condition summary is derived, never read from a file".into(),
+            })
+        }
     };
     Ok(ExtractedRecord { id, fields })
 }

@@ -93,6 +93,9 @@ pub enum RecordKind {
     ExplanationOfBenefit,
     /// `Encounter`.
     Encounter,
+    /// A patient's condition summary (spec §10.10): derived by the custodian from the
+    /// patient's anchored records, not a FHIR resource, so never read from a file.
+    ConditionSummary,
 }
 
 impl RecordKind {
@@ -112,8 +115,10 @@ impl RecordKind {
     pub const EXPLANATION_OF_BENEFIT_CODE: u64 = 7;
     /// `kind` of an Encounter record.
     pub const ENCOUNTER_CODE: u64 = 8;
+    /// `kind` of a condition summary.
+    pub const CONDITION_SUMMARY_CODE: u64 = 9;
 
-    /// Every kind, in code order.
+    /// Every FHIR kind, in code order (a condition summary is not one).
     pub const ALL: [Self; 8] = [
         Self::Patient,
         Self::Condition,
@@ -136,15 +141,20 @@ impl RecordKind {
             Self::Claim => Self::CLAIM_CODE,
             Self::ExplanationOfBenefit => Self::EXPLANATION_OF_BENEFIT_CODE,
             Self::Encounter => Self::ENCOUNTER_CODE,
+            Self::ConditionSummary => Self::CONDITION_SUMMARY_CODE,
         }
     }
 
     /// The kind with this code.
     pub fn from_code(code: u64) -> Option<Self> {
+        if code == Self::CONDITION_SUMMARY_CODE {
+            return Some(Self::ConditionSummary);
+        }
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
-    /// The FHIR `resourceType`.
+    /// The FHIR `resourceType` (for a condition summary, a name no FHIR resource has: it
+    /// is not a resource type and [`RecordKind::from_resource_type`] never returns it).
     pub fn resource_type(self) -> &'static str {
         match self {
             Self::Patient => "Patient",
@@ -155,6 +165,7 @@ impl RecordKind {
             Self::Claim => "Claim",
             Self::ExplanationOfBenefit => "ExplanationOfBenefit",
             Self::Encounter => "Encounter",
+            Self::ConditionSummary => "zkconsent:ConditionSummary",
         }
     }
 
@@ -305,7 +316,12 @@ mod tests {
             assert_eq!(RecordKind::from_resource_type(k.resource_type()), Some(k));
         }
         assert_eq!(RecordKind::from_code(0), None);
-        assert_eq!(RecordKind::from_code(9), None);
+        assert_eq!(RecordKind::from_code(9), Some(RecordKind::ConditionSummary));
+        assert_eq!(RecordKind::from_code(10), None);
+        assert_eq!(
+            RecordKind::from_resource_type(RecordKind::ConditionSummary.resource_type()),
+            None
+        );
         assert_eq!(RecordKind::from_resource_type("condition"), None);
         assert_eq!(RecordKind::from_resource_type("Organization"), None);
     }

@@ -1,0 +1,1 @@
+//! Statement 3, Claim (insurers): being written.

@@ -1,0 +1,1 @@
+//! Statement 4, Cohort (researchers): being written.

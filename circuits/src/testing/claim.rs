@@ -1,0 +1,1 @@
+//! Claim fixtures: being written.

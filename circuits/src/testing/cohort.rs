@@ -1,0 +1,1 @@
+//! Cohort fixtures: being written.
