@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the prover: one Access proof at depth 20 (stock ark-groth16,
 //! ark-groth16 on cached matrices, zkconsent's prover), where its time goes (printed split
 //! and the prover/MSM ratio), batch throughput at 1, 2, 8, 32 proofs under both core
-//! splits, the authority proof, and proving-key load time and memory.
+//! splits, the authority proof, the Record and Claim proofs (`prove_statement`), and
+//! proving-key load time and memory.
 //!
 //! Run: `cargo bench --bench prover`.
 
@@ -21,11 +22,11 @@ use zkconsent::{
         access::{AccessCircuit, AccessPrivate, AccessPublic},
         authority::GrantAction,
         merkle,
-        testing::{access_fixture, authority_for},
+        testing::{access_fixture, authority_for, claim::claim_fixture, record_fixture},
     },
     prover::{
-        prove_access, prove_access_profiled, prove_authority, prove_batch_access, BatchSplit,
-        LoadedKeys, ParamsDir, ProofProfile, Statement,
+        prove_access, prove_access_profiled, prove_authority, prove_batch_access, prove_claim,
+        prove_record, BatchSplit, LoadedKeys, ParamsDir, ProofProfile, Statement,
     },
 };
 
@@ -173,6 +174,24 @@ fn bench_single(c: &mut Criterion, s: &Setup) {
     group.finish();
 }
 
+/// One proof of each records statement at the production depth.
+fn bench_statements(c: &mut Criterion, s: &Setup) {
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut group = c.benchmark_group("prove_statement");
+    group.sample_size(20);
+    let keys = s.params.load(Statement::Record).expect("load");
+    let f = record_fixture(&mut rng, DEPTH);
+    group.bench_function(BenchmarkId::new("record", DEPTH), |b| {
+        b.iter(|| prove_record(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+    });
+    let keys = s.params.load(Statement::Claim).expect("load");
+    let f = claim_fixture(&mut rng, DEPTH);
+    group.bench_function(BenchmarkId::new("claim", DEPTH), |b| {
+        b.iter(|| prove_claim(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+    });
+    group.finish();
+}
+
 fn bench_batch(c: &mut Criterion, s: &Setup) {
     let all = statements(*BATCH_SIZES.iter().max().unwrap_or(&1), 5);
     let mut group = c.benchmark_group("batch_access");
@@ -231,6 +250,7 @@ fn benches(c: &mut Criterion) {
     let s = setup();
     bench_key_load(c, &s);
     bench_single(c, &s);
+    bench_statements(c, &s);
     bench_batch(c, &s);
 }
 

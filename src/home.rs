@@ -346,7 +346,16 @@ impl Home {
     ///
     /// Params errors.
     pub fn access_keys(&self) -> Result<LoadedKeys, HomeError> {
-        Ok(self.params.load(Statement::Access)?)
+        self.keys(Statement::Access)
+    }
+
+    /// Loads a statement's proving key (hash-checked). Load once and reuse for many proofs.
+    ///
+    /// # Errors
+    ///
+    /// Params errors.
+    pub fn keys(&self, statement: Statement) -> Result<LoadedKeys, HomeError> {
+        Ok(self.params.load(statement)?)
     }
 
     /// The grantee proves access under a grant in the wallet, against the current root.
@@ -404,11 +413,25 @@ pub fn access_proof_file(
     public: &AccessPublic,
     proof: &zkconsent_prover::Proof,
 ) -> Result<ProofFile, HomeError> {
+    proof_file(keys, &public.to_field_elements(), proof)
+}
+
+/// The proof file for a proof made with `keys`, with its public inputs in circuit order.
+///
+/// # Errors
+///
+/// Never for proofs our prover made; an error rather than a panic all the same.
+pub fn proof_file(
+    keys: &LoadedKeys,
+    inputs: &[ark_bn254::Fr],
+    proof: &zkconsent_prover::Proof,
+) -> Result<ProofFile, HomeError> {
+    let statement = keys.statement;
     Ok(ProofFile::new(
-        Statement::Access,
-        Some(keys.tree_depth),
+        statement,
+        statement.has_tree_depth().then_some(keys.tree_depth),
         &keys.vk_sha256,
-        &public.to_field_elements(),
+        inputs,
         &to_verifier_proof(proof)?,
     ))
 }

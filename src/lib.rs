@@ -14,12 +14,16 @@ pub use zkconsent_prover as prover;
 pub use zkconsent_verifier as verifier;
 
 pub mod anchoring;
+pub mod claim_proof;
+pub mod code_list;
 pub mod cpu;
+pub mod criteria;
 pub mod demo;
 pub mod export;
 pub mod fhir;
 pub mod home;
 pub mod proof_file;
+pub mod record_proof;
 pub mod registry;
 pub mod verify;
 pub mod vocab;

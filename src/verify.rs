@@ -7,12 +7,16 @@
 use crate::{
     home::Home,
     proof_file::{DecodedProof, ProofFile},
-    registry::{check_clock, RootCheckError, RootPolicy},
+    registry::{check_clock, Answer, RootCheckError, RootPolicy, SpentNullifier},
 };
 use zkconsent_circuits::{
     access::inputs,
+    claim::{self, PolicyCommitment},
     range::fits_in_bits,
-    types::{AccessTag, GrantsRoot, PatientRef, Purpose, RequestHash, Scope, Timestamp},
+    record::{self, CodeSetRoot},
+    types::{
+        AccessTag, GrantsRoot, PatientRef, Purpose, RecordsRoot, RequestHash, Scope, Timestamp,
+    },
 };
 use zkconsent_prover::Statement;
 use zkconsent_verifier as verifier;
@@ -55,6 +59,11 @@ pub struct VerifyOptions {
     pub required_scope: Option<Scope>,
     /// If set, the purpose the verifier serves: the proof's purpose must equal it.
     pub required_purpose: Option<Purpose>,
+    /// If set, the verifier's code set: a Record proof's set predicate or a Claim's covered
+    /// set must be this one.
+    pub required_code_set: Option<CodeSetRoot>,
+    /// If set, the insurer's member policy: a Claim's policy commitment must equal it.
+    pub expected_policy: Option<PolicyCommitment>,
 }
 
 impl VerifyOptions {
@@ -68,6 +77,8 @@ impl VerifyOptions {
             expected_patient_ref: None,
             required_scope: None,
             required_purpose: None,
+            required_code_set: None,
+            expected_policy: None,
         }
     }
 }
@@ -226,16 +237,128 @@ fn check_policy(
     decoded: DecodedProof,
     options: &VerifyOptions,
 ) -> Result<Accepted, VerifyFailure> {
-    let mut request_checked = false;
-    if decoded.statement == Statement::Access {
-        check_access_policy(home, &decoded, options)?;
-        check_access_terms(&decoded, options)?;
-        request_checked = options.expected_request.is_some();
+    match decoded.statement {
+        Statement::Access => {
+            check_access_policy(home, &decoded, options)?;
+            check_access_terms(&decoded, options)?;
+        }
+        Statement::Record => {
+            check_records_root(home, decoded.inputs[record::inputs::RECORDS_ROOT], options)?;
+            check_code_set(&decoded, record::inputs::CODE_SET_ROOT, options)?;
+        }
+        Statement::Claim => {
+            check_records_root(home, decoded.inputs[claim::inputs::RECORDS_ROOT], options)?;
+            check_code_set(&decoded, claim::inputs::COVERED_SET_ROOT, options)?;
+            if let Some(policy) = options.expected_policy {
+                if decoded.inputs[claim::inputs::POLICY] != policy.0 {
+                    return Err(VerifyFailure::Rejected(
+                        "claim is under another policy (not this member's coverage)".into(),
+                    ));
+                }
+            }
+        }
+        Statement::Authority => {}
     }
+    check_request(&decoded, options)?;
+    check_nullifier_unspent(home, &decoded)?;
     Ok(Accepted {
+        request_checked: options.expected_request.is_some() && request_of(&decoded).is_some(),
         proof: decoded,
-        request_checked,
     })
+}
+
+/// The request a proof answers, and the tag recorded with it: Access's access tag (the
+/// patient's audit handle), zero for statements without one.
+fn request_of(decoded: &DecodedProof) -> Option<(RequestHash, AccessTag)> {
+    let input = |i: usize| decoded.inputs[i];
+    match decoded.statement {
+        Statement::Access => Some((
+            RequestHash(input(inputs::REQUEST_HASH)),
+            AccessTag(input(inputs::ACCESS_TAG)),
+        )),
+        Statement::Record => Some((
+            RequestHash(input(record::inputs::REQUEST_HASH)),
+            AccessTag(verifier::Fr::from(0u64)),
+        )),
+        Statement::Claim => Some((
+            RequestHash(input(claim::inputs::REQUEST_HASH)),
+            AccessTag(verifier::Fr::from(0u64)),
+        )),
+        Statement::Authority => None,
+    }
+}
+
+/// The nullifier a proof spends: a Claim's (one resource, one insurer).
+pub fn nullifier_of(decoded: &DecodedProof) -> Option<SpentNullifier> {
+    let (statement, offset) = match decoded.statement {
+        Statement::Claim => (claim::STATEMENT, claim::inputs::NULLIFIER),
+        Statement::Access | Statement::Authority | Statement::Record => return None,
+    };
+    Some(SpentNullifier {
+        statement,
+        value: decoded.inputs[offset],
+    })
+}
+
+/// A proof whose nullifier was already spent is a second claim (or enrolment).
+fn check_nullifier_unspent(home: &Home, decoded: &DecodedProof) -> Result<(), VerifyFailure> {
+    let Some(nullifier) = nullifier_of(decoded) else {
+        return Ok(());
+    };
+    let spent = home
+        .registry
+        .is_spent(&nullifier)
+        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+    if spent {
+        Err(VerifyFailure::Rejected(format!(
+            "{} nullifier already spent",
+            nullifier.statement
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The proof's code set (input `offset`) must be the verifier's, when it names one.
+fn check_code_set(
+    decoded: &DecodedProof,
+    offset: usize,
+    options: &VerifyOptions,
+) -> Result<(), VerifyFailure> {
+    match options.required_code_set {
+        Some(root) if decoded.inputs[offset] != root.0 => Err(VerifyFailure::Rejected(
+            "proof is against another code set".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The proof's records root must be one the registry had, recently enough.
+fn check_records_root(
+    home: &Home,
+    root: verifier::Fr,
+    options: &VerifyOptions,
+) -> Result<(), VerifyFailure> {
+    home.registry
+        .check_records_root(RecordsRoot(root), options.verifier_now, &options.policy)
+        .map_err(root_failure)
+}
+
+/// The request binding, when the verifier names the request it issued.
+fn check_request(decoded: &DecodedProof, options: &VerifyOptions) -> Result<(), VerifyFailure> {
+    match (options.expected_request, request_of(decoded)) {
+        (Some(expected), Some((request, _))) if request != expected => Err(
+            VerifyFailure::Rejected("proof answers another request (request hash differs)".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn root_failure(e: RootCheckError) -> VerifyFailure {
+    match e {
+        RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
+        RootCheckError::Registry(r) => VerifyFailure::Malformed(format!("registry: {r}")),
+    }
 }
 
 fn check_access_policy(
@@ -256,25 +379,15 @@ fn check_access_policy(
     let root = GrantsRoot(decoded.inputs[inputs::GRANTS_ROOT]);
     home.registry
         .check_root(root, options.verifier_now, &options.policy)
-        .map_err(|e| match e {
-            RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
-            RootCheckError::Registry(r) => VerifyFailure::Malformed(format!("registry: {r}")),
-        })
+        .map_err(root_failure)
 }
 
-/// The request, patient, scope and purpose the verifier asked for.
+/// The patient, scope and purpose the verifier asked for.
 fn check_access_terms(
     decoded: &DecodedProof,
     options: &VerifyOptions,
 ) -> Result<(), VerifyFailure> {
     let input = |i: usize| decoded.inputs[i];
-    if let Some(expected) = options.expected_request {
-        if input(inputs::REQUEST_HASH) != expected.0 {
-            return Err(VerifyFailure::Rejected(
-                "proof answers another request (request hash differs)".into(),
-            ));
-        }
-    }
     if let Some(expected) = options.expected_patient_ref {
         if input(inputs::PATIENT_REF) != expected.0 {
             return Err(VerifyFailure::Rejected(
@@ -300,34 +413,35 @@ fn check_access_terms(
     Ok(())
 }
 
-/// Records an accepted Access proof's request as answered; a second answer is a replay.
+/// Records an accepted proof's request as answered and spends its nullifier, if it has one;
+/// a second answer is a replay, a second use of the nullifier a reuse.
 ///
 /// # Errors
 ///
-/// [`VerifyFailure::Rejected`] on replay, [`VerifyFailure::Malformed`] on database errors.
+/// [`VerifyFailure::Rejected`] on replay or nullifier reuse, [`VerifyFailure::Malformed`] on
+/// database errors.
 pub fn answer_request(
     home: &mut Home,
     accepted: &Accepted,
     at: Timestamp,
 ) -> Result<(), VerifyFailure> {
-    let values = &accepted.proof.inputs;
-    if accepted.proof.statement != Statement::Access {
+    let Some((request, tag)) = request_of(&accepted.proof) else {
         return Ok(());
-    }
-    let fresh = home
+    };
+    let nullifier = nullifier_of(&accepted.proof);
+    let answer = home
         .registry
-        .answer_request(
-            RequestHash(values[inputs::REQUEST_HASH]),
-            AccessTag(values[inputs::ACCESS_TAG]),
-            at,
-        )
+        .answer(request, tag, nullifier, at)
         .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
-    if fresh {
-        Ok(())
-    } else {
-        Err(VerifyFailure::Rejected(
+    match answer {
+        Answer::Fresh => Ok(()),
+        Answer::RequestReplayed => Err(VerifyFailure::Rejected(
             "request already answered (replay)".into(),
-        ))
+        )),
+        Answer::NullifierReused => Err(VerifyFailure::Rejected(format!(
+            "{} nullifier already spent",
+            nullifier.map(|n| n.statement).unwrap_or("statement")
+        ))),
     }
 }
 

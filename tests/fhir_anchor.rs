@@ -8,12 +8,9 @@
 
 mod common;
 
-use common::{zkh, Run};
+use common::{fhir::bundles, zkh, Run};
 use serde_json::Value;
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-};
+use std::{collections::BTreeMap, path::Path};
 
 /// Smallest depth whose 2^depth slots hold every record anchored below.
 const DEPTH: &str = "10";
@@ -28,21 +25,6 @@ const SUPPORTED: [&str; 8] = [
     "ExplanationOfBenefit",
     "Encounter",
 ];
-
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fhir")
-}
-
-/// Every bundle file, sorted: the eight patients, then hospital and practitioner bundles.
-fn bundles() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir())
-        .expect("tests/data/fhir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// Resources per type, counted straight from the JSON (independently of the extractor).
 fn type_counts(path: &Path) -> BTreeMap<String, u64> {

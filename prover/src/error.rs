@@ -1,6 +1,8 @@
 //! Prover errors.
 
-use zkconsent_circuits::{access::AccessError, authority::AuthorityError};
+use zkconsent_circuits::{
+    access::AccessError, authority::AuthorityError, claim::ClaimError, record::RecordError,
+};
 
 /// Everything that can go wrong setting up, loading keys or proving.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,12 @@ pub enum ProverError {
     /// The authority statement is false: no proof can be made.
     #[error("authority statement is false: {0}")]
     Authority(#[from] AuthorityError),
+    /// The Record statement is false: no proof can be made.
+    #[error("record statement is false: {0}")]
+    Record(#[from] RecordError),
+    /// The Claim statement is false: no proof can be made.
+    #[error("claim statement is false: {0}")]
+    Claim(#[from] ClaimError),
     /// Synthesis or proving failed inside arkworks.
     #[error("proving failed: {0}")]
     Synthesis(String),

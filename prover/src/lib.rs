@@ -25,8 +25,10 @@ pub use batch::{prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;
-pub use prove::{prove, prove_access, prove_access_profiled, prove_authority};
-pub use statement::Statement;
+pub use prove::{
+    prove, prove_access, prove_access_profiled, prove_authority, prove_claim, prove_record,
+};
+pub use statement::{AnyCircuit, Statement};
 
 /// The pairing-friendly curve of every zkconsent proof.
 pub type Curve = ark_bn254::Bn254;

@@ -20,7 +20,7 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use zkconsent_circuits::{access::AccessCircuit, authority::AuthorityCircuit, merkle};
+use zkconsent_circuits::merkle;
 
 /// Name of the manifest file in a params directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -42,7 +42,7 @@ pub struct Manifest {
     pub setup: String,
     /// Always [`CURVE_NAME`].
     pub curve: String,
-    /// Grants-tree depth the Access keys are for.
+    /// Tree depth (grants and records trees) the keys are for.
     pub tree_depth: usize,
     /// Unix time of the setup.
     pub created_at: u64,
@@ -87,7 +87,7 @@ pub struct LoadedKeys {
     pub pk: ProvingKey,
     /// SHA-256 of the verifying key file.
     pub vk_sha256: String,
-    /// Tree depth (Access).
+    /// Tree depth (statements with a tree).
     pub tree_depth: usize,
     /// The circuit's constraint matrices, built once at load.
     pub matrices: ProverMatrices,
@@ -124,15 +124,9 @@ impl ParamsDir {
         std::fs::create_dir_all(dir).map_err(|e| ProverError::io(dir, e))?;
         let mut keys = Vec::new();
         for statement in Statement::ALL {
-            let (pk, vk) = match statement {
-                Statement::Access => {
-                    Groth16::<Curve>::circuit_specific_setup(AccessCircuit::blank(tree_depth), rng)
-                }
-                Statement::Authority => {
-                    Groth16::<Curve>::circuit_specific_setup(AuthorityCircuit::blank(), rng)
-                }
-            }
-            .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+            let (pk, vk) =
+                Groth16::<Curve>::circuit_specific_setup(statement.blank(tree_depth), rng)
+                    .map_err(|e| ProverError::Synthesis(e.to_string()))?;
             let mut pk_bytes = Vec::new();
             pk.serialize_uncompressed(&mut pk_bytes)
                 .map_err(|e| ProverError::Synthesis(e.to_string()))?;

@@ -15,6 +15,9 @@ use std::time::Instant;
 use zkconsent_circuits::{
     access::{self, AccessCircuit, AccessPrivate, AccessPublic},
     authority::{self, AuthorityCircuit, AuthorityPrivate, AuthorityPublic},
+    claim::{self, ClaimCircuit, ClaimPrivate, ClaimPublic},
+    merkle::MerklePath,
+    record::{self, RecordCircuit, RecordPrivate, RecordPublic},
 };
 
 /// Groth16-proves any circuit with a proving key. Does not check the statement: callers
@@ -71,6 +74,18 @@ fn expect_statement(keys: &LoadedKeys, statement: Statement) -> Result<(), Prove
     }
 }
 
+/// A tree path must have the keys' depth (the circuit's shape).
+fn expect_depth(keys: &LoadedKeys, path: &MerklePath) -> Result<(), ProverError> {
+    if path.depth() == keys.tree_depth {
+        Ok(())
+    } else {
+        Err(ProverError::Depth {
+            expected: keys.tree_depth,
+            got: path.depth(),
+        })
+    }
+}
+
 /// Proves the Access statement.
 ///
 /// # Errors
@@ -110,12 +125,7 @@ fn prove_access_inner<R: RngCore + CryptoRng>(
     profile: Option<&mut ProofProfile>,
 ) -> Result<Proof, ProverError> {
     expect_statement(keys, Statement::Access)?;
-    if private.path.depth() != keys.tree_depth {
-        return Err(ProverError::Depth {
-            expected: keys.tree_depth,
-            got: private.path.depth(),
-        });
-    }
+    expect_depth(keys, &private.path)?;
     prove_with_matrices(
         keys,
         || Ok(access::check(public, private)?),
@@ -141,6 +151,52 @@ pub fn prove_authority<R: RngCore + CryptoRng>(
         keys,
         || Ok(authority::check(public, private)?),
         || AuthorityCircuit::new(public, private),
+        rng,
+        None,
+    )
+}
+
+/// Proves the Record statement.
+///
+/// # Errors
+///
+/// [`ProverError::Record`] if the statement is false, [`ProverError::Depth`] if the records
+/// path's depth is not the keys', and synthesis errors.
+pub fn prove_record<R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &RecordPublic,
+    private: &RecordPrivate,
+    rng: &mut R,
+) -> Result<Proof, ProverError> {
+    expect_statement(keys, Statement::Record)?;
+    expect_depth(keys, &private.path)?;
+    prove_with_matrices(
+        keys,
+        || Ok(record::check(public, private)?),
+        || RecordCircuit::new(public, private),
+        rng,
+        None,
+    )
+}
+
+/// Proves the Claim statement.
+///
+/// # Errors
+///
+/// [`ProverError::Claim`] if the statement is false, [`ProverError::Depth`] if the records
+/// path's depth is not the keys', and synthesis errors.
+pub fn prove_claim<R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &ClaimPublic,
+    private: &ClaimPrivate,
+    rng: &mut R,
+) -> Result<Proof, ProverError> {
+    expect_statement(keys, Statement::Claim)?;
+    expect_depth(keys, &private.path)?;
+    prove_with_matrices(
+        keys,
+        || Ok(claim::check(public, private)?),
+        || ClaimCircuit::new(public, private),
         rng,
         None,
     )

@@ -1,9 +1,13 @@
 //! The statements the prover knows, with their circuit identity.
 
 use crate::matrices::ProverMatrices;
+use ark_bn254::Fr;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use zkconsent_circuits::{
     access::{self, AccessCircuit},
     authority::{self, AuthorityCircuit},
+    claim::{self, ClaimCircuit},
+    record::{self, RecordCircuit},
 };
 
 /// A zkconsent statement (one circuit, one key pair).
@@ -13,17 +17,53 @@ pub enum Statement {
     Access,
     /// Statement 0: patient authority over a grant leaf.
     Authority,
+    /// Statement 2: facts about an anchored FHIR record.
+    Record,
+    /// Statement 3: an insurance claim against an anchored Claim or ExplanationOfBenefit.
+    Claim,
+}
+
+/// The circuit of any statement, so that setup and matrix building are written once.
+#[derive(Clone, Debug)]
+pub enum AnyCircuit {
+    /// [`Statement::Access`].
+    Access(AccessCircuit),
+    /// [`Statement::Authority`].
+    Authority(AuthorityCircuit),
+    /// [`Statement::Record`].
+    Record(RecordCircuit),
+    /// [`Statement::Claim`].
+    Claim(ClaimCircuit),
+}
+
+impl ConstraintSynthesizer<Fr> for AnyCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        match self {
+            Self::Access(c) => c.generate_constraints(cs),
+            Self::Authority(c) => c.generate_constraints(cs),
+            Self::Record(c) => c.generate_constraints(cs),
+            Self::Claim(c) => c.generate_constraints(cs),
+        }
+    }
 }
 
 impl Statement {
-    /// Every statement, in setup order.
-    pub const ALL: [Statement; 2] = [Statement::Authority, Statement::Access];
+    /// Every statement, in setup order. New statements go at the end: setup draws each key
+    /// from one RNG in this order, so earlier keys stay what they were for a given seed.
+    pub const ALL: [Statement; 4] = [
+        Statement::Authority,
+        Statement::Access,
+        Statement::Record,
+        Statement::Claim,
+    ];
 
     /// Name used in files and manifests.
     pub fn name(self) -> &'static str {
         match self {
             Self::Access => access::STATEMENT,
             Self::Authority => authority::STATEMENT,
+            Self::Record => record::STATEMENT,
+            Self::Claim => claim::STATEMENT,
         }
     }
 
@@ -37,6 +77,8 @@ impl Statement {
         match self {
             Self::Access => access::CIRCUIT_VERSION,
             Self::Authority => authority::CIRCUIT_VERSION,
+            Self::Record => record::CIRCUIT_VERSION,
+            Self::Claim => claim::CIRCUIT_VERSION,
         }
     }
 
@@ -45,29 +87,38 @@ impl Statement {
         match self {
             Self::Access => &access::inputs::NAMES,
             Self::Authority => &authority::inputs::NAMES,
+            Self::Record => &record::inputs::NAMES,
+            Self::Claim => &claim::inputs::NAMES,
         }
     }
 
-    /// Whether the circuit depends on the grants-tree depth.
+    /// Whether the circuit depends on the tree depth (grants and records trees share it).
     pub fn has_tree_depth(self) -> bool {
-        matches!(self, Self::Access)
+        !matches!(self, Self::Authority)
     }
 
-    /// The circuit's constraint matrices (at `depth` for Access), from a setup-mode synthesis
-    /// of a blank circuit.
+    /// A circuit of the statement's shape with dummy values (at `depth` where it has one),
+    /// for key generation and the constraint matrices.
+    pub fn blank(self, depth: usize) -> AnyCircuit {
+        match self {
+            Self::Access => AnyCircuit::Access(AccessCircuit::blank(depth)),
+            Self::Authority => AnyCircuit::Authority(AuthorityCircuit::blank()),
+            Self::Record => AnyCircuit::Record(RecordCircuit::blank(depth)),
+            Self::Claim => AnyCircuit::Claim(ClaimCircuit::blank(depth)),
+        }
+    }
+
+    /// The circuit's constraint matrices (at `depth` where it has one), from a setup-mode
+    /// synthesis of a blank circuit.
     ///
     /// # Errors
     ///
     /// Synthesis errors, as text.
     pub fn matrices(self, depth: usize) -> Result<ProverMatrices, String> {
-        match self {
-            Self::Access => ProverMatrices::new(AccessCircuit::blank(depth)),
-            Self::Authority => ProverMatrices::new(AuthorityCircuit::blank()),
-        }
-        .map_err(|e| e.to_string())
+        ProverMatrices::new(self.blank(depth)).map_err(|e| e.to_string())
     }
 
-    /// Constraint count of the circuit (at `depth` for Access).
+    /// Constraint count of the circuit (at `depth` where it has one).
     ///
     /// # Errors
     ///

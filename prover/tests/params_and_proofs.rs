@@ -9,12 +9,12 @@ use zkconsent_circuits::{
     access::AccessCircuit,
     authority::{AuthorityPublic, GrantAction},
     merkle::EMPTY_LEAF,
-    testing::{access_fixture, authority_for},
+    testing::{access_fixture, authority_for, claim::claim_fixture, record_fixture},
 };
 use zkconsent_prover::{
     params::{sha256_hex, MANIFEST_FILE},
-    prove, prove_access, prove_authority, prove_many_access, LoadedKeys, ParamsDir, ProverError,
-    Statement,
+    prove, prove_access, prove_authority, prove_claim, prove_many_access, prove_record, LoadedKeys,
+    ParamsDir, ProverError, Statement,
 };
 use zkconsent_verifier as verifier;
 
@@ -70,6 +70,47 @@ fn access_proof_verifies_and_binds_every_public_input() {
             Err(verifier::VerifyError::InvalidProof)
         );
     }
+}
+
+/// The proof verifies with its inputs and with no input changed by one.
+fn assert_verifies_and_binds_every_input(
+    statement: Statement,
+    inputs: &[ark_bn254::Fr],
+    proof: &zkconsent_prover::Proof,
+) {
+    let pvk = pvk(statement);
+    let proof = to_verifier_proof(proof);
+    verifier::verify(&pvk, inputs, &proof).unwrap();
+    for i in 0..inputs.len() {
+        let mut bad = inputs.to_vec();
+        bad[i] += ark_bn254::Fr::one();
+        assert_eq!(
+            verifier::verify(&pvk, &bad, &proof),
+            Err(verifier::VerifyError::InvalidProof),
+            "{} input {i}",
+            statement.name()
+        );
+    }
+}
+
+#[test]
+fn record_and_claim_proofs_verify_and_bind_every_public_input() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let keys = fixture().params.load(Statement::Record).unwrap();
+    let f = record_fixture(&mut rng, DEPTH);
+    let proof = prove_record(&keys, &f.public, &f.private, &mut rng).unwrap();
+    assert_verifies_and_binds_every_input(Statement::Record, &f.public.to_field_elements(), &proof);
+    let keys = fixture().params.load(Statement::Claim).unwrap();
+    let mut f = claim_fixture(&mut rng, DEPTH);
+    let proof = prove_claim(&keys, &f.public, &f.private, &mut rng).unwrap();
+    assert_verifies_and_binds_every_input(Statement::Claim, &f.public.to_field_elements(), &proof);
+    // A false claim (the diagnosis path of another set) gives no proof.
+    f.public.covered_set_root.0 += ark_bn254::Fr::one();
+    let err = prove_claim(&keys, &f.public, &f.private, &mut rng).unwrap_err();
+    assert!(matches!(err, ProverError::Claim(_)), "{err}");
+    // Keys of one statement do not prove another.
+    let err = prove_claim(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
+    assert!(matches!(err, ProverError::Manifest(_)), "{err}");
 }
 
 #[test]
@@ -157,7 +198,7 @@ fn manifest_names_single_party_setup_and_pins_shapes() {
 
 /// Digest of the verifying keys from `StdRng::seed_from_u64(0)` at depth 4: changes only when
 /// the circuit (or arkworks' key generation) changes. Regenerate deliberately.
-const PINNED_VK_SHA256: [(&str, &str); 2] = [
+const PINNED_VK_SHA256: [(&str, &str); 4] = [
     (
         "authority",
         "11b8735b3588067164269f36b21739ff8b8943f120323f28a3611174bdb2b503",
@@ -165,6 +206,14 @@ const PINNED_VK_SHA256: [(&str, &str); 2] = [
     (
         "access",
         "1088ff3bbf0925d9040aa2b37633448b78ea677f67f9fc070178318c9f852bd3",
+    ),
+    (
+        "record",
+        "067c7ce5283de5c15376de2ae59a922ade292999791282ffbea64955221d68e6",
+    ),
+    (
+        "claim",
+        "c5bbb0dc1062144cefbbe6043200704d467d5f456c71f527e0ef409f5d3ff863",
     ),
 ];
 

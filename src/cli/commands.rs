@@ -11,11 +11,14 @@ use serde_json::json;
 use std::str::FromStr;
 use zkconsent::{
     circuits::{
+        claim::PolicyCommitment,
         domain::DomainTag,
         poseidon,
         types::{Nonce, PatientRef, RequestHash, Timestamp, VerifierId},
     },
+    code_list::read_code_set,
     demo,
+    fhir::codes::{code_id, COVERAGE_SYSTEM},
     home::{GrantRequest, Home, HomeError},
     prover::Statement,
     registry::{Role, RootPolicy},
@@ -41,6 +44,8 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Record(c) => super::record::run(cli, c, out),
         Command::Request(RequestCommand::New { verifier }) => request_new(cli, verifier, out),
         Command::Prove(ProveCommand::Access(args)) => super::prove::access(cli, args, out),
+        Command::Prove(ProveCommand::Record(args)) => super::prove_record::run(cli, args, out),
+        Command::Prove(ProveCommand::Claim(args)) => super::prove_claim::run(cli, args, out),
         Command::Verify(args) => verify(cli, args, out),
         Command::Poseidon { domain, inputs } => poseidon_cmd(domain.as_deref(), inputs, out),
         Command::Registry(c) => registry(cli, c, out),
@@ -317,6 +322,19 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
             .map(parse_purpose)
             .transpose()
             .map_err(Failure::malformed)?,
+        required_code_set: args
+            .code_set
+            .as_deref()
+            .map(|path| read_code_set(path).map(|set| set.root()))
+            .transpose()
+            .map_err(Failure::malformed)?,
+        expected_policy: match (&args.member, &args.coverage) {
+            (Some(member), Some(coverage)) => Some(PolicyCommitment::derive(
+                home.identity_id(member).map_err(Failure::malformed)?,
+                code_id(COVERAGE_SYSTEM, coverage),
+            )),
+            _ => None,
+        },
     };
     let start = std::time::Instant::now();
     if args.batch {
@@ -333,25 +351,7 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
         .zip(&accepted.proof.inputs)
         .map(|(n, x)| (n.to_string(), json!(fr_to_decimal(x))))
         .collect();
-    let mut unchecked = Vec::new();
-    if accepted.proof.statement == Statement::Access {
-        for (missing, what) in [
-            (
-                options.expected_request.is_none(),
-                "request (--verifier, --nonce)",
-            ),
-            (
-                options.expected_patient_ref.is_none(),
-                "patient (--patient)",
-            ),
-            (options.required_scope.is_none(), "scope (--scope)"),
-            (options.required_purpose.is_none(), "purpose (--purpose)"),
-        ] {
-            if missing {
-                unchecked.push(what);
-            }
-        }
-    }
+    let unchecked = unchecked_terms(accepted.proof.statement, &options);
     let note = if unchecked.is_empty() {
         String::new()
     } else {
@@ -367,6 +367,41 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
                 "public_inputs": inputs, "ms": millis }),
     );
     Ok(())
+}
+
+/// The terms a statement has that the verifier did not name (so were not checked).
+fn unchecked_terms(statement: Statement, options: &VerifyOptions) -> Vec<&'static str> {
+    let request = (
+        options.expected_request.is_none(),
+        "request (--verifier, --nonce)",
+    );
+    let code_set = (options.required_code_set.is_none(), "code set (--code-set)");
+    let terms = match statement {
+        Statement::Access => vec![
+            request,
+            (
+                options.expected_patient_ref.is_none(),
+                "patient (--patient)",
+            ),
+            (options.required_scope.is_none(), "scope (--scope)"),
+            (options.required_purpose.is_none(), "purpose (--purpose)"),
+        ],
+        Statement::Record => vec![request],
+        Statement::Claim => vec![
+            request,
+            code_set,
+            (
+                options.expected_policy.is_none(),
+                "policy (--member, --coverage)",
+            ),
+        ],
+        Statement::Authority => Vec::new(),
+    };
+    terms
+        .into_iter()
+        .filter(|(missing, _)| *missing)
+        .map(|(_, what)| what)
+        .collect()
 }
 
 fn verify_batch(

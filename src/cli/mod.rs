@@ -4,6 +4,8 @@
 mod commands;
 mod output;
 mod prove;
+mod prove_claim;
+mod prove_record;
 mod record;
 
 use clap::{Args, Parser, Subcommand};
@@ -200,6 +202,69 @@ enum RequestCommand {
 enum ProveCommand {
     /// Prove access under a grant held in the wallet.
     Access(ProveAccessArgs),
+    /// Prove facts about an anchored FHIR record (the custodian, from its wallet).
+    Record(ProveRecordArgs),
+    /// Prove an insurance claim against its anchored record: service, date and amount
+    /// disclosed, diagnosis covered, policy and claim nullifier.
+    Claim(ProveClaimArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProveClaimArgs {
+    /// The FHIR bundle holding the claim (as anchored).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// The Claim or ExplanationOfBenefit resource id.
+    #[arg(long)]
+    claim: String,
+    /// The insurer (a registered verifier).
+    #[arg(long)]
+    verifier: String,
+    /// The insurer's nonce (decimal), from `zkconsent request new`.
+    #[arg(long)]
+    nonce: String,
+    /// The diagnoses the insurer covers: a JSON array of "system|code" strings.
+    #[arg(long)]
+    covered: PathBuf,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProveRecordArgs {
+    /// The resource, as Type/id (its latest anchored version).
+    #[arg(long, conflicts_with = "leaf")]
+    resource: Option<String>,
+    /// Or the record's leaf index.
+    #[arg(long)]
+    leaf: Option<u64>,
+    /// Verifier name.
+    #[arg(long)]
+    verifier: String,
+    /// The verifier's nonce (decimal), from `zkconsent request new`.
+    #[arg(long)]
+    nonce: String,
+    /// Fields to disclose, comma-separated: kind, code, date, end_date, value,
+    /// related_code, patient, coverage, digest.
+    #[arg(long)]
+    disclose: Option<String>,
+    /// The hidden value lies in LO..HI (scaled integers: milli-units, cents; either end
+    /// may be left open).
+    #[arg(long)]
+    value_range: Option<String>,
+    /// The date lies in FROM..TO (YYYY-MM-DD, inclusive; either end may be left open).
+    #[arg(long)]
+    date_range: Option<String>,
+    /// The code (see --set-field) is in this set: a JSON array of "system|code" strings.
+    #[arg(long)]
+    code_set: Option<PathBuf>,
+    /// Which code --code-set tests: code or related_code.
+    #[arg(long, default_value = "code", requires = "code_set")]
+    set_field: String,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -263,7 +328,7 @@ struct VerifyArgs {
     /// The verifier's clock, Unix seconds (default: now).
     #[arg(long)]
     now: Option<u64>,
-    /// The statement asked for: access or authority.
+    /// The statement asked for: access, authority, record or claim.
     #[arg(long, default_value = "access")]
     statement: String,
     /// The patient whose records are asked for (needs --verifier): checks the patient
@@ -276,7 +341,19 @@ struct VerifyArgs {
     /// The purpose served: the proof's purpose must equal it.
     #[arg(long)]
     purpose: Option<String>,
-    /// Record the request as answered; a second proof for it is rejected as a replay.
+    /// The verifier's code set (a JSON array of "system|code" strings): a Record proof's set
+    /// predicate or a Claim's covered diagnoses must be this set.
+    #[arg(long)]
+    code_set: Option<PathBuf>,
+    /// The insurer's member (a registered patient)…
+    #[arg(long, requires = "coverage")]
+    member: Option<String>,
+    /// …and the member's coverage (as the claims name it, e.g. "Humana"): a Claim's policy
+    /// must be theirs.
+    #[arg(long, requires = "member")]
+    coverage: Option<String>,
+    /// Record the request as answered (and spend a Claim's nullifier); a second proof for
+    /// it is rejected as a replay, a second claim with the nullifier as a reuse.
     #[arg(long, requires = "verifier")]
     consume: bool,
 }

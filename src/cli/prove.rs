@@ -144,8 +144,38 @@ fn peak_memory_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+pub(super) fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
     std::fs::write(path, text).map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))
+}
+
+/// A JSON object from key-value pairs.
+pub(super) fn json_map<const N: usize>(
+    pairs: [(&str, serde_json::Value); N],
+) -> serde_json::Map<String, serde_json::Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// Writes a proof file to `path` and reports `summary` (and `result`, with `ok` and `out`
+/// added, as JSON), or prints the proof JSON when no path is given.
+pub(super) fn emit_proof(
+    out: &mut Out,
+    path: Option<&Path>,
+    json_text: &str,
+    summary: &str,
+    mut result: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Failure> {
+    let Some(path) = path else {
+        println!("{json_text}");
+        return Ok(());
+    };
+    write_file(path, json_text)?;
+    result.insert("ok".into(), json!(true));
+    result.insert("out".into(), json!(path.display().to_string()));
+    out.result(
+        &format!("{summary} written to {}", path.display()),
+        serde_json::Value::Object(result),
+    );
+    Ok(())
 }
 
 /// Reads and checks every line before proving anything: a malformed file proves nothing.

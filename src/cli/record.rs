@@ -28,11 +28,15 @@ pub fn run(cli: &Cli, command: &RecordCommand, out: &mut Out) -> Result<(), Fail
     }
 }
 
+/// Reads and extracts a FHIR bundle (or a single resource); malformed input is exit 2.
+pub(super) fn read_bundle(file: &Path) -> Result<fhir::Extraction, Failure> {
+    let bytes = read_limited(file, MAX_BUNDLE_BYTES).map_err(Failure::malformed)?;
+    fhir::extract(&bytes).map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))
+}
+
 fn anchor(cli: &Cli, file: &Path, patient: &str, out: &mut Out) -> Result<(), Failure> {
     // Input first: a malformed document is exit 2 whatever the home holds.
-    let bytes = read_limited(file, MAX_BUNDLE_BYTES).map_err(Failure::malformed)?;
-    let extraction = fhir::extract(&bytes)
-        .map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))?;
+    let extraction = read_bundle(file)?;
     let mut home = open(cli)?;
     let report = home
         .anchor_records(

@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod identities;
+pub mod nullifiers;
 pub mod records;
 mod records_audit;
 pub mod requests;
@@ -38,6 +39,7 @@ pub use error::RegistryError;
 pub use events::EventRecord;
 pub use grants::{GrantRecord, GrantStatus};
 pub use identities::{IdentityRecord, Role, UnknownRole};
+pub use nullifiers::{Answer, SpentNullifier};
 pub use records::{RecordAnchoring, RecordEvent, RecordLeaf};
 pub use records_audit::RecordsFinding;
 pub use roots::{
@@ -105,8 +107,8 @@ impl Registry {
         })
     }
 
-    /// Opens an existing registry, upgrading a version-1 file (grants only) by adding an
-    /// empty records tree.
+    /// Opens an existing registry, upgrading an older file in place (a version-1 file gains
+    /// an empty records tree, versions 1 and 2 the spent-nullifier table).
     ///
     /// # Errors
     ///
@@ -116,10 +118,10 @@ impl Registry {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
         let mut conn = schema::connect(path, false)?;
-        let (depth, needs_migration) = schema::check(&conn)?;
+        let (depth, older_version) = schema::check(&conn)?;
         let zeros = zero_hashes(depth);
-        if needs_migration {
-            schema::migrate(&mut conn, zeros[depth])?;
+        if let Some(from) = older_version {
+            schema::migrate(&mut conn, from, zeros[depth])?;
         }
         Ok(Self {
             conn,

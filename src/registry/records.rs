@@ -469,7 +469,7 @@ mod tests {
         reg.conn
             .execute_batch(
                 "DROP TABLE record_nodes; DROP TABLE records; DROP TABLE record_roots;
-                 DROP TABLE record_events;
+                 DROP TABLE record_events; DROP TABLE spent_nullifiers;
                  UPDATE meta SET value = '1' WHERE key = 'schema_version';",
             )
             .unwrap();

@@ -1,10 +1,7 @@
 //! Answered requests: a verifier accepts each request (its nonce) once, so a proof cannot be
 //! replayed to it within the root-age and clock-skew windows.
 
-use super::{
-    codec::{fr_to_blob, u64_to_sql},
-    write_tx, Registry, RegistryError,
-};
+use super::{codec::fr_to_blob, Registry, RegistryError};
 use rusqlite::params;
 use zkconsent_circuits::types::{AccessTag, RequestHash, Timestamp};
 
@@ -20,13 +17,8 @@ impl Registry {
         access_tag: AccessTag,
         at: Timestamp,
     ) -> Result<bool, RegistryError> {
-        let tx = write_tx(&mut self.conn)?;
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO answered_requests (request_hash, access_tag, at) VALUES (?1, ?2, ?3)",
-            params![fr_to_blob(&request.0).to_vec(), fr_to_blob(&access_tag.0).to_vec(), u64_to_sql(at.0)],
-        )?;
-        tx.commit()?;
-        Ok(inserted == 1)
+        let answer = self.answer(request, access_tag, None, at)?;
+        Ok(answer == super::Answer::Fresh)
     }
 
     /// Whether `request` was already answered.

@@ -1,7 +1,7 @@
 //! The registry's tables, connection settings and versioned `meta` table.
 //!
-//! Version 2 adds the records tree next to the grants tree; a version-1 file is upgraded in
-//! place when opened (`migrate`).
+//! Version 2 adds the records tree next to the grants tree; version 3 adds the spent
+//! nullifiers (Claim, Cohort). An older file is upgraded in place when opened (`migrate`).
 //!
 //! Durability: the file is in WAL mode with `synchronous=FULL`, so a committed issue or
 //! revoke survives power loss (with `NORMAL` the last commits could be lost, which would
@@ -17,9 +17,11 @@ use std::{path::Path, time::Duration};
 /// Value of `meta.format` in a registry file.
 pub const REGISTRY_FORMAT: &str = "zkconsent.registry";
 /// Schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
-/// The previous version (grants only); `migrate` upgrades it in place on open.
+pub const SCHEMA_VERSION: u32 = 3;
+/// Version 1 (grants only); `migrate` upgrades it in place on open.
 pub const SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
+/// Version 2 (grants and records, no nullifiers); `migrate` upgrades it in place on open.
+pub const SCHEMA_VERSION_NO_NULLIFIERS: u32 = 2;
 /// How long a connection waits for another process's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -113,6 +115,19 @@ CREATE TABLE record_events (
 );
 ";
 
+/// Tables added in schema version 3: nullifiers a verifier has accepted. A Claim nullifier
+/// (one resource, one insurer) or a Cohort nullifier (one patient, one study) is accepted
+/// once per statement; the request it came with is kept for the audit trail.
+const NULLIFIER_TABLES: &str = "
+CREATE TABLE spent_nullifiers (
+    statement    TEXT NOT NULL,
+    nullifier    BLOB NOT NULL,
+    request_hash BLOB NOT NULL,
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (statement, nullifier)
+) WITHOUT ROWID;
+";
+
 /// Opens (or, with `create`, creates) an SQLite file with the house settings.
 pub(crate) fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -146,6 +161,7 @@ pub(crate) fn is_empty_db(conn: &Connection) -> rusqlite::Result<bool> {
 pub(crate) fn init(conn: &Connection, depth: usize) -> Result<(), RegistryError> {
     conn.execute_batch(TABLES)?;
     conn.execute_batch(RECORD_TABLES)?;
+    conn.execute_batch(NULLIFIER_TABLES)?;
     let mut put = conn.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
     put.execute(("format", REGISTRY_FORMAT))?;
     put.execute(("schema_version", SCHEMA_VERSION.to_string()))?;
@@ -189,25 +205,35 @@ pub(crate) fn upgrade<E: From<rusqlite::Error>>(
     Ok(())
 }
 
-/// Upgrades a version-1 registry (grants only) to the current version: adds the records
-/// tables with an empty records tree whose root (`empty_root`) enters the history with
-/// `created_at = 0`, as at creation.
-pub(crate) fn migrate(conn: &mut Connection, empty_root: Fr) -> Result<(), RegistryError> {
+/// Upgrades a registry of an older version (`from`) to the current one: version 1 gains the
+/// records tables with an empty records tree whose root (`empty_root`) enters the history
+/// with `created_at = 0`, as at creation; versions 1 and 2 gain the spent-nullifier table.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    from: u32,
+    empty_root: Fr,
+) -> Result<(), RegistryError> {
     upgrade(conn, SCHEMA_VERSION, |tx| {
-        tx.execute_batch(RECORD_TABLES)?;
-        super::roots::start(tx, Tree::Records, empty_root)
+        if from == SCHEMA_VERSION_GRANTS_ONLY {
+            tx.execute_batch(RECORD_TABLES)?;
+            super::roots::start(tx, Tree::Records, empty_root)?;
+        }
+        tx.execute_batch(NULLIFIER_TABLES)?;
+        Ok(())
     })
 }
 
-/// Checks the format marker and version and returns the tree depth and whether the file
-/// needs [`migrate`] (schema version 1).
-pub(crate) fn check(conn: &Connection) -> Result<(usize, bool), RegistryError> {
+/// Checks the format marker and version and returns the tree depth and, for a file of an
+/// older version that [`migrate`] upgrades, that version.
+pub(crate) fn check(conn: &Connection) -> Result<(usize, Option<u32>), RegistryError> {
     if meta(conn, "format")?.as_deref() != Some(REGISTRY_FORMAT) {
         return Err(RegistryError::NotARegistry);
     }
     let version = meta(conn, "schema_version")?.unwrap_or_default();
-    let needs_migration = version == SCHEMA_VERSION_GRANTS_ONLY.to_string();
-    if version != SCHEMA_VERSION.to_string() && !needs_migration {
+    let older = [SCHEMA_VERSION_GRANTS_ONLY, SCHEMA_VERSION_NO_NULLIFIERS]
+        .into_iter()
+        .find(|v| version == v.to_string());
+    if version != SCHEMA_VERSION.to_string() && older.is_none() {
         return Err(RegistryError::SchemaVersion {
             found: version,
             expected: SCHEMA_VERSION,
@@ -221,5 +247,5 @@ pub(crate) fn check(conn: &Connection) -> Result<(usize, bool), RegistryError> {
         ))?;
     zkconsent_circuits::merkle::check_depth(depth)
         .map_err(|_| CorruptValue::new("meta.tree_depth", "outside 1..=32"))?;
-    Ok((depth, needs_migration))
+    Ok((depth, older))
 }

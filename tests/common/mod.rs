@@ -2,6 +2,8 @@
 //! and proof-file surgery.
 #![allow(dead_code)]
 
+pub mod fhir;
+
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
@@ -244,7 +246,12 @@ pub fn issue_grant(home: &Path, scope: &str) -> u64 {
 
 /// `request new --verifier clinic --json`: (nonce, request_hash).
 pub fn new_request(home: &Path) -> (String, String) {
-    let run = zkh(home, &["--json", "request", "new", "--verifier", "clinic"]);
+    new_request_for(home, "clinic")
+}
+
+/// `request new --verifier VERIFIER --json`: (nonce, request_hash).
+pub fn new_request_for(home: &Path, verifier: &str) -> (String, String) {
+    let run = zkh(home, &["--json", "request", "new", "--verifier", verifier]);
     run.expect_code(0);
     let v = run.json();
     assert_eq!(v["ok"], true, "{v}");

@@ -1,0 +1,168 @@
+//! Study criteria files: what a researcher publishes for a Cohort proof (spec §10.10).
+//!
+//! ```json
+//! {
+//!   "reference_date": "2026-01-01",
+//!   "age": { "min": 18, "max": 90 },
+//!   "include": ["http://snomed.info/sct|44054006"],
+//!   "exclude": ["http://snomed.info/sct|254637007"],
+//!   "summary_not_before": "2025-12-01",
+//!   "scope": "conditions"
+//! }
+//! ```
+//!
+//! `age` is in whole years on `reference_date`; `include` lists codes of which the patient
+//! must have at least one, `exclude` codes of which they must have none (both
+//! `system|code`, as code-list files, §10.3); `summary_not_before` is the oldest condition
+//! summary the study accepts; `scope` is what the patient's research grant must cover
+//! (default `conditions`). The prover and the verifier read the same file, so both derive the
+//! same public inputs.
+
+use crate::{
+    code_list::{parse_code, MAX_CODE_LIST_BYTES},
+    export::read_limited,
+    fhir::dates::parse_day,
+    vocab::parse_scope,
+};
+use serde::Deserialize;
+use zkconsent_circuits::types::{CodeId, EpochDay, Scope};
+
+/// Scope a research grant must cover when the file names none.
+pub const DEFAULT_STUDY_SCOPE: &str = "conditions";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgeText {
+    min: u32,
+    max: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CriteriaText {
+    reference_date: String,
+    age: AgeText,
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    summary_not_before: String,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+/// A study's eligibility criteria.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StudyCriteria {
+    /// The day ages are taken on.
+    pub reference_date: EpochDay,
+    /// Youngest age admitted, whole years.
+    pub min_age: u32,
+    /// Oldest age admitted, whole years.
+    pub max_age: u32,
+    /// At least one of these conditions is required.
+    pub include: Vec<CodeId>,
+    /// None of these conditions is allowed.
+    pub exclude: Vec<CodeId>,
+    /// Oldest condition summary accepted.
+    pub summary_not_before: EpochDay,
+    /// What the patient's research grant must cover.
+    pub scope: Scope,
+}
+
+/// Parses a criteria document.
+///
+/// # Errors
+///
+/// A one-line reason: bad JSON, an unknown key, a bad date, code or scope, an empty
+/// inclusion list, or `age.min > age.max`.
+pub fn parse_criteria(text: &str) -> Result<StudyCriteria, String> {
+    let raw: CriteriaText =
+        serde_json::from_str(text).map_err(|e| format!("study criteria: {e}"))?;
+    let day = |name: &str, s: &str| parse_day(s).map_err(|e| format!("{name}: {e}"));
+    let codes = |name: &str, list: &[String]| -> Result<Vec<CodeId>, String> {
+        list.iter()
+            .map(|c| parse_code(c).map_err(|e| format!("{name}: {e}")))
+            .collect()
+    };
+    if raw.age.min > raw.age.max {
+        return Err(format!(
+            "age: min {} is above max {}",
+            raw.age.min, raw.age.max
+        ));
+    }
+    if raw.include.is_empty() {
+        return Err("include: at least one code is required".into());
+    }
+    Ok(StudyCriteria {
+        reference_date: day("reference_date", &raw.reference_date)?,
+        min_age: raw.age.min,
+        max_age: raw.age.max,
+        include: codes("include", &raw.include)?,
+        exclude: codes("exclude", &raw.exclude)?,
+        summary_not_before: day("summary_not_before", &raw.summary_not_before)?,
+        scope: parse_scope(raw.scope.as_deref().unwrap_or(DEFAULT_STUDY_SCOPE))
+            .map_err(|e| format!("scope: {e}"))?,
+    })
+}
+
+/// Reads a criteria file.
+///
+/// # Errors
+///
+/// Unreadable or oversized file, or [`parse_criteria`]'s reasons, prefixed with the path.
+pub fn read_criteria(path: &std::path::Path) -> Result<StudyCriteria, String> {
+    let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_criteria(text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::codes::code_id;
+
+    const EXAMPLE: &str = r#"{
+        "reference_date": "2026-01-01",
+        "age": { "min": 18, "max": 90 },
+        "include": ["http://snomed.info/sct|44054006"],
+        "exclude": ["http://snomed.info/sct|254637007"],
+        "summary_not_before": "2025-12-01"
+    }"#;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let c = parse_criteria(EXAMPLE).unwrap();
+        assert_eq!(c.reference_date, parse_day("2026-01-01").unwrap());
+        assert_eq!((c.min_age, c.max_age), (18, 90));
+        assert_eq!(
+            c.include,
+            vec![code_id("http://snomed.info/sct", "44054006")]
+        );
+        assert_eq!(
+            c.exclude,
+            vec![code_id("http://snomed.info/sct", "254637007")]
+        );
+        assert_eq!(c.scope, parse_scope(DEFAULT_STUDY_SCOPE).unwrap());
+    }
+
+    #[test]
+    fn bad_documents_are_refused_with_a_reason() {
+        for (edit, reason) in [
+            (("\"min\": 18", "\"min\": 91"), "age"),
+            (("2026-01-01", "2026-02-30"), "reference_date"),
+            (
+                (
+                    "\"include\": [\"http://snomed.info/sct|44054006\"]",
+                    "\"include\": []",
+                ),
+                "include",
+            ),
+            (("sct|254637007", "sct"), "exclude"),
+            (("\"age\"", "\"ages\""), "unknown field"),
+        ] {
+            let text = EXAMPLE.replace(edit.0, edit.1);
+            let err = parse_criteria(&text).unwrap_err();
+            assert!(err.contains(reason), "{err}");
+        }
+    }
+}
