@@ -1,7 +1,7 @@
 //! Criterion benchmarks of the prover: one Access proof at depth 20 (stock ark-groth16,
 //! ark-groth16 on cached matrices, zkconsent's prover), where its time goes (printed split
 //! and the prover/MSM ratio), batch throughput at 1, 2, 8, 32 proofs under both core
-//! splits, the authority proof, the Record and Claim proofs (`prove_statement`), and
+//! splits, the authority proof, the Record, Claim and Cohort proofs (`prove_statement`), and
 //! proving-key load time and memory.
 //!
 //! Run: `cargo bench --bench prover`.
@@ -22,11 +22,14 @@ use zkconsent::{
         access::{AccessCircuit, AccessPrivate, AccessPublic},
         authority::GrantAction,
         merkle,
-        testing::{access_fixture, authority_for, claim::claim_fixture, record_fixture},
+        testing::{
+            access_fixture, authority_for, claim::claim_fixture, cohort::cohort_fixture,
+            record_fixture,
+        },
     },
     prover::{
         prove_access, prove_access_profiled, prove_authority, prove_batch_access, prove_claim,
-        prove_record, BatchSplit, LoadedKeys, ParamsDir, ProofProfile, Statement,
+        prove_cohort, prove_record, BatchSplit, LoadedKeys, ParamsDir, ProofProfile, Statement,
     },
 };
 
@@ -188,6 +191,11 @@ fn bench_statements(c: &mut Criterion, s: &Setup) {
     let f = claim_fixture(&mut rng, DEPTH);
     group.bench_function(BenchmarkId::new("claim", DEPTH), |b| {
         b.iter(|| prove_claim(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+    });
+    let keys = s.params.load(Statement::Cohort).expect("load");
+    let f = cohort_fixture(&mut rng, DEPTH);
+    group.bench_function(BenchmarkId::new("cohort", DEPTH), |b| {
+        b.iter(|| prove_cohort(&keys, &f.public, &f.private, &mut rng).expect("prove"))
     });
     group.finish();
 }

@@ -22,10 +22,14 @@ use crate::{
     code_list::{parse_code, MAX_CODE_LIST_BYTES},
     export::read_limited,
     fhir::dates::parse_day,
-    vocab::parse_scope,
+    vocab::{parse_scope, RESEARCH},
 };
 use serde::Deserialize;
-use zkconsent_circuits::types::{CodeId, EpochDay, Scope};
+use zkconsent_circuits::{
+    cohort::{birth_window, ExclusionList, StudyCriteria, StudyId},
+    record::CodeSet,
+    types::{CodeId, EpochDay, Scope},
+};
 
 /// Scope a research grant must cover when the file names none.
 pub const DEFAULT_STUDY_SCOPE: &str = "conditions";
@@ -52,7 +56,7 @@ struct CriteriaText {
 
 /// A study's eligibility criteria.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StudyCriteria {
+pub struct CohortCriteria {
     /// The day ages are taken on.
     pub reference_date: EpochDay,
     /// Youngest age admitted, whole years.
@@ -75,7 +79,7 @@ pub struct StudyCriteria {
 ///
 /// A one-line reason: bad JSON, an unknown key, a bad date, code or scope, an empty
 /// inclusion list, or `age.min > age.max`.
-pub fn parse_criteria(text: &str) -> Result<StudyCriteria, String> {
+pub fn parse_criteria(text: &str) -> Result<CohortCriteria, String> {
     let raw: CriteriaText =
         serde_json::from_str(text).map_err(|e| format!("study criteria: {e}"))?;
     let day = |name: &str, s: &str| parse_day(s).map_err(|e| format!("{name}: {e}"));
@@ -93,7 +97,7 @@ pub fn parse_criteria(text: &str) -> Result<StudyCriteria, String> {
     if raw.include.is_empty() {
         return Err("include: at least one code is required".into());
     }
-    Ok(StudyCriteria {
+    Ok(CohortCriteria {
         reference_date: day("reference_date", &raw.reference_date)?,
         min_age: raw.age.min,
         max_age: raw.age.max,
@@ -105,12 +109,53 @@ pub fn parse_criteria(text: &str) -> Result<StudyCriteria, String> {
     })
 }
 
+/// A study's terms as the Cohort statement takes them, with the inclusion set and the
+/// exclusion list they commit to.
+#[derive(Clone, Debug)]
+pub struct StudyTerms {
+    /// The public terms (the statement's inputs but roots, time and the two derived values).
+    pub criteria: StudyCriteria,
+    /// The inclusion codes, as a code set.
+    pub inclusion: CodeSet,
+    /// The exclusion codes.
+    pub exclusion: ExclusionList,
+}
+
+impl CohortCriteria {
+    /// The terms of study `study` under these criteria: the birth window for the age range
+    /// on the reference date, the inclusion set's root, the exclusion list's hash, the scope,
+    /// and the research purpose.
+    ///
+    /// # Errors
+    ///
+    /// An age window outside the calendar's range, too many or invalid codes.
+    pub fn terms(&self, study: StudyId) -> Result<StudyTerms, String> {
+        let window = birth_window(self.reference_date, self.min_age, self.max_age)
+            .ok_or_else(|| "age: the birth window falls outside the supported dates".to_string())?;
+        let inclusion = CodeSet::new(&self.include).map_err(|e| format!("include: {e}"))?;
+        let exclusion = ExclusionList::new(&self.exclude).map_err(|e| format!("exclude: {e}"))?;
+        Ok(StudyTerms {
+            criteria: StudyCriteria {
+                study,
+                birth_window: window,
+                summary_not_before: self.summary_not_before,
+                inclusion_root: inclusion.root(),
+                exclusion_hash: exclusion.hash(),
+                scope: self.scope,
+                purpose: RESEARCH,
+            },
+            inclusion,
+            exclusion,
+        })
+    }
+}
+
 /// Reads a criteria file.
 ///
 /// # Errors
 ///
 /// Unreadable or oversized file, or [`parse_criteria`]'s reasons, prefixed with the path.
-pub fn read_criteria(path: &std::path::Path) -> Result<StudyCriteria, String> {
+pub fn read_criteria(path: &std::path::Path) -> Result<CohortCriteria, String> {
     let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
     let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     parse_criteria(text).map_err(|e| format!("{}: {e}", path.display()))

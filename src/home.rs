@@ -7,6 +7,7 @@
 use crate::{
     proof_file::ProofFile,
     registry::{Registry, RegistryError, Role},
+    vocab::RESEARCH,
     wallet::{Wallet, WalletError},
 };
 use rand::{CryptoRng, RngCore};
@@ -274,9 +275,11 @@ impl Home {
             )));
         }
         self.expect_role(&request.patient, Role::Patient)?;
-        if self.role_of(&request.grantee)? == Role::Verifier {
+        // A verifier is granted only research: the researcher a Cohort proof is made for
+        // (spec §10.10); any other purpose goes to a clinician.
+        if self.role_of(&request.grantee)? == Role::Verifier && request.purpose != RESEARCH {
             return Err(HomeError::Invalid(format!(
-                "{} is a verifier, not a grantee",
+                "{} is a verifier: it can be granted research only",
                 request.grantee
             )));
         }

@@ -12,6 +12,7 @@ use crate::{
 use zkconsent_circuits::{
     access::inputs,
     claim::{self, PolicyCommitment},
+    cohort::{self, StudyCriteria},
     range::fits_in_bits,
     record::{self, CodeSetRoot},
     types::{
@@ -64,6 +65,9 @@ pub struct VerifyOptions {
     pub required_code_set: Option<CodeSetRoot>,
     /// If set, the insurer's member policy: a Claim's policy commitment must equal it.
     pub expected_policy: Option<PolicyCommitment>,
+    /// If set, the study's terms: a Cohort proof's study, age window, summary freshness,
+    /// inclusion set, exclusion list, scope and purpose must be exactly these.
+    pub expected_study: Option<StudyCriteria>,
 }
 
 impl VerifyOptions {
@@ -79,6 +83,7 @@ impl VerifyOptions {
             required_purpose: None,
             required_code_set: None,
             expected_policy: None,
+            expected_study: None,
         }
     }
 }
@@ -239,8 +244,22 @@ fn check_policy(
 ) -> Result<Accepted, VerifyFailure> {
     match decoded.statement {
         Statement::Access => {
-            check_access_policy(home, &decoded, options)?;
+            check_grants_policy(home, &decoded, inputs::NOW, inputs::GRANTS_ROOT, options)?;
             check_access_terms(&decoded, options)?;
+        }
+        Statement::Cohort => {
+            use cohort::inputs as c;
+            check_grants_policy(home, &decoded, c::NOW, c::GRANTS_ROOT, options)?;
+            check_records_root(home, decoded.inputs[c::RECORDS_ROOT], options)?;
+            if let Some(study) = options.expected_study {
+                if decoded.inputs[..] != study_inputs(&decoded.inputs, study)[..] {
+                    return Err(VerifyFailure::Rejected(
+                        "proof is for other study terms (study, ages, codes, summary date, scope \
+                         or purpose differ)"
+                            .into(),
+                    ));
+                }
+            }
         }
         Statement::Record => {
             check_records_root(home, decoded.inputs[record::inputs::RECORDS_ROOT], options)?;
@@ -284,14 +303,20 @@ fn request_of(decoded: &DecodedProof) -> Option<(RequestHash, AccessTag)> {
             RequestHash(input(claim::inputs::REQUEST_HASH)),
             AccessTag(verifier::Fr::from(0u64)),
         )),
+        Statement::Cohort => Some((
+            RequestHash(input(cohort::inputs::REQUEST_HASH)),
+            AccessTag(verifier::Fr::from(0u64)),
+        )),
         Statement::Authority => None,
     }
 }
 
-/// The nullifier a proof spends: a Claim's (one resource, one insurer).
+/// The nullifier a proof spends: a Claim's (one resource, one insurer) or a Cohort's (one
+/// patient, one study).
 pub fn nullifier_of(decoded: &DecodedProof) -> Option<SpentNullifier> {
     let (statement, offset) = match decoded.statement {
         Statement::Claim => (claim::STATEMENT, claim::inputs::NULLIFIER),
+        Statement::Cohort => (cohort::STATEMENT, cohort::inputs::NULLIFIER),
         Statement::Access | Statement::Authority | Statement::Record => return None,
     };
     Some(SpentNullifier {
@@ -361,12 +386,50 @@ fn root_failure(e: RootCheckError) -> VerifyFailure {
     }
 }
 
-fn check_access_policy(
+/// The inputs a Cohort proof for `study` must have: the proof's own roots, time, nullifier
+/// and request, and the study's terms everywhere else (through the statement's encoder).
+fn study_inputs(
+    proof: &[verifier::Fr],
+    study: StudyCriteria,
+) -> [verifier::Fr; cohort::inputs::COUNT] {
+    use cohort::inputs as c;
+    let zero = verifier::Fr::from(0u64);
+    let mut out = cohort::CohortPublic {
+        records_root: RecordsRoot(zero),
+        grants_root: GrantsRoot(zero),
+        now: Timestamp(0),
+        scope: study.scope,
+        purpose: study.purpose,
+        birth_window: study.birth_window,
+        summary_not_before: study.summary_not_before,
+        inclusion_root: study.inclusion_root,
+        exclusion_hash: study.exclusion_hash,
+        study: study.study,
+        nullifier: cohort::CohortNullifier(zero),
+        request_hash: RequestHash(zero),
+    }
+    .to_field_elements();
+    for own in [
+        c::RECORDS_ROOT,
+        c::GRANTS_ROOT,
+        c::NOW,
+        c::NULLIFIER,
+        c::REQUEST_HASH,
+    ] {
+        out[own] = proof[own];
+    }
+    out
+}
+
+/// The proof's time is close to the verifier's clock and its grants root is recent enough.
+fn check_grants_policy(
     home: &Home,
     decoded: &DecodedProof,
+    now_input: usize,
+    root_input: usize,
     options: &VerifyOptions,
 ) -> Result<(), VerifyFailure> {
-    let now_fr = decoded.inputs[inputs::NOW];
+    let now_fr = decoded.inputs[now_input];
     // A verifying proof has now < 2^64 (the circuit range-checks it); be defensive anyway.
     if !fits_in_bits(&now_fr, 64) {
         return Err(VerifyFailure::Rejected(
@@ -376,7 +439,7 @@ fn check_access_policy(
     let proof_now = Timestamp(fr_to_u64(&now_fr));
     check_clock(proof_now, options.verifier_now, &options.policy)
         .map_err(|e| VerifyFailure::Rejected(e.to_string()))?;
-    let root = GrantsRoot(decoded.inputs[inputs::GRANTS_ROOT]);
+    let root = GrantsRoot(decoded.inputs[root_input]);
     home.registry
         .check_root(root, options.verifier_now, &options.policy)
         .map_err(root_failure)

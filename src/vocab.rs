@@ -28,6 +28,9 @@ pub const PURPOSES: [(u64, &str, &str); 5] = [
     (5, "emergency", "ETREAT"),
 ];
 
+/// The research purpose: the only one a verifier (a study's researcher) may be granted.
+pub const RESEARCH: Purpose = Purpose(4);
+
 /// Parses a scope: comma-separated names, `all`, a decimal mask, or `0x` hex mask.
 ///
 /// # Errors

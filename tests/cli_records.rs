@@ -2,7 +2,7 @@
 //! every patient bundle anchors; a claim with a diagnosis proves and verifies for every
 //! bundle that has one, and its nullifier stops a second claim; tampered, uncovered and
 //! out-of-range statements are rejected; a Record proof discloses and range-checks an
-//! Observation.
+//! Observation; snarkjs accepts exported Claim proofs.
 //!
 //! One home at depth 10 (all ~680 supported resources) serves the whole file.
 
@@ -286,6 +286,9 @@ fn uncovered_tampered_and_foreign_claims_are_rejected() {
         public_input(&out, "nullifier")
     );
     verify_claim(&home, &eob_out, &eob_nonce, &covered, member, true).expect_code(0);
+    // snarkjs, an independent verifier, accepts the exported proofs.
+    assert!(common::snarkjs_accepts(&home.path, &out));
+    assert!(common::snarkjs_accepts(&home.path, &eob_out));
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Prover errors.
 
 use zkconsent_circuits::{
-    access::AccessError, authority::AuthorityError, claim::ClaimError, record::RecordError,
+    access::AccessError, authority::AuthorityError, claim::ClaimError, cohort::CohortError,
+    record::RecordError,
 };
 
 /// Everything that can go wrong setting up, loading keys or proving.
@@ -56,6 +57,9 @@ pub enum ProverError {
     /// The Claim statement is false: no proof can be made.
     #[error("claim statement is false: {0}")]
     Claim(#[from] ClaimError),
+    /// The Cohort statement is false: the patient is not eligible (or has no consent).
+    #[error("cohort statement is false: {0}")]
+    Cohort(#[from] CohortError),
     /// Synthesis or proving failed inside arkworks.
     #[error("proving failed: {0}")]
     Synthesis(String),

@@ -26,7 +26,8 @@ pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;
 pub use prove::{
-    prove, prove_access, prove_access_profiled, prove_authority, prove_claim, prove_record,
+    prove, prove_access, prove_access_profiled, prove_authority, prove_claim, prove_cohort,
+    prove_record,
 };
 pub use statement::{AnyCircuit, Statement};
 

@@ -16,6 +16,7 @@ use zkconsent_circuits::{
     access::{self, AccessCircuit, AccessPrivate, AccessPublic},
     authority::{self, AuthorityCircuit, AuthorityPrivate, AuthorityPublic},
     claim::{self, ClaimCircuit, ClaimPrivate, ClaimPublic},
+    cohort::{self, CohortCircuit, CohortPrivate, CohortPublic},
     merkle::MerklePath,
     record::{self, RecordCircuit, RecordPrivate, RecordPublic},
 };
@@ -197,6 +198,31 @@ pub fn prove_claim<R: RngCore + CryptoRng>(
         keys,
         || Ok(claim::check(public, private)?),
         || ClaimCircuit::new(public, private),
+        rng,
+        None,
+    )
+}
+
+/// Proves the Cohort statement.
+///
+/// # Errors
+///
+/// [`ProverError::Cohort`] if the statement is false (the patient is not eligible, or has no
+/// valid research grant), [`ProverError::Depth`] if a path's depth is not the keys', and
+/// synthesis errors.
+pub fn prove_cohort<R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &CohortPublic,
+    private: &CohortPrivate,
+    rng: &mut R,
+) -> Result<Proof, ProverError> {
+    expect_statement(keys, Statement::Cohort)?;
+    expect_depth(keys, &private.summary_path)?;
+    expect_depth(keys, &private.grant_path)?;
+    prove_with_matrices(
+        keys,
+        || Ok(cohort::check(public, private)?),
+        || CohortCircuit::new(public, private),
         rng,
         None,
     )

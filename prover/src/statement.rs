@@ -7,6 +7,7 @@ use zkconsent_circuits::{
     access::{self, AccessCircuit},
     authority::{self, AuthorityCircuit},
     claim::{self, ClaimCircuit},
+    cohort::{self, CohortCircuit},
     record::{self, RecordCircuit},
 };
 
@@ -21,6 +22,8 @@ pub enum Statement {
     Record,
     /// Statement 3: an insurance claim against an anchored Claim or ExplanationOfBenefit.
     Claim,
+    /// Statement 4: a patient's eligibility for a study, once per study.
+    Cohort,
 }
 
 /// The circuit of any statement, so that setup and matrix building are written once.
@@ -34,6 +37,8 @@ pub enum AnyCircuit {
     Record(RecordCircuit),
     /// [`Statement::Claim`].
     Claim(ClaimCircuit),
+    /// [`Statement::Cohort`].
+    Cohort(CohortCircuit),
 }
 
 impl ConstraintSynthesizer<Fr> for AnyCircuit {
@@ -43,6 +48,7 @@ impl ConstraintSynthesizer<Fr> for AnyCircuit {
             Self::Authority(c) => c.generate_constraints(cs),
             Self::Record(c) => c.generate_constraints(cs),
             Self::Claim(c) => c.generate_constraints(cs),
+            Self::Cohort(c) => c.generate_constraints(cs),
         }
     }
 }
@@ -50,11 +56,12 @@ impl ConstraintSynthesizer<Fr> for AnyCircuit {
 impl Statement {
     /// Every statement, in setup order. New statements go at the end: setup draws each key
     /// from one RNG in this order, so earlier keys stay what they were for a given seed.
-    pub const ALL: [Statement; 4] = [
+    pub const ALL: [Statement; 5] = [
         Statement::Authority,
         Statement::Access,
         Statement::Record,
         Statement::Claim,
+        Statement::Cohort,
     ];
 
     /// Name used in files and manifests.
@@ -64,6 +71,7 @@ impl Statement {
             Self::Authority => authority::STATEMENT,
             Self::Record => record::STATEMENT,
             Self::Claim => claim::STATEMENT,
+            Self::Cohort => cohort::STATEMENT,
         }
     }
 
@@ -79,6 +87,7 @@ impl Statement {
             Self::Authority => authority::CIRCUIT_VERSION,
             Self::Record => record::CIRCUIT_VERSION,
             Self::Claim => claim::CIRCUIT_VERSION,
+            Self::Cohort => cohort::CIRCUIT_VERSION,
         }
     }
 
@@ -89,6 +98,7 @@ impl Statement {
             Self::Authority => &authority::inputs::NAMES,
             Self::Record => &record::inputs::NAMES,
             Self::Claim => &claim::inputs::NAMES,
+            Self::Cohort => &cohort::inputs::NAMES,
         }
     }
 
@@ -105,6 +115,7 @@ impl Statement {
             Self::Authority => AnyCircuit::Authority(AuthorityCircuit::blank()),
             Self::Record => AnyCircuit::Record(RecordCircuit::blank(depth)),
             Self::Claim => AnyCircuit::Claim(ClaimCircuit::blank(depth)),
+            Self::Cohort => AnyCircuit::Cohort(CohortCircuit::blank(depth)),
         }
     }
 

@@ -9,12 +9,14 @@ use zkconsent_circuits::{
     access::AccessCircuit,
     authority::{AuthorityPublic, GrantAction},
     merkle::EMPTY_LEAF,
-    testing::{access_fixture, authority_for, claim::claim_fixture, record_fixture},
+    testing::{
+        access_fixture, authority_for, claim::claim_fixture, cohort::cohort_fixture, record_fixture,
+    },
 };
 use zkconsent_prover::{
     params::{sha256_hex, MANIFEST_FILE},
-    prove, prove_access, prove_authority, prove_claim, prove_many_access, prove_record, LoadedKeys,
-    ParamsDir, ProverError, Statement,
+    prove, prove_access, prove_authority, prove_claim, prove_cohort, prove_many_access,
+    prove_record, LoadedKeys, ParamsDir, ProverError, Statement,
 };
 use zkconsent_verifier as verifier;
 
@@ -94,7 +96,7 @@ fn assert_verifies_and_binds_every_input(
 }
 
 #[test]
-fn record_and_claim_proofs_verify_and_bind_every_public_input() {
+fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     let mut rng = StdRng::seed_from_u64(11);
     let keys = fixture().params.load(Statement::Record).unwrap();
     let f = record_fixture(&mut rng, DEPTH);
@@ -108,6 +110,10 @@ fn record_and_claim_proofs_verify_and_bind_every_public_input() {
     f.public.covered_set_root.0 += ark_bn254::Fr::one();
     let err = prove_claim(&keys, &f.public, &f.private, &mut rng).unwrap_err();
     assert!(matches!(err, ProverError::Claim(_)), "{err}");
+    let keys_cohort = fixture().params.load(Statement::Cohort).unwrap();
+    let c = cohort_fixture(&mut rng, DEPTH);
+    let proof = prove_cohort(&keys_cohort, &c.public, &c.private, &mut rng).unwrap();
+    assert_verifies_and_binds_every_input(Statement::Cohort, &c.public.to_field_elements(), &proof);
     // Keys of one statement do not prove another.
     let err = prove_claim(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
     assert!(matches!(err, ProverError::Manifest(_)), "{err}");
@@ -198,7 +204,7 @@ fn manifest_names_single_party_setup_and_pins_shapes() {
 
 /// Digest of the verifying keys from `StdRng::seed_from_u64(0)` at depth 4: changes only when
 /// the circuit (or arkworks' key generation) changes. Regenerate deliberately.
-const PINNED_VK_SHA256: [(&str, &str); 4] = [
+const PINNED_VK_SHA256: [(&str, &str); 5] = [
     (
         "authority",
         "11b8735b3588067164269f36b21739ff8b8943f120323f28a3611174bdb2b503",
@@ -214,6 +220,10 @@ const PINNED_VK_SHA256: [(&str, &str); 4] = [
     (
         "claim",
         "c5bbb0dc1062144cefbbe6043200704d467d5f456c71f527e0ef409f5d3ff863",
+    ),
+    (
+        "cohort",
+        "2b086988ef66e8f40ab32ec614d078a24ec045b43e39a49bc272c75a5b0d00e0",
     ),
 ];
 

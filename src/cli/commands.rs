@@ -12,11 +12,13 @@ use std::str::FromStr;
 use zkconsent::{
     circuits::{
         claim::PolicyCommitment,
+        cohort::StudyId,
         domain::DomainTag,
         poseidon,
         types::{Nonce, PatientRef, RequestHash, Timestamp, VerifierId},
     },
     code_list::read_code_set,
+    criteria::read_criteria,
     demo,
     fhir::codes::{code_id, COVERAGE_SYSTEM},
     home::{GrantRequest, Home, HomeError},
@@ -46,6 +48,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Prove(ProveCommand::Access(args)) => super::prove::access(cli, args, out),
         Command::Prove(ProveCommand::Record(args)) => super::prove_record::run(cli, args, out),
         Command::Prove(ProveCommand::Claim(args)) => super::prove_claim::run(cli, args, out),
+        Command::Prove(ProveCommand::Cohort(args)) => super::prove_cohort::run(cli, args, out),
         Command::Verify(args) => verify(cli, args, out),
         Command::Poseidon { domain, inputs } => poseidon_cmd(domain.as_deref(), inputs, out),
         Command::Registry(c) => registry(cli, c, out),
@@ -335,6 +338,18 @@ fn verify(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
             )),
             _ => None,
         },
+        expected_study: match (&args.criteria, &args.study) {
+            (Some(criteria), Some(study)) => Some(
+                read_criteria(criteria)
+                    .and_then(|c| {
+                        let id = StudyId::from_name(study).map_err(|e| format!("--study: {e}"))?;
+                        c.terms(id)
+                    })
+                    .map_err(Failure::malformed)?
+                    .criteria,
+            ),
+            _ => None,
+        },
     };
     let start = std::time::Instant::now();
     if args.batch {
@@ -393,6 +408,13 @@ fn unchecked_terms(statement: Statement, options: &VerifyOptions) -> Vec<&'stati
             (
                 options.expected_policy.is_none(),
                 "policy (--member, --coverage)",
+            ),
+        ],
+        Statement::Cohort => vec![
+            request,
+            (
+                options.expected_study.is_none(),
+                "study terms (--criteria, --study)",
             ),
         ],
         Statement::Authority => Vec::new(),

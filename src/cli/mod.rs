@@ -5,6 +5,7 @@ mod commands;
 mod output;
 mod prove;
 mod prove_claim;
+mod prove_cohort;
 mod prove_record;
 mod record;
 
@@ -97,7 +98,7 @@ enum ExportCommand {
     },
     /// Solidity verifier contract for a statement's verifying key (uses --home's params).
     Solidity {
-        /// Statement: access or authority.
+        /// Statement: access, authority, record, claim or cohort.
         #[arg(long, default_value = "access")]
         statement: String,
         /// File to write the contract to (stdout if omitted).
@@ -186,6 +187,16 @@ enum RecordCommand {
     },
     /// List the record openings the custodian's wallet holds.
     List,
+    /// Anchor a condition summary for a patient: the distinct codes of their anchored
+    /// Conditions, their birth date and the day, in one record (what a Cohort proof uses).
+    Summary {
+        /// The patient (a registered identity whose bundle is anchored).
+        #[arg(long)]
+        patient: String,
+        /// The day the summary describes, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -207,6 +218,35 @@ enum ProveCommand {
     /// Prove an insurance claim against its anchored record: service, date and amount
     /// disclosed, diagnosis covered, policy and claim nullifier.
     Claim(ProveClaimArgs),
+    /// Prove that the patient of a bundle meets a study's criteria (age, an included
+    /// condition, no excluded one, research consent), once per study.
+    Cohort(ProveCohortArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProveCohortArgs {
+    /// The patient's FHIR bundle (anchored, with a condition summary).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// The study's criteria file (JSON: reference_date, age, include, exclude,
+    /// summary_not_before, scope).
+    #[arg(long)]
+    criteria: PathBuf,
+    /// The study's name (e.g. its registry id, NCT04280705): the nullifier is per study.
+    #[arg(long)]
+    study: String,
+    /// The researcher (a registered verifier the patient granted research to).
+    #[arg(long)]
+    verifier: String,
+    /// The researcher's nonce (decimal), from `zkconsent request new`.
+    #[arg(long)]
+    nonce: String,
+    /// The time the proof speaks for, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -328,7 +368,7 @@ struct VerifyArgs {
     /// The verifier's clock, Unix seconds (default: now).
     #[arg(long)]
     now: Option<u64>,
-    /// The statement asked for: access, authority, record or claim.
+    /// The statement asked for: access, authority, record, claim or cohort.
     #[arg(long, default_value = "access")]
     statement: String,
     /// The patient whose records are asked for (needs --verifier): checks the patient
@@ -352,7 +392,13 @@ struct VerifyArgs {
     /// must be theirs.
     #[arg(long, requires = "member")]
     coverage: Option<String>,
-    /// Record the request as answered (and spend a Claim's nullifier); a second proof for
+    /// The study's criteria file…
+    #[arg(long, requires = "study")]
+    criteria: Option<PathBuf>,
+    /// …and its name: a Cohort proof's terms must be exactly the study's.
+    #[arg(long, requires = "criteria")]
+    study: Option<String>,
+    /// Record the request as answered (and spend a Claim's or Cohort's nullifier); a second proof for
     /// it is rejected as a replay, a second claim with the nullifier as a reuse.
     #[arg(long, requires = "verifier")]
     consume: bool,

@@ -1,4 +1,5 @@
-//! `zkconsent record anchor|list`: FHIR records in the records tree.
+//! `zkconsent record anchor|list|summary`: FHIR records and condition summaries in the
+//! records tree.
 //!
 //! Exit codes: 2 for an unreadable or malformed document (the message names the resource and
 //! field), 1 for a refusal (unknown patient, not a patient, a resource of another patient, a
@@ -14,17 +15,26 @@ use serde_json::{json, Map, Value};
 use std::{collections::BTreeMap, path::Path};
 use zkconsent::{
     anchoring::AnchorReport,
+    circuits::types::EpochDay,
     export::read_limited,
-    fhir::{self, dates::format_day, MAX_BUNDLE_BYTES},
+    fhir::{
+        self,
+        dates::{format_day, parse_day},
+        MAX_BUNDLE_BYTES,
+    },
     unix_now,
     verifier::fr_to_decimal,
     wallet::AnchorStatus,
 };
 
+/// Seconds per day (dates are days since 1970-01-01, UTC).
+const SECONDS_PER_DAY: u64 = 86_400;
+
 pub fn run(cli: &Cli, command: &RecordCommand, out: &mut Out) -> Result<(), Failure> {
     match command {
         RecordCommand::Anchor { file, patient } => anchor(cli, file, patient, out),
         RecordCommand::List => list(cli, out),
+        RecordCommand::Summary { patient, as_of } => summary(cli, patient, as_of.as_deref(), out),
     }
 }
 
@@ -49,6 +59,31 @@ fn anchor(cli: &Cli, file: &Path, patient: &str, out: &mut Out) -> Result<(), Fa
     out.result(
         &human(file, patient, &report),
         machine(file, patient, &report),
+    );
+    Ok(())
+}
+
+fn summary(cli: &Cli, patient: &str, as_of: Option<&str>, out: &mut Out) -> Result<(), Failure> {
+    let now = unix_now();
+    let as_of = match as_of {
+        Some(text) => parse_day(text).map_err(|e| Failure::malformed(format!("--as-of: {e}")))?,
+        None => EpochDay(now.0 / SECONDS_PER_DAY),
+    };
+    let mut home = open(cli)?;
+    let report = home
+        .anchor_condition_summary(patient, as_of, now, &mut StdRng::from_entropy())
+        .map_err(refused)?;
+    let status = report.anchored.status.as_str();
+    out.result(
+        &format!(
+            "condition summary for {patient} as of {}: {} distinct condition codes, leaf {} ({})",
+            format_day(as_of),
+            report.codes,
+            report.anchored.index,
+            status.replace('_', " ")
+        ),
+        json!({ "ok": true, "patient": patient, "as_of": format_day(as_of), "codes": report.codes,
+                "leaf": report.anchored.index, "status": status }),
     );
     Ok(())
 }

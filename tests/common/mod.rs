@@ -363,3 +363,40 @@ impl XorShift {
         (self.next_u64() % n as u64) as usize
     }
 }
+
+/// Exports a proof file with `export snarkjs` and runs the pinned `snarkjs groth16 verify` on
+/// the three files: whether snarkjs printed OK.
+pub fn snarkjs_accepts(home: &Path, proof: &Path) -> bool {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let snarkjs = root.join("interop/node_modules/.bin/snarkjs");
+    assert!(
+        snarkjs.exists(),
+        "{} is missing: run `(cd interop && npm ci)` first",
+        snarkjs.display()
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().display().to_string();
+    zkh(
+        home,
+        &[
+            "export",
+            "snarkjs",
+            proof.to_str().expect("utf-8"),
+            "--out",
+            &out,
+        ],
+    )
+    .expect_code(0);
+    let output = Command::new(snarkjs)
+        .args([
+            "groth16",
+            "verify",
+            "verification_key.json",
+            "public.json",
+            "proof.json",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run snarkjs (is node installed?)");
+    output.status.success() && String::from_utf8_lossy(&output.stdout).contains("OK!")
+}

@@ -13,7 +13,8 @@
 //!
 //! Statement 2, Record ([`statement`], [`RecordCircuit`]), proves facts about one anchored
 //! tuple: disclosed fields, ranges on its value and date, and membership of a code in a
-//! committed [`CodeSet`]. The Claim and Cohort statements are not implemented yet.
+//! committed [`CodeSet`]. The Claim ([`crate::claim`]) and Cohort ([`crate::cohort`])
+//! statements work on record tuples too.
 
 mod circuit;
 pub mod code_set;
