@@ -458,3 +458,19 @@ fn setup_rejects_bad_depths() {
         );
     }
 }
+
+/// A reader that went away (`zkconsent … | head`) does not make the CLI panic: the line is
+/// dropped and the exit code is the command's.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader); // every write to `writer` now fails with EPIPE
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .args(["poseidon", "1", "2"])
+        .stdout(writer)
+        .output()
+        .expect("run zkconsent");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

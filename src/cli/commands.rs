@@ -4,7 +4,7 @@ use super::{
     Cli, Command, Failure, GrantCommand, IdentityCommand, ProveCommand, RegistryCommand,
     RequestCommand, VerifyArgs,
 };
-use crate::cli::output::Out;
+use crate::cli::output::{say, Out};
 use ark_ff::UniformRand;
 use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
@@ -83,15 +83,15 @@ fn run_demo(dir: &std::path::Path, depth: usize, out: &mut Out) -> Result<(), Fa
     let json = out.is_json();
     let result = demo::run(dir, depth, &mut |s| {
         if !json {
-            println!(
+            say(format!(
                 "[{:>2}] {:<9} {:>9.1} ms  {}",
                 s.number,
                 s.outcome.label(),
                 s.millis,
                 s.title
-            );
+            ));
             if !s.detail.is_empty() {
-                println!("               {}", s.detail);
+                say(format!("               {}", s.detail));
             }
         }
         steps.push(json!({
@@ -538,7 +538,7 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 Ok(())
             } else {
                 if out.is_json() {
-                    println!("{machine}");
+                    say(&machine);
                 }
                 Err(Failure::refused(format!(
                     "audit FAILED: {:?}",

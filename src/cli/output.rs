@@ -1,6 +1,14 @@
 //! Human output by default, one JSON object per command with `--json`.
 
 use serde_json::{json, Value};
+use std::io::Write;
+
+/// Prints a line on stdout. A reader that went away (`zkconsent … | head`) is not an error
+/// of ours: the line is dropped instead of panicking as `println!` does, and the command's
+/// exit code stays what it was.
+pub fn say(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
 
 /// Where command results go.
 pub struct Out {
@@ -19,23 +27,23 @@ impl Out {
     /// Prints a result: `human` for people, `machine` as JSON.
     pub fn result(&mut self, human: &str, machine: Value) {
         if self.json {
-            println!("{machine}");
+            say(machine);
         } else {
-            println!("{human}");
+            say(human);
         }
     }
 
     /// Prints a line of progress (human mode only).
     pub fn progress(&mut self, line: &str) {
         if !self.json {
-            println!("{line}");
+            say(line);
         }
     }
 
     /// Prints a failure: one line on stderr, or a JSON object on stdout.
     pub fn error(&mut self, message: &str) {
         if self.json {
-            println!("{}", json!({ "ok": false, "error": message }));
+            say(json!({ "ok": false, "error": message }));
         } else {
             eprintln!("zkconsent: {message}");
         }

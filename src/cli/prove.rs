@@ -3,7 +3,7 @@
 
 use super::{
     commands::{open, refused, verifier_id},
-    output::Out,
+    output::{say, Out},
     Cli, Failure, ProveAccessArgs,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -132,7 +132,7 @@ fn single(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failur
                 json!({ "ok": true, "out": path.display().to_string(), "ms": millis, "profile": profile_json }),
             );
         }
-        None => println!("{json_text}"),
+        None => say(&json_text),
     }
     Ok(())
 }
@@ -165,7 +165,7 @@ pub(super) fn emit_proof(
     mut result: serde_json::Map<String, serde_json::Value>,
 ) -> Result<(), Failure> {
     let Some(path) = path else {
-        println!("{json_text}");
+        say(json_text);
         return Ok(());
     };
     write_file(path, json_text)?;
