@@ -8,8 +8,7 @@ use crate::{
 };
 use zkconsent_circuits::{
     claim::{is_claim_kind, ClaimPrivate, ClaimPublic},
-    merkle::MerklePath,
-    record::{CodeSet, CODE_SET_DEPTH},
+    record::CodeSet,
     types::{Nonce, VerifierId},
 };
 
@@ -50,8 +49,8 @@ impl Home {
     /// The Claim statement for a claim of `extraction` (the bundle as it is now). The wallet
     /// must hold an opening of exactly this version of the resource (same fields, same
     /// digest): a claim changed since it was anchored must be anchored again first. A
-    /// diagnosis outside the covered set gets an empty slot's path, so the statement is false
-    /// and proving refuses it.
+    /// diagnosis outside the covered set gets [`CodeSet::witness_path`], so the statement is
+    /// false and proving refuses it.
     ///
     /// # Errors
     ///
@@ -75,12 +74,9 @@ impl Home {
                 ))
             })?;
         let (root, path) = self.registry.records_root_and_path(opening.index)?;
-        let diagnosis = opening.record.fields.related_code;
         let covered_path = request
             .covered
-            .path(diagnosis)
-            .or_else(|| request.covered.empty_slot_path())
-            .unwrap_or_else(|| MerklePath::blank(CODE_SET_DEPTH));
+            .witness_path(opening.record.fields.related_code);
         let private = ClaimPrivate {
             record: opening.record,
             path,

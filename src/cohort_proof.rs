@@ -7,12 +7,12 @@ use crate::{
     fhir::Extraction,
     home::{Home, HomeError},
     registry::GrantStatus,
+    summary_anchor::summarised_codes,
     wallet::RecordOpening,
 };
 use zkconsent_circuits::{
     cohort::{CohortPrivate, CohortPublic, ConditionSummary},
-    merkle::MerklePath,
-    record::{RecordKind, CODE_SET_DEPTH},
+    record::RecordKind,
     types::{Nonce, Timestamp, VerifierId},
 };
 
@@ -35,15 +35,7 @@ fn summary_codes(
     openings: &[RecordOpening],
     summary: &RecordOpening,
 ) -> Result<ConditionSummary, HomeError> {
-    let mut latest: std::collections::BTreeMap<&str, &RecordOpening> = Default::default();
-    for o in openings.iter().filter(|o| {
-        o.index < summary.index
-            && o.patient_name == summary.patient_name
-            && o.record.fields.kind == RecordKind::Condition
-    }) {
-        latest.insert(o.resource_id.as_str(), o);
-    }
-    let codes: Vec<_> = latest.values().map(|o| o.record.fields.code).collect();
+    let codes = summarised_codes(openings, &summary.patient_name, summary.index);
     let f = &summary.record.fields;
     let rebuilt =
         ConditionSummary::new(summary.record.patient, f.date, f.end_date, &codes, f.digest)
@@ -104,17 +96,16 @@ impl Home {
             })?;
         let list = summary_codes(&openings, summary)?;
         let terms = request.terms;
+        // The first listed code in the inclusion set; without one, the first slot (the
+        // statement is then false and proving names why).
         let selected = list
             .codes()
             .iter()
-            .position(|c| terms.inclusion.path(*c).is_some())
+            .position(|c| terms.inclusion.contains(*c))
             .unwrap_or(0);
-        let inclusion_path = list
-            .codes()
-            .get(selected)
-            .and_then(|c| terms.inclusion.path(*c))
-            .or_else(|| terms.inclusion.empty_slot_path())
-            .unwrap_or_else(|| MerklePath::blank(CODE_SET_DEPTH));
+        let inclusion_path = terms
+            .inclusion
+            .witness_path(list.codes().get(selected).copied().unwrap_or_default());
         let grant = self.research_grant(patient_secret.id(), request)?;
         let (grants_root, grant_path) = self.registry.root_and_path(grant.index)?;
         let (records_root, summary_path) = self.registry.records_root_and_path(summary.index)?;

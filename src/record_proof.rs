@@ -71,11 +71,7 @@ impl Home {
         let tuple = opening.record.to_field_elements();
         let (code_path, predicate) = match &request.code_set {
             Some((field, set)) => {
-                let code = CodeId(tuple[field.field_index()]);
-                let path = set
-                    .path(code)
-                    .or_else(|| set.empty_slot_path())
-                    .unwrap_or_else(|| MerklePath::blank(CODE_SET_DEPTH));
+                let path = set.witness_path(CodeId(tuple[field.field_index()]));
                 let predicate = CodeSetPredicate {
                     field: *field,
                     root: set.root(),

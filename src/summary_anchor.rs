@@ -14,26 +14,38 @@ use zkconsent_circuits::{
     cohort::ConditionSummary,
     fr_to_decimal,
     record::RecordKind,
-    types::{EpochDay, RecordSalt, ResourceDigest, Timestamp},
+    types::{CodeId, EpochDay, RecordSalt, ResourceDigest, Timestamp},
 };
 
-/// The latest anchored version of each resource of `kind` for the patient named `patient`.
-fn latest_of_kind(
-    openings: &[RecordOpening],
+/// The latest version (highest leaf) of each of `patient`'s resources of `kind` anchored
+/// below leaf `before`.
+fn latest_of_kind<'a>(
+    openings: &'a [RecordOpening],
     patient: &str,
     kind: RecordKind,
-) -> Vec<RecordOpening> {
+    before: u64,
+) -> Vec<&'a RecordOpening> {
     let mut latest: BTreeMap<&str, &RecordOpening> = BTreeMap::new();
     for o in openings
         .iter()
-        .filter(|o| o.patient_name == patient && o.record.fields.kind == kind)
+        .filter(|o| o.index < before && o.patient_name == patient && o.record.fields.kind == kind)
     {
         let slot = latest.entry(o.resource_id.as_str()).or_insert(o);
         if o.index > slot.index {
             *slot = o;
         }
     }
-    latest.into_values().cloned().collect()
+    latest.into_values().collect()
+}
+
+/// The condition codes a summary anchored at leaf `before` lists for `patient`: the code of
+/// the latest version of each of their Conditions anchored before it. `record summary` takes
+/// them (with `before` past every leaf) and a Cohort prover rebuilds them the same way.
+pub fn summarised_codes(openings: &[RecordOpening], patient: &str, before: u64) -> Vec<CodeId> {
+    latest_of_kind(openings, patient, RecordKind::Condition, before)
+        .iter()
+        .map(|o| o.record.fields.code)
+        .collect()
 }
 
 /// The digest of a summary's content: SHA-256 (low 248 bits, §10.3) of
@@ -84,7 +96,7 @@ impl Home {
         rng: &mut R,
     ) -> Result<SummaryReport, HomeError> {
         let openings = self.wallet.record_openings()?;
-        let patient_record = latest_of_kind(&openings, patient, RecordKind::Patient)
+        let patient_record = latest_of_kind(&openings, patient, RecordKind::Patient, u64::MAX)
             .into_iter()
             .max_by_key(|o| o.index)
             .ok_or_else(|| {
@@ -92,10 +104,7 @@ impl Home {
                     "no Patient record is anchored for {patient}: anchor their bundle first"
                 ))
             })?;
-        let codes: Vec<_> = latest_of_kind(&openings, patient, RecordKind::Condition)
-            .iter()
-            .map(|o| o.record.fields.code)
-            .collect();
+        let codes = summarised_codes(&openings, patient, u64::MAX);
         let fields = &patient_record.record.fields;
         let summarise = |digest| {
             ConditionSummary::new(

@@ -289,26 +289,18 @@ fn check_policy(
 /// The request a proof answers, and the tag recorded with it: Access's access tag (the
 /// patient's audit handle), zero for statements without one.
 fn request_of(decoded: &DecodedProof) -> Option<(RequestHash, AccessTag)> {
-    let input = |i: usize| decoded.inputs[i];
-    match decoded.statement {
-        Statement::Access => Some((
-            RequestHash(input(inputs::REQUEST_HASH)),
-            AccessTag(input(inputs::ACCESS_TAG)),
-        )),
-        Statement::Record => Some((
-            RequestHash(input(record::inputs::REQUEST_HASH)),
-            AccessTag(verifier::Fr::from(0u64)),
-        )),
-        Statement::Claim => Some((
-            RequestHash(input(claim::inputs::REQUEST_HASH)),
-            AccessTag(verifier::Fr::from(0u64)),
-        )),
-        Statement::Cohort => Some((
-            RequestHash(input(cohort::inputs::REQUEST_HASH)),
-            AccessTag(verifier::Fr::from(0u64)),
-        )),
-        Statement::Authority => None,
-    }
+    let request = match decoded.statement {
+        Statement::Access => inputs::REQUEST_HASH,
+        Statement::Record => record::inputs::REQUEST_HASH,
+        Statement::Claim => claim::inputs::REQUEST_HASH,
+        Statement::Cohort => cohort::inputs::REQUEST_HASH,
+        Statement::Authority => return None,
+    };
+    let tag = match decoded.statement {
+        Statement::Access => decoded.inputs[inputs::ACCESS_TAG],
+        _ => verifier::Fr::from(0u64),
+    };
+    Some((RequestHash(decoded.inputs[request]), AccessTag(tag)))
 }
 
 /// The nullifier a proof spends: a Claim's (one resource, one insurer) or a Cohort's (one
@@ -335,13 +327,14 @@ fn check_nullifier_unspent(home: &Home, decoded: &DecodedProof) -> Result<(), Ve
         .is_spent(&nullifier)
         .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
     if spent {
-        Err(VerifyFailure::Rejected(format!(
-            "{} nullifier already spent",
-            nullifier.statement
-        )))
+        Err(nullifier_reused(nullifier.statement))
     } else {
         Ok(())
     }
+}
+
+fn nullifier_reused(statement: &str) -> VerifyFailure {
+    VerifyFailure::Rejected(format!("{statement} nullifier already spent"))
 }
 
 /// The proof's code set (input `offset`) must be the verifier's, when it names one.
@@ -501,10 +494,10 @@ pub fn answer_request(
         Answer::RequestReplayed => Err(VerifyFailure::Rejected(
             "request already answered (replay)".into(),
         )),
-        Answer::NullifierReused => Err(VerifyFailure::Rejected(format!(
-            "{} nullifier already spent",
-            nullifier.map(|n| n.statement).unwrap_or("statement")
-        ))),
+        // Only a proof with a nullifier can reuse one.
+        Answer::NullifierReused => Err(nullifier_reused(
+            nullifier.map_or("statement", |n| n.statement),
+        )),
     }
 }
 

@@ -6,6 +6,7 @@ use super::{
     output::{say, Out},
     Cli, Failure, ProveAccessArgs,
 };
+use ark_bn254::Fr;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::{rngs::StdRng, SeedableRng};
 use serde::Deserialize;
@@ -13,8 +14,11 @@ use serde_json::json;
 use std::{path::Path, time::Instant};
 use zkconsent::{
     circuits::types::{Nonce, Timestamp},
-    home::{access_proof_file, AccessRequest, Home},
-    prover::{prove_access, prove_access_profiled, prove_batch_access, DEFAULT_BATCH_SPLIT},
+    home::{access_proof_file, proof_file, AccessRequest, Home},
+    prover::{
+        prove_access, prove_access_profiled, prove_batch_access, LoadedKeys, Proof, ProverError,
+        DEFAULT_BATCH_SPLIT,
+    },
     unix_now,
     verifier::parse_fr_decimal,
     vocab::{parse_purpose, parse_scope},
@@ -155,24 +159,32 @@ pub(super) fn json_map<const N: usize>(
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
-/// Writes a proof file to `path` and reports `summary` (and `result`, with `ok` and `out`
-/// added, as JSON), or prints the proof JSON when no path is given.
-pub(super) fn emit_proof(
+/// Proves with `prove` (timed), then writes the proof file to `path` and reports `summary`
+/// (and `result`, with `ok`, `out` and `ms` added, as JSON), or prints the proof JSON when no
+/// path is given. The Record, Claim and Cohort commands end here.
+pub(super) fn prove_and_emit(
     out: &mut Out,
+    keys: &LoadedKeys,
+    inputs: &[Fr],
     path: Option<&Path>,
-    json_text: &str,
     summary: &str,
     mut result: serde_json::Map<String, serde_json::Value>,
+    prove: impl FnOnce(&mut StdRng) -> Result<Proof, ProverError>,
 ) -> Result<(), Failure> {
+    let start = Instant::now();
+    let proof = prove(&mut StdRng::from_entropy()).map_err(|e| refused(e.into()))?;
+    let millis = start.elapsed().as_secs_f64() * 1e3;
+    let json_text = proof_file(keys, inputs, &proof).map_err(refused)?.to_json();
     let Some(path) = path else {
         say(json_text);
         return Ok(());
     };
-    write_file(path, json_text)?;
+    write_file(path, &json_text)?;
     result.insert("ok".into(), json!(true));
     result.insert("out".into(), json!(path.display().to_string()));
+    result.insert("ms".into(), json!(millis));
     out.result(
-        &format!("{summary} written to {}", path.display()),
+        &format!("{summary} ({millis:.0} ms) written to {}", path.display()),
         serde_json::Value::Object(result),
     );
     Ok(())

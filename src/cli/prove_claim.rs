@@ -4,18 +4,15 @@
 use super::{
     commands::{open, refused, verifier_id},
     output::Out,
-    prove::{emit_proof, json_map},
+    prove::{json_map, prove_and_emit},
     record::read_bundle,
     Cli, Failure, ProveClaimArgs,
 };
-use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
-use std::time::Instant;
 use zkconsent::{
     circuits::{fr_to_decimal, types::Nonce},
     claim_proof::ClaimRequest,
     code_list::read_code_set,
-    home::proof_file,
     prover::{prove_claim, Statement},
     verifier::parse_fr_decimal,
 };
@@ -38,22 +35,16 @@ pub fn run(cli: &Cli, args: &ProveClaimArgs, out: &mut Out) -> Result<(), Failur
     let (public, private) = home
         .claim_statement(&extraction, &request)
         .map_err(refused)?;
-    let start = Instant::now();
-    let proof = prove_claim(&keys, &public, &private, &mut StdRng::from_entropy())
-        .map_err(|e| refused(e.into()))?;
-    let millis = start.elapsed().as_secs_f64() * 1e3;
-    let json_text = proof_file(&keys, &public.to_field_elements(), &proof)
-        .map_err(refused)?
-        .to_json();
-    emit_proof(
+    prove_and_emit(
         out,
+        &keys,
+        &public.to_field_elements(),
         args.out.as_deref(),
-        &json_text,
-        &format!("claim proof for {} ({millis:.0} ms)", args.claim),
+        &format!("claim proof for {}", args.claim),
         json_map([
             ("claim", json!(args.claim)),
             ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-            ("ms", json!(millis)),
         ]),
+        |rng| prove_claim(&keys, &public, &private, rng),
     )
 }

@@ -4,18 +4,15 @@
 use super::{
     commands::{open, refused, verifier_id},
     output::Out,
-    prove::{emit_proof, json_map},
+    prove::{json_map, prove_and_emit},
     record::read_bundle,
     Cli, Failure, ProveCohortArgs,
 };
-use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
-use std::time::Instant;
 use zkconsent::{
     circuits::{cohort::StudyId, fr_to_decimal, types::Nonce, types::Timestamp},
     cohort_proof::CohortRequest,
     criteria::read_criteria,
-    home::proof_file,
     prover::{prove_cohort, Statement},
     unix_now,
     verifier::parse_fr_decimal,
@@ -43,22 +40,16 @@ pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failu
     let (public, private) = home
         .cohort_statement(&extraction, &request)
         .map_err(refused)?;
-    let start = Instant::now();
-    let proof = prove_cohort(&keys, &public, &private, &mut StdRng::from_entropy())
-        .map_err(|e| refused(e.into()))?;
-    let millis = start.elapsed().as_secs_f64() * 1e3;
-    let json_text = proof_file(&keys, &public.to_field_elements(), &proof)
-        .map_err(refused)?
-        .to_json();
-    emit_proof(
+    prove_and_emit(
         out,
+        &keys,
+        &public.to_field_elements(),
         args.out.as_deref(),
-        &json_text,
-        &format!("cohort proof for study {} ({millis:.0} ms)", args.study),
+        &format!("cohort proof for study {}", args.study),
         json_map([
             ("study", json!(args.study)),
             ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-            ("ms", json!(millis)),
         ]),
+        |rng| prove_cohort(&keys, &public, &private, rng),
     )
 }

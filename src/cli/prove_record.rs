@@ -4,12 +4,10 @@
 use super::{
     commands::{open, refused, verifier_id},
     output::Out,
-    prove::{emit_proof, json_map},
+    prove::{json_map, prove_and_emit},
     Cli, Failure, ProveRecordArgs,
 };
-use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
-use std::time::Instant;
 use zkconsent::{
     circuits::{
         record::{fields, DiscloseMask, InclusiveRange, SetField, DISCLOSABLE_FIELDS},
@@ -17,7 +15,6 @@ use zkconsent::{
     },
     code_list::read_code_set,
     fhir::dates::parse_day,
-    home::proof_file,
     prover::{prove_record, Statement},
     record_proof::RecordRequest,
     verifier::parse_fr_decimal,
@@ -53,19 +50,14 @@ pub fn run(cli: &Cli, args: &ProveRecordArgs, out: &mut Out) -> Result<(), Failu
     };
     let keys = home.keys(Statement::Record).map_err(Failure::malformed)?;
     let (public, private) = home.record_statement(&request).map_err(refused)?;
-    let start = Instant::now();
-    let proof = prove_record(&keys, &public, &private, &mut StdRng::from_entropy())
-        .map_err(|e| refused(e.into()))?;
-    let millis = start.elapsed().as_secs_f64() * 1e3;
-    let json_text = proof_file(&keys, &public.to_field_elements(), &proof)
-        .map_err(refused)?
-        .to_json();
-    emit_proof(
+    prove_and_emit(
         out,
+        &keys,
+        &public.to_field_elements(),
         args.out.as_deref(),
-        &json_text,
-        &format!("record proof for leaf {leaf_index} ({millis:.0} ms)"),
-        json_map([("leaf", json!(leaf_index)), ("ms", json!(millis))]),
+        &format!("record proof for leaf {leaf_index}"),
+        json_map([("leaf", json!(leaf_index))]),
+        |rng| prove_record(&keys, &public, &private, rng),
     )
 }
 

@@ -123,24 +123,6 @@ impl core::fmt::Debug for CohortAssignment {
     }
 }
 
-/// Offsets of the grant's fields in [`CohortAssignment::grant`].
-pub mod grant_fields {
-    /// The patient's identity id.
-    pub const PATIENT: usize = 0;
-    /// The grantee: the researcher's id, the request's verifier id.
-    pub const GRANTEE: usize = 1;
-    /// Granted scope.
-    pub const SCOPE: usize = 2;
-    /// Granted purpose.
-    pub const PURPOSE: usize = 3;
-    /// First second of validity.
-    pub const NOT_BEFORE: usize = 4;
-    /// First second after validity.
-    pub const NOT_AFTER: usize = 5;
-    /// Grant salt.
-    pub const SALT: usize = 6;
-}
-
 impl CohortAssignment {
     /// Recomputes the hints (the selected code's inverse and the exclusion inverses, 0 for 0)
     /// from the slots, selector and entries, as an honest prover does; tests call it after
@@ -326,7 +308,7 @@ impl ConstraintSynthesizer<Fr> for CohortCircuit {
 
         // Consent: this patient's grant to the researcher, under the grants root, valid now,
         // covering the scope, for the purpose.
-        use grant_fields as g;
+        use grant::fields as g;
         grant[g::PATIENT].enforce_equal(&patient)?;
         let grant_array: [FpVar<Fr>; grant::GRANT_FIELDS] =
             core::array::from_fn(|i| grant[i].clone());

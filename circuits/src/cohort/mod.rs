@@ -23,7 +23,7 @@ pub mod statement;
 pub mod summary;
 
 pub use age::birth_window;
-pub use circuit::{grant_fields, CohortAssignment, CohortCircuit};
+pub use circuit::{CohortAssignment, CohortCircuit};
 pub use statement::{
     check, inputs, CohortError, CohortPrivate, CohortPublic, StudyCriteria, CIRCUIT_VERSION,
     STATEMENT,

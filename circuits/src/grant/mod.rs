@@ -15,6 +15,24 @@ use ark_bn254::Fr;
 /// Number of fields committed in a grant leaf.
 pub const GRANT_FIELDS: usize = 7;
 
+/// Offsets of the grant's fields in [`Grant::to_field_elements`] (the commitment order).
+pub mod fields {
+    /// The patient's identity id.
+    pub const PATIENT: usize = 0;
+    /// The grantee's id (a clinician, or the researcher of a Cohort proof).
+    pub const GRANTEE: usize = 1;
+    /// Granted scope.
+    pub const SCOPE: usize = 2;
+    /// Granted purpose.
+    pub const PURPOSE: usize = 3;
+    /// First second of validity.
+    pub const NOT_BEFORE: usize = 4;
+    /// First second after validity.
+    pub const NOT_AFTER: usize = 5;
+    /// Grant salt.
+    pub const SALT: usize = 6;
+}
+
 /// A grant: the patient lets the grantee use the records in `scope` for `purpose` during
 /// `[not_before, not_after)`.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,15 +76,15 @@ impl Grant {
             not_after,
             salt,
         } = self;
-        [
-            patient.0,
-            grantee.0,
-            scope.to_fr(),
-            purpose.to_fr(),
-            not_before.to_fr(),
-            not_after.to_fr(),
-            salt.0,
-        ]
+        let mut out = [Fr::from(0u64); GRANT_FIELDS];
+        out[fields::PATIENT] = patient.0;
+        out[fields::GRANTEE] = grantee.0;
+        out[fields::SCOPE] = scope.to_fr();
+        out[fields::PURPOSE] = purpose.to_fr();
+        out[fields::NOT_BEFORE] = not_before.to_fr();
+        out[fields::NOT_AFTER] = not_after.to_fr();
+        out[fields::SALT] = salt.0;
+        out
     }
 
     /// The leaf commitment.

@@ -118,6 +118,15 @@ impl CodeSet {
         let index = u64::try_from(self.codes.len()).ok()?;
         self.tree.path(index).ok()
     }
+
+    /// What a prover puts in a witness for `code`: its inclusion path when it is a member,
+    /// otherwise a path of the set's shape that proves nothing (an empty slot's, or a blank
+    /// one for a full set), so the statement is false and the native check names why.
+    pub fn witness_path(&self, code: CodeId) -> MerklePath {
+        self.path(code)
+            .or_else(|| self.empty_slot_path())
+            .unwrap_or_else(|| MerklePath::blank(CODE_SET_DEPTH))
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +158,12 @@ mod tests {
         // An empty slot opens 0 to the root: why the circuit demands a non-zero code.
         let empty = a.empty_slot_path().unwrap();
         assert_eq!(empty.root(Fr::from(0u64)), a.root().0);
+        // A prover's witness path: the member's own, or one of the set's shape that opens
+        // nothing but 0.
+        assert_eq!(a.witness_path(codes[1]), a.path(codes[1]).unwrap());
+        let none = a.witness_path(outsider);
+        assert_eq!(none.depth(), CODE_SET_DEPTH);
+        assert_ne!(none.root(outsider.0), a.root().0);
     }
 
     #[test]
