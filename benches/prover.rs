@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the prover: one Access proof at depth 20 (stock ark-groth16,
 //! ark-groth16 on cached matrices, zkconsent's prover), where its time goes (printed split
 //! and the prover/MSM ratio), batch throughput at 1, 2, 8, 32 proofs under both core
-//! splits, the authority proof, the Record, Claim and Cohort proofs (`prove_statement`), and
-//! proving-key load time and memory.
+//! splits, the authority proof, the Record, Claim and Cohort proofs (`prove_statement`) and
+//! their batch throughput (`batch_statement`), and every proving key's load time and memory.
 //!
 //! Run: `cargo bench --bench prover`.
 
@@ -14,7 +14,10 @@ use ark_groth16::{
 };
 use ark_poly::GeneralEvaluationDomain;
 use ark_snark::SNARK;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, measurement::WallTime, BenchmarkGroup, BenchmarkId, Criterion,
+    Throughput,
+};
 use rand::{rngs::StdRng, SeedableRng};
 use std::time::Duration;
 use zkconsent::{
@@ -28,8 +31,9 @@ use zkconsent::{
         },
     },
     prover::{
-        prove_access, prove_access_profiled, prove_authority, prove_batch_access, prove_claim,
-        prove_cohort, prove_record, BatchSplit, LoadedKeys, ParamsDir, ProofProfile, Statement,
+        prove_access, prove_access_profiled, prove_authority, prove_batch, prove_batch_access,
+        prove_claim, prove_cohort, prove_record, BatchSplit, LoadedKeys, ParamsDir, Proof,
+        ProofProfile, ProverError, Statement, DEFAULT_BATCH_SPLIT,
     },
 };
 
@@ -37,6 +41,8 @@ use zkconsent::{
 const DEPTH: usize = merkle::DEFAULT_TREE_DEPTH;
 /// Batch sizes for the throughput benchmark.
 const BATCH_SIZES: [usize; 4] = [1, 2, 8, 32];
+/// Proofs per batch in the Record, Claim and Cohort throughput benchmark.
+const RECORDS_BATCH: usize = 8;
 /// Profiled proofs whose per-phase medians are printed.
 const PROFILE_RUNS: usize = 15;
 /// A fixed setup time for the manifest.
@@ -234,24 +240,80 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Proving-key load (SHA-256 against the manifest, constraint matrices, unchecked decode) of
+/// every statement, with the resident memory each loaded key adds.
 fn bench_key_load(c: &mut Criterion, s: &Setup) {
-    let before = rss_kib();
-    let keys = s.params.load(Statement::Access).expect("load");
-    let after = rss_kib();
-    let pk_bytes = std::fs::metadata(s.params.dir().join("access.pk")).map_or(0, |m| m.len());
-    println!(
-        "Access proving key at depth {DEPTH}: {:.1} MiB on disk; loading it (hash check, \
-         matrices, unchecked decode) grew resident memory by {:.1} MiB",
-        pk_bytes as f64 / (1 << 20) as f64,
-        after.saturating_sub(before) as f64 / 1024.0
-    );
-    drop(keys);
     let mut group = c.benchmark_group("key_load");
     group.sample_size(10);
-    group.bench_function(BenchmarkId::new("access", DEPTH), |b| {
-        b.iter(|| s.params.load(Statement::Access).expect("load"))
+    for statement in Statement::ALL {
+        let before = rss_kib();
+        let keys = s.params.load(statement).expect("load");
+        let after = rss_kib();
+        let file = s.params.dir().join(format!("{}.pk", statement.name()));
+        let pk_bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+        println!(
+            "{} proving key at depth {DEPTH}: {:.1} MiB on disk; loading it grew resident \
+             memory by {:.1} MiB",
+            statement.name(),
+            pk_bytes as f64 / (1 << 20) as f64,
+            after.saturating_sub(before) as f64 / 1024.0
+        );
+        drop(keys);
+        group.bench_function(BenchmarkId::new(statement.name(), DEPTH), |b| {
+            b.iter(|| s.params.load(statement).expect("load"))
+        });
+    }
+    group.finish();
+}
+
+/// Throughput of the records statements: a batch of [`RECORDS_BATCH`] proofs with the
+/// default split (Access has the full sweep in `batch_access`).
+fn bench_batch_statements(c: &mut Criterion, s: &Setup) {
+    let mut rng = StdRng::seed_from_u64(8);
+    let mut group = c.benchmark_group("batch_statement");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::Elements(RECORDS_BATCH as u64));
+
+    let batch: Vec<_> = std::iter::repeat_with(|| record_fixture(&mut rng, DEPTH))
+        .take(RECORDS_BATCH)
+        .map(|f| (f.public, f.private))
+        .collect();
+    bench_one_batch(&mut group, s, Statement::Record, &batch, |k, (p, w), r| {
+        prove_record(k, p, w, r)
+    });
+    let batch: Vec<_> = std::iter::repeat_with(|| claim_fixture(&mut rng, DEPTH))
+        .take(RECORDS_BATCH)
+        .map(|f| (f.public, f.private))
+        .collect();
+    bench_one_batch(&mut group, s, Statement::Claim, &batch, |k, (p, w), r| {
+        prove_claim(k, p, w, r)
+    });
+    let batch: Vec<_> = std::iter::repeat_with(|| cohort_fixture(&mut rng, DEPTH))
+        .take(RECORDS_BATCH)
+        .map(|f| (f.public, f.private))
+        .collect();
+    bench_one_batch(&mut group, s, Statement::Cohort, &batch, |k, (p, w), r| {
+        prove_cohort(k, p, w, r)
     });
     group.finish();
+}
+
+/// One `batch_statement` case: `batch` proved with `statement`'s keys by `prove_one`.
+fn bench_one_batch<S: Sync>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    s: &Setup,
+    statement: Statement,
+    batch: &[S],
+    prove_one: impl Fn(&LoadedKeys, &S, &mut StdRng) -> Result<Proof, ProverError> + Sync,
+) {
+    let keys = s.params.load(statement).expect("load");
+    group.bench_function(BenchmarkId::new(statement.name(), batch.len()), |b| {
+        b.iter(|| {
+            let proofs = prove_batch(&keys, batch, DEFAULT_BATCH_SPLIT, &|_| {}, &prove_one);
+            assert!(proofs.iter().all(Result::is_ok));
+        })
+    });
 }
 
 fn benches(c: &mut Criterion) {
@@ -260,6 +322,7 @@ fn benches(c: &mut Criterion) {
     bench_single(c, &s);
     bench_statements(c, &s);
     bench_batch(c, &s);
+    bench_batch_statements(c, &s);
 }
 
 criterion_group!(prover, benches);

@@ -20,17 +20,19 @@ pub enum BatchSplit {
 /// level at 8 and behind at 2; re-measure on a quiet machine before relying on it.
 pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;
 
-/// Proves many Access statements with one key, each with its own RNG seeded from the
-/// operating system, calling `on_proof(i)` as statement `i` finishes (any order). Results
-/// are in statement order; a false statement fails alone.
-pub fn prove_batch_access(
+/// Proves many statements with one key: `prove_one(keys, statement, rng)` for each, with its
+/// own RNG seeded from the operating system, calling `on_proof(i)` as statement `i` finishes
+/// (any order). Results are in statement order; a false statement fails alone. The provers
+/// `prove_access`, `prove_record`, `prove_claim` and `prove_cohort` all fit `prove_one`.
+pub fn prove_batch<S: Sync>(
     keys: &LoadedKeys,
-    statements: &[(AccessPublic, AccessPrivate)],
+    statements: &[S],
     split: BatchSplit,
     on_proof: &(dyn Fn(usize) + Sync),
+    prove_one: impl Fn(&LoadedKeys, &S, &mut StdRng) -> Result<Proof, ProverError> + Sync,
 ) -> Vec<Result<Proof, ProverError>> {
-    let one = |(i, (public, private)): (usize, &(AccessPublic, AccessPrivate))| {
-        let result = prove_access(keys, public, private, &mut StdRng::from_entropy());
+    let one = |(i, statement): (usize, &S)| {
+        let result = prove_one(keys, statement, &mut StdRng::from_entropy());
         on_proof(i);
         result
     };
@@ -38,6 +40,22 @@ pub fn prove_batch_access(
         BatchSplit::WithinProofs => statements.iter().enumerate().map(one).collect(),
         BatchSplit::AcrossProofs => statements.par_iter().enumerate().map(one).collect(),
     }
+}
+
+/// [`prove_batch`] for Access statements.
+pub fn prove_batch_access(
+    keys: &LoadedKeys,
+    statements: &[(AccessPublic, AccessPrivate)],
+    split: BatchSplit,
+    on_proof: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<Proof, ProverError>> {
+    prove_batch(
+        keys,
+        statements,
+        split,
+        on_proof,
+        |keys, (public, private), rng| prove_access(keys, public, private, rng),
+    )
 }
 
 /// [`prove_batch_access`] with [`DEFAULT_BATCH_SPLIT`] and no progress callback.

@@ -21,7 +21,9 @@ pub mod statement;
 #[cfg(any(test, feature = "test-dependencies"))]
 pub mod testing;
 
-pub use batch::{prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT};
+pub use batch::{
+    prove_batch, prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT,
+};
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;

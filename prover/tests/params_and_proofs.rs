@@ -15,8 +15,8 @@ use zkconsent_circuits::{
 };
 use zkconsent_prover::{
     params::{sha256_hex, MANIFEST_FILE},
-    prove, prove_access, prove_authority, prove_claim, prove_cohort, prove_many_access,
-    prove_record, LoadedKeys, ParamsDir, ProverError, Statement,
+    prove, prove_access, prove_authority, prove_batch, prove_claim, prove_cohort,
+    prove_many_access, prove_record, BatchSplit, LoadedKeys, ParamsDir, ProverError, Statement,
 };
 use zkconsent_verifier as verifier;
 
@@ -184,6 +184,46 @@ fn batch_proving_matches_single_proving() {
             &pvk,
             &public.to_field_elements(),
             &to_verifier_proof(&proof.unwrap()),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn batches_of_any_statement_fail_one_by_one() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let keys = fixture().params.load(Statement::Claim).unwrap();
+    let mut statements: Vec<_> = (0..3)
+        .map(|_| {
+            let f = claim_fixture(&mut rng, DEPTH);
+            (f.public, f.private)
+        })
+        .collect();
+    // The middle claim asks for another amount than its record's: it alone has no proof.
+    statements[1].0.amount.0 += 1;
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let proofs = prove_batch(
+        &keys,
+        &statements,
+        BatchSplit::AcrossProofs,
+        &|_| {
+            finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        },
+        |keys, (public, private), rng| prove_claim(keys, public, private, rng),
+    );
+    assert_eq!(finished.into_inner(), statements.len());
+    assert!(
+        matches!(proofs[1], Err(ProverError::Claim(_))),
+        "{:?}",
+        proofs[1]
+    );
+    let pvk = pvk(Statement::Claim);
+    for i in [0, 2] {
+        let proof = proofs[i].as_ref().unwrap();
+        verifier::verify(
+            &pvk,
+            &statements[i].0.to_field_elements(),
+            &to_verifier_proof(proof),
         )
         .unwrap();
     }
