@@ -22,7 +22,9 @@ use crate::{
 };
 use ark_bn254::Fr;
 use ark_ff::{Field, One, UniformRand};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, Matrix, R1CS_PREDICATE_LABEL};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, SynthesisMode, R1CS_PREDICATE_LABEL,
+};
 use rand::{CryptoRng, Rng, RngCore};
 
 /// A valid Access statement with everything needed to tamper with it.
@@ -137,6 +139,65 @@ pub fn satisfied<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<(), String>
             .flatten()
             .unwrap_or_else(|| "unsatisfied".into())),
         Err(e) => Err(format!("check: {e}")),
+    }
+}
+
+/// One circuit shape's R1CS matrices, for checking many assignments of that shape quickly
+/// (soundness suites that tamper hundreds of values): each check computes only the witness,
+/// as the prover does, and evaluates the rows, instead of building and checking a whole
+/// constraint system again.
+pub struct Shape {
+    /// A, B, C.
+    matrices: [Matrix<Fr>; 3],
+}
+
+impl Shape {
+    /// The matrices of `circuit`'s shape (its values are ignored).
+    ///
+    /// # Panics
+    ///
+    /// Panics if synthesis fails or the circuit has constraints other than R1CS (test helper).
+    pub fn of<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Self {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_mode(SynthesisMode::Setup);
+        circuit
+            .generate_constraints(cs.clone())
+            .expect("synthesis succeeds");
+        cs.finalize();
+        let mut matrices = cs.to_matrices().expect("matrices");
+        assert_eq!(matrices.len(), 1, "an R1CS-only circuit");
+        let matrices = matrices
+            .remove(R1CS_PREDICATE_LABEL)
+            .and_then(|m| <[Matrix<Fr>; 3]>::try_from(m).ok())
+            .expect("R1CS has three matrices");
+        Self { matrices }
+    }
+
+    /// Like [`satisfied`], for a circuit of this shape: `Err` names the synthesis error or the
+    /// first unsatisfied row.
+    pub fn satisfied<C: ConstraintSynthesizer<Fr>>(&self, circuit: C) -> Result<(), String> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
+        circuit
+            .generate_constraints(cs.clone())
+            .map_err(|e| format!("synthesis: {e}"))?;
+        let mut z = cs.instance_assignment().map_err(|e| e.to_string())?;
+        z.extend(cs.witness_assignment().map_err(|e| e.to_string())?);
+        let [a, b, c] = &self.matrices;
+        let row = |m: &Matrix<Fr>, i: usize| -> Option<Fr> {
+            m[i].iter().map(|(k, j)| z.get(*j).map(|x| *k * x)).sum()
+        };
+        for i in 0..a.len() {
+            match (row(a, i), row(b, i), row(c, i)) {
+                (Some(x), Some(y), Some(w)) if x * y == w => {}
+                (Some(_), Some(_), Some(_)) => return Err(format!("constraint {i} unsatisfied")),
+                _ => return Err("the assignment does not fit the shape".into()),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -340,6 +401,8 @@ mod tests {
         fields::{fp::FpVar, FieldVar},
     };
     use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
 
     /// `x · y = 6` with a third witness `z` that enters no constraint.
     struct Loose;
@@ -356,5 +419,20 @@ mod tests {
     fn free_witnesses_finds_an_unconstrained_witness() {
         // x and y are pinned by the product (and its output witness by the equality).
         assert_eq!(free_witnesses(Loose), vec![2]);
+    }
+
+    #[test]
+    fn a_shape_checks_assignments_as_the_constraint_system_does() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let f = access_fixture(&mut rng, 3);
+        let shape = Shape::of(AccessCircuit::blank(3));
+        assert_eq!(shape.satisfied(access_circuit(&f)), Ok(()));
+        assert_eq!(satisfied(access_circuit(&f)), Ok(()));
+        let mut tampered = access_circuit(&f);
+        tampered.assignment.nonce += Fr::one();
+        assert!(shape.satisfied(tampered).is_err());
+        let mut tampered = access_circuit(&f);
+        tampered.assignment.nonce += Fr::one();
+        assert!(satisfied(tampered).is_err());
     }
 }

