@@ -20,7 +20,7 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the Merkle path, plus 242 per level.
-const ACCESS_BASE_CONSTRAINTS: usize = 1_711;
+const ACCESS_BASE_CONSTRAINTS: usize = 1_702;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 
 fn fixture(seed: u64) -> AccessFixture {

@@ -17,7 +17,7 @@ use zkconsent_circuits::{
 
 /// Pinned: Poseidon 1 input (213), leaf (381), three 64-bit range checks (195), action (1),
 /// leaf equality (1).
-const AUTHORITY_CONSTRAINTS: usize = 791;
+const AUTHORITY_CONSTRAINTS: usize = 787;
 
 fn statement(
     seed: u64,

@@ -30,11 +30,11 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the two tree paths, plus 242 per level of each.
-const COHORT_BASE_CONSTRAINTS: usize = 8_758;
+const COHORT_BASE_CONSTRAINTS: usize = 8_741;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 const TREES: usize = 2;
 /// Cohort at the default depth 20: pinned.
-const COHORT_CONSTRAINTS_DEPTH_20: usize = 18_438;
+const COHORT_CONSTRAINTS_DEPTH_20: usize = 18_421;
 
 fn fixture(seed: u64) -> CohortFixture {
     cohort_fixture(&mut StdRng::seed_from_u64(seed), TEST_DEPTH)
@@ -166,7 +166,7 @@ fn public_input_names_follow_offsets() {
         assert_eq!(inputs::NAMES[offset], name);
     }
     assert_eq!(cohort::STATEMENT, "cohort");
-    assert_eq!(cohort::CIRCUIT_VERSION, 1);
+    assert_eq!(cohort::CIRCUIT_VERSION, 2);
     // The encoder puts each typed field at its offset.
     let f = fixture(13);
     let p = f.public;

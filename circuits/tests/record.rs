@@ -23,7 +23,7 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the records path, plus 242 per level.
-const RECORD_BASE_CONSTRAINTS: usize = 3_186;
+const RECORD_BASE_CONSTRAINTS: usize = 3_175;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 /// Record at the default depth 20: pinned.
 const RECORD_CONSTRAINTS_DEPTH_20: usize = RECORD_BASE_CONSTRAINTS + 20 * MERKLE_LEVEL_CONSTRAINTS;
@@ -392,12 +392,12 @@ fn set_selector_must_be_0_1_or_2() {
     // set_field = 3 would select code + related_code.
     assert_circuit_rejects(&f, |a| {
         a.public[inputs::SET_FIELD] = Fr::from(3u64);
-        a.set_bits = [Fr::one(), Fr::one()];
+        a.set_code_bit = Fr::one();
     });
     // set_field = 2 decomposed as [2, 0]: tests 2·code, which booleanity forbids.
     assert_circuit_rejects(&f, |a| {
         a.public[inputs::SET_FIELD] = Fr::from(2u64);
-        a.set_bits = [Fr::from(2u64), Fr::from(0u64)];
+        a.set_code_bit = Fr::from(2u64);
     });
     // Off, with a non-zero code-set root: rejected (the root input is canonical).
     let mut off = f.clone().without_code_set();
@@ -440,12 +440,8 @@ fn every_witness_value_is_constrained() {
         ("verifier".into(), Box::new(|a| a.verifier += Fr::one())),
         ("nonce".into(), Box::new(|a| a.nonce += Fr::one())),
         (
-            "set_bits[0]".into(),
-            Box::new(|a| a.set_bits[0] += Fr::one()),
-        ),
-        (
-            "set_bits[1]".into(),
-            Box::new(|a| a.set_bits[1] += Fr::one()),
+            "set_code_bit".into(),
+            Box::new(|a| a.set_code_bit += Fr::one()),
         ),
     ];
     for i in 0..record::RECORD_FIELDS {

@@ -247,23 +247,23 @@ fn manifest_names_single_party_setup_and_pins_shapes() {
 const PINNED_VK_SHA256: [(&str, &str); 5] = [
     (
         "authority",
-        "11b8735b3588067164269f36b21739ff8b8943f120323f28a3611174bdb2b503",
+        "0cccfdcde012af93dbad13444a40e659a9e35ffff267d39e431ab4f2e0bfe3eb",
     ),
     (
         "access",
-        "1088ff3bbf0925d9040aa2b37633448b78ea677f67f9fc070178318c9f852bd3",
+        "075c4bc38d90ec0b59ae07d8f004f511cdfc72414ec2f0e2a8d855a96e44f5bf",
     ),
     (
         "record",
-        "067c7ce5283de5c15376de2ae59a922ade292999791282ffbea64955221d68e6",
+        "3313e6cc0d45ac0c27653d215fffa084c420ad1d6fe01c62b6d39392f5e49bf9",
     ),
     (
         "claim",
-        "c5bbb0dc1062144cefbbe6043200704d467d5f456c71f527e0ef409f5d3ff863",
+        "4f43b95b311357772e080eda014607953c44fea8360e07b4e6bcb55bfc0b6f6c",
     ),
     (
         "cohort",
-        "2b086988ef66e8f40ab32ec614d078a24ec045b43e39a49bc272c75a5b0d00e0",
+        "c51bd3505c77ab5352ca90e76bb5df31b255f0a81247913ea6d89f2170672c6b",
     ),
 ];
 

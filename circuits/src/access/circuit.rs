@@ -4,7 +4,7 @@ use super::{inputs, AccessPrivate, AccessPublic};
 use crate::{
     domain, grant,
     merkle::{constraints::MerklePathVar, MerklePath},
-    poseidon::constraints::hash_with_domain,
+    poseidon::constraints::hash_with_domain_equals,
     range::constraints::enforce_in_window,
     scope::constraints::enforce_covers,
 };
@@ -150,7 +150,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         let path = MerklePathVar::new_witness(cs.clone(), || Ok(&a.path))?;
 
         // Grantee key knowledge: the grantee id in the leaf is H(secret).
-        hash_with_domain(domain::IDENTITY, &[grantee_secret])?.enforce_equal(&grantee_id)?;
+        hash_with_domain_equals(domain::IDENTITY, &[grantee_secret], &grantee_id)?;
 
         // Purpose: the grant's purpose is the requested one.
         granted_purpose.enforce_equal(purpose)?;
@@ -176,16 +176,17 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         enforce_covers(&granted_scope, requested_scope)?;
 
         // Request binding: the same verifier id scopes the patient reference.
-        hash_with_domain(domain::REQUEST, &[verifier.clone(), nonce])?
-            .enforce_equal(request_hash)?;
+        hash_with_domain_equals(domain::REQUEST, &[verifier.clone(), nonce], request_hash)?;
 
         // Patient reference for this verifier.
-        hash_with_domain(domain::PATIENT_REF, &[patient_id, verifier])?
-            .enforce_equal(patient_ref)?;
+        hash_with_domain_equals(domain::PATIENT_REF, &[patient_id, verifier], patient_ref)?;
 
         // Access tag: auditable by the patient (who knows the salt), unlinkable to others.
-        hash_with_domain(domain::ACCESS_TAG, &[salt, request_hash.clone()])?
-            .enforce_equal(access_tag)?;
+        hash_with_domain_equals(
+            domain::ACCESS_TAG,
+            &[salt, request_hash.clone()],
+            access_tag,
+        )?;
         Ok(())
     }
 }

@@ -5,12 +5,11 @@ use crate::{
     domain,
     grant::{self, GRANT_FIELDS},
     poseidon::constraints::hash_with_domain,
-    range::{constraints::enforce_fits_in_bits, U64_BITS},
+    range::{constraints::enforce_below_two_pow, U64_BITS},
 };
 use ark_bn254::Fr;
 use ark_r1cs_std::{
     alloc::AllocVar,
-    eq::EqGadget,
     fields::{fp::FpVar, FieldVar},
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
@@ -96,14 +95,14 @@ impl ConstraintSynthesizer<Fr> for AuthorityCircuit {
 
         // Well-formed grant: scope and window fields fit in 64 bits.
         for i in RANGE_CHECKED_FIELDS {
-            enforce_fits_in_bits(&fields[i], U64_BITS)?;
+            enforce_below_two_pow(&fields[i], U64_BITS)?;
         }
 
         // The leaf opens to these fields.
         let fields: [FpVar<Fr>; GRANT_FIELDS] = fields
             .try_into()
             .map_err(|_| SynthesisError::Unsatisfiable)?;
-        grant::constraints::commit(&fields)?.enforce_equal(&commitment)?;
+        grant::constraints::enforce_commit(&fields, &commitment)?;
         Ok(())
     }
 }

@@ -21,7 +21,7 @@ use ark_bn254::Fr;
 /// Statement name in proof files and the params manifest.
 pub const STATEMENT: &str = "authority";
 /// Bumped whenever the constraint system changes shape or meaning.
-pub const CIRCUIT_VERSION: u32 = 1;
+pub const CIRCUIT_VERSION: u32 = 2;
 
 /// Public-input offsets.
 pub mod inputs {

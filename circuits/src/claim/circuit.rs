@@ -1,33 +1,32 @@
 //! The Claim statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/claim.rs`): `3128 + 242·d` constraints,
-//! 7968 at depth 20.
+//! Cost per part (total pinned in `circuits/tests/claim.rs`): `3119 + 242·d` constraints,
+//! 7959 at depth 20.
 //!
 //! | part | constraints |
 //! |---|---|
 //! | leaf: `H_record.leaf` over 10 fields (Poseidon, 10 inputs) | 459 |
-//! | membership: records path `242·d`, root equality and non-empty leaf | `242·d + 2` |
+//! | membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
 //! | kind: `(kind - 6)·(kind - 7) = 0` | 1 |
-//! | disclosure: `kind`, `service_code`, `service_date`, `amount` equal the tuple's | 4 |
-//! | covered set: diagnosis path ([`CODE_SET_DEPTH`] = 8 levels of 242) and root equality | 1937 |
+//! | disclosure: `kind`, `service_code`, `service_date`, `amount` are the leaf's fields | 0 |
+//! | covered set: diagnosis path ([`CODE_SET_DEPTH`] = 8 levels of 242, root equality folded in) | 1936 |
 //! | diagnosis non-zero: `related_code · inv = 1` | 1 |
 //! | coverage non-zero: `coverage · inv = 1` | 1 |
-//! | policy: Poseidon 2 inputs and equality | 241 |
-//! | nullifier: Poseidon 2 inputs and equality | 241 |
-//! | request hash: Poseidon 2 inputs and equality | 241 |
+//! | policy: Poseidon 2 inputs, equality folded in | 240 |
+//! | nullifier: Poseidon 2 inputs, equality folded in | 240 |
+//! | request hash: Poseidon 2 inputs, equality folded in | 240 |
 
 use super::statement::{inputs, ClaimPrivate, ClaimPublic};
 use crate::{
     domain,
     merkle::{constraints::MerklePathVar, MerklePath},
-    poseidon::constraints::hash_with_domain,
+    poseidon::constraints::{hash_with_domain, hash_with_domain_equals},
     record::{fields, RecordKind, CODE_SET_DEPTH, RECORD_FIELDS},
 };
 use ark_bn254::Fr;
 use ark_ff::{Field, Zero};
 use ark_r1cs_std::{
     alloc::AllocVar,
-    eq::EqGadget,
     fields::{fp::FpVar, FieldVar},
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
@@ -38,6 +37,18 @@ pub(super) const POSEIDON_2_CONSTRAINTS: usize = 240;
 
 /// `H_policy(patient_id, coverage)` in-circuit: the twin of
 /// [`super::PolicyCommitment::derive`]. 240 constraints.
+/// The public input a tuple field is disclosed as, if it is.
+fn disclosed_input(field: usize) -> Option<usize> {
+    match field {
+        fields::KIND => Some(inputs::KIND),
+        fields::CODE => Some(inputs::SERVICE_CODE),
+        fields::DATE => Some(inputs::SERVICE_DATE),
+        fields::VALUE => Some(inputs::AMOUNT),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
 pub(super) fn policy_commitment(
     patient: &FpVar<Fr>,
     coverage: &FpVar<Fr>,
@@ -47,6 +58,7 @@ pub(super) fn policy_commitment(
 
 /// `H_claim.nullifier(digest, insurer_id)` in-circuit: the twin of
 /// [`super::ClaimNullifier::derive`]. 240 constraints.
+#[cfg(test)]
 pub(super) fn claim_nullifier(
     digest: &FpVar<Fr>,
     insurer: &FpVar<Fr>,
@@ -69,7 +81,8 @@ fn enforce_non_zero(x: &FpVar<Fr>, inv: &FpVar<Fr>) -> Result<(), SynthesisError
 pub struct ClaimAssignment {
     /// Public inputs, in [`inputs`] order.
     pub public: [Fr; inputs::COUNT],
-    /// The record's tuple, salt included, in [`fields`] order.
+    /// The record's tuple, salt included, in [`fields`] order. Its kind, code, date and
+    /// value are not read: the circuit uses the public inputs they are disclosed as.
     pub tuple: [Fr; RECORD_FIELDS],
     /// Inclusion path in the records tree.
     pub path: MerklePath,
@@ -176,10 +189,15 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
 
         // Witnesses.
         let witness = |x: Fr| FpVar::new_witness(cs.clone(), || Ok(x));
+        // The disclosed fields are the public inputs themselves: no witness, no equality.
         let tuple = a
             .tuple
             .iter()
-            .map(|x| witness(*x))
+            .enumerate()
+            .map(|(field, x)| match disclosed_input(field) {
+                Some(input) => Ok(public[input].clone()),
+                None => witness(*x),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let insurer = witness(a.insurer)?;
         let nonce = witness(a.nonce)?;
@@ -197,36 +215,33 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         let eob = Fr::from(RecordKind::EXPLANATION_OF_BENEFIT_CODE);
         (kind - claim).mul_equals(&(kind - eob), &FpVar::zero())?;
 
-        // Disclosure: each disclosed input is the record's field.
-        for (input, field) in [
-            (inputs::KIND, fields::KIND),
-            (inputs::SERVICE_CODE, fields::CODE),
-            (inputs::SERVICE_DATE, fields::DATE),
-            (inputs::AMOUNT, fields::VALUE),
-        ] {
-            tuple[field].enforce_equal(&public[input])?;
-        }
-
         // Diagnosis: non-zero (an empty slot holds 0 and opens to the root) and in the
         // covered set.
         let diagnosis = &tuple[fields::RELATED_CODE];
         enforce_non_zero(diagnosis, &diagnosis_inverse)?;
-        covered_path
-            .root(diagnosis)?
-            .enforce_equal(&public[inputs::COVERED_SET_ROOT])?;
+        covered_path.enforce_root(diagnosis, &public[inputs::COVERED_SET_ROOT])?;
 
         // Policy: the record is insured (coverage non-zero) under this policy.
         let coverage = &tuple[fields::COVERAGE];
         enforce_non_zero(coverage, &coverage_inverse)?;
-        policy_commitment(&tuple[fields::PATIENT], coverage)?
-            .enforce_equal(&public[inputs::POLICY])?;
+        hash_with_domain_equals(
+            domain::POLICY,
+            &[tuple[fields::PATIENT].clone(), coverage.clone()],
+            &public[inputs::POLICY],
+        )?;
 
         // Nullifier and request binding with the same insurer id: the nullifier is the
         // requesting insurer's own.
-        claim_nullifier(&tuple[fields::DIGEST], &insurer)?
-            .enforce_equal(&public[inputs::NULLIFIER])?;
-        hash_with_domain(domain::REQUEST, &[insurer, nonce])?
-            .enforce_equal(&public[inputs::REQUEST_HASH])?;
+        hash_with_domain_equals(
+            domain::CLAIM_NULLIFIER,
+            &[tuple[fields::DIGEST].clone(), insurer.clone()],
+            &public[inputs::NULLIFIER],
+        )?;
+        hash_with_domain_equals(
+            domain::REQUEST,
+            &[insurer, nonce],
+            &public[inputs::REQUEST_HASH],
+        )?;
         Ok(())
     }
 }

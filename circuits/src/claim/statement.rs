@@ -15,7 +15,7 @@ use ark_bn254::Fr;
 /// Statement name in proof files and the params manifest.
 pub const STATEMENT: &str = "claim";
 /// Bumped whenever the constraint system changes shape or meaning.
-pub const CIRCUIT_VERSION: u32 = 1;
+pub const CIRCUIT_VERSION: u32 = 2;
 
 /// Public-input offsets (0-based, excluding the constant 1), shared by the encoder and the
 /// circuit.

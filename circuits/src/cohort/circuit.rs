@@ -1,27 +1,27 @@
 //! The Cohort statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/cohort.rs`): `8758 + 484·d` constraints,
-//! 18438 at depth 20 (`d` is the depth of both trees).
+//! Cost per part (total pinned in `circuits/tests/cohort.rs`): `8741 + 484·d` constraints,
+//! 18421 at depth 20 (`d` is the depth of both trees).
 //!
 //! | part | constraints |
 //! |---|---|
 //! | patient id: `H_identity(sk)` (Poseidon, 1 input) | 213 |
 //! | summary kind = 9, summary patient = id | 2 |
 //! | summary leaf: `H_record.leaf` (Poseidon, 10 inputs) | 459 |
-//! | summary membership: records path `242·d`, root equality and non-empty leaf | `242·d + 2` |
-//! | list hash: 4 × Poseidon 16 inputs (609) + Poseidon 4 inputs (297), equality with `code` | 2734 |
-//! | birth window: `birth_lo <= date <= birth_hi`, 64-bit checks | 260 |
-//! | freshness: `summary_not_before`, `as_of - summary_not_before` below `2^64` | 130 |
+//! | summary membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
+//! | list hash: 4 × Poseidon 16 inputs (609) + Poseidon 4 inputs (297), equality with `code` folded in | 2733 |
+//! | birth window: `birth_lo <= date <= birth_hi`, 64-bit checks | 256 |
+//! | freshness: `summary_not_before`, `as_of - summary_not_before` below `2^64` | 128 |
 //! | inclusion selector: 64 booleans, sum 1, 64 products | 129 |
-//! | inclusion: selected code non-zero, set path (8 × 242), root equality | 1938 |
-//! | exclusion hash: Poseidon 16 inputs and equality | 610 |
+//! | inclusion: selected code non-zero, set path (8 × 242, root equality folded in) | 1937 |
+//! | exclusion hash: Poseidon 16 inputs, equality folded in | 609 |
 //! | exclusion: `(slot_i - e_j)·inv_ij = 1` for 64 × 16 pairs | 1024 |
 //! | grant patient = id | 1 |
 //! | grant leaf: `H_grant.leaf` (Poseidon, 7 inputs) | 381 |
-//! | grant membership: grants path `242·d`, root equality and non-empty leaf | `242·d + 2` |
-//! | grant window, scope, purpose | 260 + 130 + 1 |
-//! | nullifier: Poseidon 2 inputs and equality | 241 |
-//! | request hash: Poseidon 2 inputs and equality | 241 |
+//! | grant membership: grants path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
+//! | grant window, scope, purpose | 256 + 130 + 1 |
+//! | nullifier: Poseidon 2 inputs, equality folded in | 240 |
+//! | request hash: Poseidon 2 inputs, equality folded in | 240 |
 
 use super::{
     statement::{inputs, CohortPrivate, CohortPublic},
@@ -31,9 +31,9 @@ use super::{
 use crate::{
     domain, grant,
     merkle::{constraints::MerklePathVar, MerklePath},
-    poseidon::constraints::hash_with_domain,
+    poseidon::constraints::{hash_with_domain, hash_with_domain_equals},
     range::{
-        constraints::{enforce_fits_in_bits, enforce_in_range, enforce_in_window},
+        constraints::{enforce_below_two_pow, enforce_in_range, enforce_in_window},
         U64_BITS,
     },
     record::{fields, RecordKind, CODE_SET_DEPTH, RECORD_FIELDS},
@@ -50,6 +50,7 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 
 /// `H_cohort.nullifier(patient_secret, study)` in-circuit: the twin of
 /// [`super::CohortNullifier::derive`]. 240 constraints.
+#[cfg(test)]
 pub(super) fn cohort_nullifier(
     patient_secret: &FpVar<Fr>,
     study: &FpVar<Fr>,
@@ -60,22 +61,23 @@ pub(super) fn cohort_nullifier(
     )
 }
 
-/// The condition list hash in-circuit: the twin of [`super::list_hash`]. 2733 constraints.
-fn list_hash(slots: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+/// Enforces that `expected` is the condition list hash of `slots`, the twin of
+/// [`super::list_hash`]: 2733 constraints, its equality folded into the top hash.
+fn enforce_list_hash(slots: &[FpVar<Fr>], expected: &FpVar<Fr>) -> Result<(), SynthesisError> {
     let chunks = slots
         .chunks(LIST_CHUNK)
         .map(|chunk| hash_with_domain(domain::CONDITION_LIST, chunk))
         .collect::<Result<Vec<_>, _>>()?;
-    hash_with_domain(domain::CONDITION_LIST, &chunks)
+    hash_with_domain_equals(domain::CONDITION_LIST, &chunks, expected)
 }
 
 /// Enforces `not_before <= as_of` with 64-bit checks on `not_before` and `as_of -
-/// not_before`: 130 constraints. Both terms below `2^64` make `as_of = not_before + diff` an
+/// not_before`: 128 constraints. Both terms below `2^64` make `as_of = not_before + diff` an
 /// integer below `2^65` (no wrap), so `as_of >= not_before` as integers; a "negative"
 /// difference wraps the field and fails its check.
 fn enforce_not_before(not_before: &FpVar<Fr>, as_of: &FpVar<Fr>) -> Result<(), SynthesisError> {
-    enforce_fits_in_bits(not_before, U64_BITS)?;
-    enforce_fits_in_bits(&(as_of - not_before), U64_BITS)?;
+    enforce_below_two_pow(not_before, U64_BITS)?;
+    enforce_below_two_pow(&(as_of - not_before), U64_BITS)?;
     Ok(())
 }
 
@@ -268,7 +270,7 @@ impl ConstraintSynthesizer<Fr> for CohortCircuit {
         summary_path.enforce_membership(&public[inputs::RECORDS_ROOT], &leaf)?;
 
         // List: the slots are the summary's condition list.
-        list_hash(&slots)?.enforce_equal(&tuple[fields::CODE])?;
+        enforce_list_hash(&slots, &tuple[fields::CODE])?;
 
         // Age as a birth-date window; freshness of the summary.
         enforce_in_range(
@@ -293,13 +295,14 @@ impl ConstraintSynthesizer<Fr> for CohortCircuit {
         }
         count.enforce_equal(&FpVar::one())?;
         selected.mul_equals(&selected_inverse, &FpVar::one())?;
-        inclusion_path
-            .root(&selected)?
-            .enforce_equal(&public[inputs::INCLUSION_ROOT])?;
+        inclusion_path.enforce_root(&selected, &public[inputs::INCLUSION_ROOT])?;
 
         // Exclusion: the entries are the study's list, and no slot equals any entry.
-        hash_with_domain(domain::EXCLUSION_SET, &exclusion)?
-            .enforce_equal(&public[inputs::EXCLUSION_HASH])?;
+        hash_with_domain_equals(
+            domain::EXCLUSION_SET,
+            &exclusion,
+            &public[inputs::EXCLUSION_HASH],
+        )?;
         for (slot, row) in slots.iter().zip(&exclusion_inverses) {
             for (entry, inverse) in exclusion.iter().zip(row) {
                 (slot - entry).mul_equals(inverse, &FpVar::one())?;
@@ -323,10 +326,16 @@ impl ConstraintSynthesizer<Fr> for CohortCircuit {
         grant[g::PURPOSE].enforce_equal(&public[inputs::PURPOSE])?;
 
         // Once per patient per study; bound to the researcher's request.
-        cohort_nullifier(&patient_secret, &public[inputs::STUDY])?
-            .enforce_equal(&public[inputs::NULLIFIER])?;
-        hash_with_domain(domain::REQUEST, &[grant[g::GRANTEE].clone(), nonce])?
-            .enforce_equal(&public[inputs::REQUEST_HASH])?;
+        hash_with_domain_equals(
+            domain::COHORT_NULLIFIER,
+            &[patient_secret, public[inputs::STUDY].clone()],
+            &public[inputs::NULLIFIER],
+        )?;
+        hash_with_domain_equals(
+            domain::REQUEST,
+            &[grant[g::GRANTEE].clone(), nonce],
+            &public[inputs::REQUEST_HASH],
+        )?;
         Ok(())
     }
 }
@@ -335,7 +344,6 @@ impl ConstraintSynthesizer<Fr> for CohortCircuit {
 mod tests {
     use super::*;
     use ark_ff::{One, UniformRand};
-    use ark_r1cs_std::GR1CSVar;
     use ark_relations::gr1cs::ConstraintSystem;
     use rand::{rngs::StdRng, SeedableRng};
 
@@ -348,10 +356,20 @@ mod tests {
             .iter()
             .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap())
             .collect::<Vec<_>>();
-        let h = list_hash(&vars).unwrap();
-        assert_eq!(h.value().unwrap(), super::super::list_hash(&slots));
+        let native = super::super::list_hash(&slots);
+        let expected = FpVar::new_input(cs.clone(), || Ok(native)).unwrap();
+        enforce_list_hash(&vars, &expected).unwrap();
         assert!(cs.is_satisfied().unwrap());
         assert_eq!(cs.num_constraints(), 4 * 609 + 297);
+        // Any other value fails.
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let vars = slots
+            .iter()
+            .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap())
+            .collect::<Vec<_>>();
+        let other = FpVar::new_input(cs.clone(), || Ok(native + Fr::from(1u64))).unwrap();
+        enforce_list_hash(&vars, &other).unwrap();
+        assert!(!cs.is_satisfied().unwrap());
     }
 
     #[test]
@@ -362,7 +380,7 @@ mod tests {
             let [nb, as_of] =
                 [nb, as_of].map(|x| FpVar::new_witness(cs.clone(), || Ok(x)).unwrap());
             enforce_not_before(&nb, &as_of).unwrap();
-            assert_eq!(cs.num_constraints(), 130);
+            assert_eq!(cs.num_constraints(), 128);
             cs.is_satisfied().unwrap()
         };
         assert!(case(Fr::from(5u64), Fr::from(5u64)));

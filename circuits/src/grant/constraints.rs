@@ -14,3 +14,16 @@ use ark_relations::gr1cs::SynthesisError;
 pub fn commit(fields: &[FpVar<Fr>; GRANT_FIELDS]) -> Result<FpVar<Fr>, SynthesisError> {
     poseidon::hash_with_domain(domain::GRANT_LEAF, fields)
 }
+
+/// Enforces `commit(fields) = expected`, one constraint cheaper than comparing the result
+/// (the equality is folded into the hash's last S-box).
+///
+/// # Errors
+///
+/// Only errors from the constraint system.
+pub fn enforce_commit(
+    fields: &[FpVar<Fr>; GRANT_FIELDS],
+    expected: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    poseidon::hash_with_domain_equals(domain::GRANT_LEAF, fields, expected)
+}

@@ -78,9 +78,35 @@ impl MerklePathVar {
         Ok(node)
     }
 
-    /// Enforces that `leaf` is a non-empty leaf under `root` at this path: 2 constraints on
-    /// top of [`Self::root`] (root equality, and `leaf != 0` so an empty or revoked slot never
-    /// counts as membership).
+    /// Enforces that hashing `leaf` up this path reaches `root`, at the cost of [`Self::root`]
+    /// alone: the top node's hash is checked against `root` inside its last S-box
+    /// ([`poseidon::hash_with_domain_equals`]).
+    ///
+    /// # Errors
+    ///
+    /// Only errors from the constraint system.
+    pub fn enforce_root(&self, leaf: &FpVar<Fr>, root: &FpVar<Fr>) -> Result<(), SynthesisError> {
+        let mut node = leaf.clone();
+        let levels = self.siblings.len().min(self.index_bits.len());
+        for (level, (sibling, is_right)) in self.siblings.iter().zip(&self.index_bits).enumerate() {
+            let left = FpVar::conditionally_select(is_right, sibling, &node)?;
+            let right = &node + sibling - &left;
+            if level + 1 == levels {
+                return poseidon::hash_with_domain_equals(
+                    domain::MERKLE_NODE,
+                    &[left, right],
+                    root,
+                );
+            }
+            node = node_hash(&left, &right)?;
+        }
+        // No levels: the leaf is the root.
+        node.enforce_equal(root)
+    }
+
+    /// Enforces that `leaf` is a non-empty leaf under `root` at this path: 1 constraint on
+    /// top of [`Self::root`] (`leaf != 0`, so an empty or revoked slot never counts as
+    /// membership; the root check is folded into the top hash, see [`Self::enforce_root`]).
     ///
     /// # Errors
     ///
@@ -90,7 +116,7 @@ impl MerklePathVar {
         root: &FpVar<Fr>,
         leaf: &FpVar<Fr>,
     ) -> Result<(), SynthesisError> {
-        self.root(leaf)?.enforce_equal(root)?;
+        self.enforce_root(leaf, root)?;
         leaf.enforce_not_equal(&FpVar::constant(EMPTY_LEAF))
     }
 }

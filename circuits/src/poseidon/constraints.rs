@@ -7,10 +7,11 @@
 //! Constant inputs cost nothing until they mix with a variable.
 
 use super::params::{params_for, PoseidonParams, MAX_INPUTS};
-use crate::domain::DomainTag;
+use crate::{domain::DomainTag, range::constraints::lc};
 use ark_bn254::Fr;
 use ark_ff::{Field, One, Zero};
 use ark_r1cs_std::{
+    eq::EqGadget,
     fields::{
         fp::{AllocatedFp, FpVar},
         FieldVar,
@@ -37,6 +38,39 @@ pub fn hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
 #[tracing::instrument(target = "r1cs", skip(inputs))]
 pub fn hash_with_domain(tag: DomainTag, inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
     hash_with_capacity(FpVar::constant(tag.value()), inputs)
+}
+
+/// Enforces `H_tag(inputs) = expected`: one constraint fewer than
+/// `hash_with_domain(tag, inputs)?.enforce_equal(expected)`.
+///
+/// The output is `sum_j M[0][j] * y_j` over the last round's S-box outputs `y_j`, and
+/// circomlib's MDS entries are all non-zero, so instead of allocating `y_0 = x_0^5` and then
+/// checking the sum, the last S-box's product constraint takes the value `y_0` must have,
+/// `(expected - sum_{j>0} M[0][j] * y_j) / M[0][0]`, as its output: `x_0^4 * x_0 = that`.
+/// It holds exactly when the hash equals `expected`.
+///
+/// # Errors
+///
+/// As [`hash`]; [`SynthesisError::Unsatisfiable`] when everything is constant and unequal.
+pub fn hash_with_domain_equals(
+    tag: DomainTag,
+    inputs: &[FpVar<Fr>],
+    expected: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
+    if inputs.is_empty() || inputs.len() > MAX_INPUTS {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let mut state = Vec::with_capacity(inputs.len() + 1);
+    state.push(FpVar::constant(tag.value()));
+    state.extend_from_slice(inputs);
+    let params = params_for(inputs.len());
+    let mut lanes = Lanes::new(&state)?;
+    let last = params.rounds() - 1;
+    for r in 0..last {
+        lanes.round(params, r)?;
+    }
+    lanes.add_constants(&params.round_constants[last]);
+    lanes.sbox_all_then_equal(&params.mds[0], expected)
 }
 
 fn hash_with_capacity(
@@ -69,13 +103,7 @@ fn hash_with_capacity(
 pub fn permute(params: &PoseidonParams, state: &mut [FpVar<Fr>]) -> Result<(), SynthesisError> {
     let mut lanes = Lanes::new(state)?;
     for r in 0..params.rounds() {
-        lanes.add_constants(&params.round_constants[r]);
-        if params.is_full_round(r) {
-            lanes.sbox_all()?;
-        } else {
-            lanes.sbox_first()?;
-        }
-        lanes.mix(&params.mds);
+        lanes.round(params, r)?;
     }
     for (out, lane) in state.iter_mut().zip(0..) {
         *out = lanes.to_var(lane)?;
@@ -146,6 +174,78 @@ impl Lanes {
             value,
             variable: true,
         }
+    }
+
+    /// Round `r`: constants, S-boxes, mixing.
+    fn round(&mut self, params: &PoseidonParams, r: usize) -> Result<(), SynthesisError> {
+        self.add_constants(&params.round_constants[r]);
+        if params.is_full_round(r) {
+            self.sbox_all()?;
+        } else {
+            self.sbox_first()?;
+        }
+        self.mix(&params.mds);
+        Ok(())
+    }
+
+    /// The last (full) round's S-boxes, then `sum_j row[j] * y_j = expected` with the first
+    /// S-box's output folded into that equation (see [`hash_with_domain_equals`]).
+    fn sbox_all_then_equal(
+        mut self,
+        row: &[Fr],
+        expected: &FpVar<Fr>,
+    ) -> Result<(), SynthesisError> {
+        let first = match self.input_var(0)? {
+            Some(x) if !row[0].is_zero() => x,
+            // A constant first lane (every input constant): nothing to fold.
+            _ => {
+                self.sbox_all()?;
+                self.mix(core::slice::from_ref(&row.to_vec()));
+                return self.to_var(0)?.enforce_equal(expected);
+            }
+        };
+        let x4 = first.square()?.square()?;
+        let inputs: Vec<Option<FpVar<Fr>>> = (1..self.lanes.len())
+            .map(|i| self.input_var(i))
+            .collect::<Result<_, _>>()?;
+        self.vars.clear();
+        for (i, input) in (1..).zip(inputs) {
+            self.lanes[i] = match input {
+                Some(x) => self.sbox_var(&x)?,
+                None => Lane::constant(pow5(self.lanes[i].constant)),
+            };
+        }
+        // y_0 = (expected - sum_{j>0} row[j] * y_j) / row[0], as a linear form.
+        let scale = row[0].inverse().ok_or(SynthesisError::Unsatisfiable)?;
+        let mut y0 = Lane::constant(Fr::zero());
+        y0.coeffs.resize(self.vars.len(), Fr::zero());
+        for (m, lane) in row.iter().zip(&self.lanes).skip(1) {
+            let k = -*m * scale;
+            y0.constant += k * lane.constant;
+            for (acc, c) in y0.coeffs.iter_mut().zip(&lane.coeffs) {
+                *acc += k * c;
+            }
+        }
+        let (FpVar::Var(x), FpVar::Var(x4)) = (&first, &x4) else {
+            return Err(SynthesisError::Unsatisfiable);
+        };
+        let vars = &self.vars;
+        self.cs.enforce_r1cs_constraint(
+            || x4.variable.into(),
+            || x.variable.into(),
+            || {
+                let mut lc = lc(expected) * scale;
+                if !y0.constant.is_zero() {
+                    lc.0.push((y0.constant, Variable::One));
+                }
+                for (c, v) in y0.coeffs.iter().zip(vars) {
+                    if !c.is_zero() {
+                        lc.0.push((*c, *v));
+                    }
+                }
+                lc
+            },
+        )
     }
 
     fn add_constants(&mut self, constants: &[Fr]) {

@@ -47,6 +47,49 @@ pub fn enforce_fits_in_bits(
 }
 
 /// Enforces `a == b` as one constraint `(a - b) * 1 = 0`, without allocating.
+/// Enforces `x < 2^bits` without returning the bits: `bits` constraints, one fewer than
+/// [`enforce_fits_in_bits`]. Bits 1 to `bits - 1` are boolean witnesses; bit 0 is not
+/// allocated but is the linear combination `x - sum_{i>0} 2^i * b_i`, which must be boolean,
+/// so `x` is their recomposition (sound for `bits < 253`, as there).
+///
+/// # Errors
+///
+/// Only errors from the constraint system; [`SynthesisError::Unsatisfiable`] for a constant
+/// out of range.
+#[tracing::instrument(target = "r1cs", skip(x))]
+pub fn enforce_below_two_pow(x: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
+    debug_assert!((1..Fr::MODULUS_BIT_SIZE as usize - 1).contains(&bits));
+    let cs = x.cs();
+    if cs.is_none() {
+        let value = x.value()?.into_bigint();
+        return if value.num_bits() as usize <= bits {
+            Ok(())
+        } else {
+            Err(SynthesisError::Unsatisfiable)
+        };
+    }
+    let value_bits =
+        || -> Result<Vec<bool>, SynthesisError> { Ok(x.value()?.into_bigint().to_bits_le()) };
+    let high = (1..bits)
+        .map(|i| {
+            Boolean::new_witness(cs.clone(), || {
+                Ok(value_bits()?.get(i).copied().unwrap_or(false))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // bit 0 = x - sum_{i>0} 2^i * b_i.
+    let bit0 = || {
+        let mut acc = lc(x);
+        let mut power = Fr::from(2u64);
+        for b in &high {
+            acc = acc - b.lc() * power;
+            power = power + power;
+        }
+        acc
+    };
+    cs.enforce_r1cs_constraint(bit0, || bit0() - Variable::One, LinearCombination::new)
+}
+
 pub(crate) fn enforce_lc_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), SynthesisError> {
     let cs = a.cs().or(b.cs());
     if cs.is_none() {
@@ -64,7 +107,7 @@ pub(crate) fn enforce_lc_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), Synth
     )
 }
 
-/// Enforces `lo <= x` and `x + gap <= hi` with real 64-bit range checks: 260 constraints.
+/// Enforces `lo <= x` and `x + gap <= hi` with real 64-bit range checks: 256 constraints.
 ///
 /// Checks `lo`, `hi`, `x - lo` and `hi - x - gap` are each below `2^64` (65 constraints
 /// each). `x < 2^64` then follows without its own check: `x = lo + d1` with both terms below
@@ -77,14 +120,14 @@ fn enforce_ordered(
     hi: &FpVar<Fr>,
     gap: u64,
 ) -> Result<(), SynthesisError> {
-    enforce_fits_in_bits(lo, U64_BITS)?;
-    enforce_fits_in_bits(hi, U64_BITS)?;
-    enforce_fits_in_bits(&(x - lo), U64_BITS)?;
-    enforce_fits_in_bits(&(hi - x - Fr::from(gap)), U64_BITS)?;
+    enforce_below_two_pow(lo, U64_BITS)?;
+    enforce_below_two_pow(hi, U64_BITS)?;
+    enforce_below_two_pow(&(x - lo), U64_BITS)?;
+    enforce_below_two_pow(&(hi - x - Fr::from(gap)), U64_BITS)?;
     Ok(())
 }
 
-/// Enforces `not_before <= now < not_after` with real 64-bit range checks: 260 constraints
+/// Enforces `not_before <= now < not_after` with real 64-bit range checks: 256 constraints
 /// (`not_before`, `not_after`, `now - not_before` and `not_after - now - 1` below `2^64`; the
 /// proof that this is sound, and that a `now` past `2^64` fails, is on `enforce_ordered`).
 ///
@@ -100,7 +143,7 @@ pub fn enforce_in_window(
     enforce_ordered(not_before, now, not_after, 1)
 }
 
-/// Enforces `lo <= x <= hi` (inclusive both sides) with real 64-bit range checks: 260
+/// Enforces `lo <= x <= hi` (inclusive both sides) with real 64-bit range checks: 256
 /// constraints (`lo`, `hi`, `x - lo` and `hi - x` below `2^64`, as for
 /// [`enforce_in_window`]). The twin of `InclusiveRange::contains` in `crate::record`.
 ///
@@ -176,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn window_twin_agrees_and_costs_260() {
+    fn window_twin_agrees_and_costs_256() {
         let mut rng = StdRng::seed_from_u64(4);
         for _ in 0..40 {
             let (a, b, c) = (
@@ -206,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn range_twin_agrees_and_costs_260() {
+    fn range_twin_agrees_and_costs_256() {
         let mut rng = StdRng::seed_from_u64(62);
         for _ in 0..40 {
             let [lo, x, hi] = [0; 3].map(|_| rng.gen_range(0..8u64));
@@ -236,5 +279,5 @@ mod tests {
         assert!(!range_circuit(zero, two64 + five, two64 + five).0);
     }
 
-    const WINDOW_CONSTRAINTS: usize = 4 * (U64_BITS + 1);
+    const WINDOW_CONSTRAINTS: usize = 4 * U64_BITS;
 }

@@ -1,20 +1,20 @@
 //! The Record statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/record.rs`): `3186 + 242·d` constraints,
-//! 8026 at depth 20.
+//! Cost per part (total pinned in `circuits/tests/record.rs`): `3175 + 242·d` constraints,
+//! 8015 at depth 20.
 //!
 //! | part | constraints |
 //! |---|---|
 //! | leaf: `H_record.leaf` over 10 fields (Poseidon, 10 inputs) | 459 |
-//! | membership: records path `242·d`, root equality and non-empty leaf | `242·d + 2` |
+//! | membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
 //! | disclosure mask: 9 booleanity + 1 recomposition | 10 |
 //! | disclosure: `disclosed_i = bit_i · field_i` | 9 |
-//! | value range and date range ([`enforce_in_range`], 260 each) | 520 |
-//! | code-set selector: 2 booleanity, recomposition, exclusivity | 4 |
+//! | value range and date range ([`enforce_in_range`], 256 each) | 512 |
+//! | code-set selector: 2 booleanity (`b_related` derived from `set_field`), exclusivity | 3 |
 //! | code-set selection `b_code·code + b_related·related_code` | 2 |
 //! | code-set path ([`CODE_SET_DEPTH`] = 8 levels of 242) | 1936 |
 //! | code-set root (conditional), root 0 when off, non-zero code | 3 |
-//! | request hash: Poseidon 2 inputs and equality | 241 |
+//! | request hash: Poseidon 2 inputs, equality folded in | 240 |
 
 use super::{
     code_set::CODE_SET_DEPTH,
@@ -25,14 +25,13 @@ use super::{
 use crate::{
     domain,
     merkle::{constraints::MerklePathVar, MerklePath},
-    poseidon::constraints::hash_with_domain,
+    poseidon::constraints::{hash_with_domain, hash_with_domain_equals},
     range::constraints::{enforce_in_range, enforce_lc_equal},
 };
 use ark_bn254::Fr;
 use ark_ff::{Field, One, Zero};
 use ark_r1cs_std::{
     alloc::AllocVar,
-    eq::EqGadget,
     fields::{fp::FpVar, FieldVar},
     GR1CSVar,
 };
@@ -51,8 +50,9 @@ pub struct RecordAssignment {
     pub tuple: [Fr; RECORD_FIELDS],
     /// Bits of the disclosure mask, least significant first (hint; booleanity enforced).
     pub mask_bits: [Fr; DISCLOSABLE_FIELDS],
-    /// Selector bits `[b_code, b_related]` of `set_field` (hint; booleanity enforced).
-    pub set_bits: [Fr; 2],
+    /// The selector bit `b_code` of `set_field` (hint; booleanity enforced). The circuit
+    /// derives `b_related = (set_field - b_code) / 2` and enforces its booleanity.
+    pub set_code_bit: Fr,
     /// Verifier id.
     pub verifier: Fr,
     /// Request nonce.
@@ -80,10 +80,7 @@ impl RecordAssignment {
         self.mask_bits =
             core::array::from_fn(|i| Fr::from(u64::from(bits.get(i).copied().unwrap_or(false))));
         let s = self.public[inputs::SET_FIELD];
-        self.set_bits = [
-            Fr::from(u64::from(s == Fr::from(1u64))),
-            Fr::from(u64::from(s == Fr::from(2u64))),
-        ];
+        self.set_code_bit = Fr::from(u64::from(s == Fr::from(1u64)));
     }
 }
 
@@ -109,7 +106,7 @@ impl RecordCircuit {
             public: public.to_field_elements(),
             tuple: private.record.to_field_elements(),
             mask_bits: [Fr::zero(); DISCLOSABLE_FIELDS],
-            set_bits: [Fr::zero(); 2],
+            set_code_bit: Fr::zero(),
             verifier: private.verifier.0,
             nonce: private.nonce.0,
             path: private.path.clone(),
@@ -127,7 +124,7 @@ impl RecordCircuit {
                 public: [zero; inputs::COUNT],
                 tuple: [zero; RECORD_FIELDS],
                 mask_bits: [zero; DISCLOSABLE_FIELDS],
-                set_bits: [zero; 2],
+                set_code_bit: zero,
                 verifier: zero,
                 nonce: zero,
                 path: MerklePath::blank(depth),
@@ -179,8 +176,13 @@ impl ConstraintSynthesizer<Fr> for RecordCircuit {
             .iter()
             .map(|x| witness(*x))
             .collect::<Result<Vec<_>, _>>()?;
-        let b_code = witness(a.set_bits[0])?;
-        let b_related = witness(a.set_bits[1])?;
+        let b_code = witness(a.set_code_bit)?;
+        // b_related = (set_field - b_code) / 2: set_field = b_code + 2·b_related holds by
+        // construction, so it needs neither a witness nor a recomposition constraint.
+        let half = Fr::from(2u64)
+            .inverse()
+            .ok_or(SynthesisError::Unsatisfiable)?;
+        let b_related = (set_field - &b_code) * half;
         let verifier = witness(a.verifier)?;
         let nonce = witness(a.nonce)?;
         let path = MerklePathVar::new_witness(cs.clone(), || Ok(&a.path))?;
@@ -217,7 +219,6 @@ impl ConstraintSynthesizer<Fr> for RecordCircuit {
         // Code set: set_field = b_code + 2·b_related with at most one bit set.
         enforce_boolean(&b_code)?;
         enforce_boolean(&b_related)?;
-        enforce_lc_equal(&(&b_code + &b_related * Fr::from(2u64)), set_field)?;
         b_code.mul_equals(&b_related, &FpVar::zero())?;
         let enabled = &b_code + &b_related;
         let selected = &b_code * &tuple[fields::CODE] + &b_related * &tuple[fields::RELATED_CODE];
@@ -232,7 +233,7 @@ impl ConstraintSynthesizer<Fr> for RecordCircuit {
         selected.mul_equals(&inverse, &enabled)?;
 
         // Request binding.
-        hash_with_domain(domain::REQUEST, &[verifier, nonce])?.enforce_equal(request_hash)?;
+        hash_with_domain_equals(domain::REQUEST, &[verifier, nonce], request_hash)?;
         Ok(())
     }
 }
