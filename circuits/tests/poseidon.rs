@@ -109,6 +109,47 @@ fn constant_inputs_cost_nothing_and_match_native() {
     assert_eq!(cs.num_constraints(), 0);
 }
 
+/// `hash_with_domain_equals(tag, x, e)` holds exactly when `e` is the hash, for every arity,
+/// with `e` a public input, a witness or a constant, at the cost of the hash alone (one row
+/// fewer than hashing and then comparing); all-constant inputs are checked natively.
+#[test]
+fn folded_equality_holds_exactly_for_the_hash_at_the_hash_cost() {
+    let mut rng = StdRng::seed_from_u64(14);
+    for arity in 1..=MAX_INPUTS {
+        let inputs: Vec<Fr> = (0..arity).map(|_| Fr::rand(&mut rng)).collect();
+        let hash = poseidon::hash_with_domain(domain::REQUEST, &inputs);
+        for mode in [
+            AllocationMode::Input,
+            AllocationMode::Witness,
+            AllocationMode::Constant,
+        ] {
+            for (expected, holds) in [(hash, true), (hash + Fr::from(1u64), false)] {
+                let cs = ConstraintSystem::<Fr>::new_ref();
+                let vars: Vec<_> = inputs
+                    .iter()
+                    .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap())
+                    .collect();
+                let e = FpVar::new_variable(cs.clone(), || Ok(expected), mode).unwrap();
+                constraints::hash_with_domain_equals(domain::REQUEST, &vars, &e).unwrap();
+                assert_eq!(cs.is_satisfied().unwrap(), holds, "arity {arity} {mode:?}");
+                assert_eq!(cs.num_constraints(), expected_constraints(arity));
+            }
+        }
+    }
+    // All constant: nothing to constrain; a wrong value is refused at synthesis.
+    let inputs = [Fr::from(1u64), Fr::from(2u64)];
+    let hash = poseidon::hash_with_domain(domain::REQUEST, &inputs);
+    let constant = |x: Fr| FpVar::Constant(x);
+    let vars = inputs.map(constant);
+    assert!(constraints::hash_with_domain_equals(domain::REQUEST, &vars, &constant(hash)).is_ok());
+    assert!(constraints::hash_with_domain_equals(
+        domain::REQUEST,
+        &vars,
+        &constant(hash + Fr::from(1u64))
+    )
+    .is_err());
+}
+
 #[test]
 fn domain_tags_match_light_poseidon_and_gadget_on_random_inputs() {
     use light_poseidon::{Poseidon, PoseidonHasher};
