@@ -11,15 +11,11 @@ mod circom_input;
 
 mod circom;
 
-use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField};
 use circom::{
-    assert_fails_at, checked_public_signals, compile, read_r1cs_header, tools, witness, Compiled,
-    Tools,
+    assert_fails_at, check_pins, checked_public_signals, compiled_o2, decimal, tools, witness, Pins,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use std::sync::OnceLock;
 use zkconsent_circuits::{
     access::AccessCircuit,
     fr_to_decimal,
@@ -42,55 +38,29 @@ const DEPTH: usize = 20;
 /// The reference's source, where its assertions are.
 const SOURCE: &str = "zkconsent_access.circom";
 
-/// The depth-20 reference compiled once with `--O2` (R1CS and witness generator).
-fn compiled(tools: &Tools) -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| compile(tools, "access", &["--r1cs", "--wasm", "--O2"]))
-}
-
 #[test]
 fn circom_reference_has_the_pinned_count_and_no_fewer_constraints_than_ours() {
     let Some(tools) = tools() else { return };
-    let header = read_r1cs_header(&compiled(&tools).r1cs());
-    assert_eq!(
-        header.prime_le,
-        Fr::MODULUS.to_bytes_le(),
-        "BN254's scalar field"
-    );
-    assert_eq!((header.n_pub_out, header.n_pub_in), (0, 7));
-    // 20 siblings, 20 index bits and 8 grant/key/request fields.
-    assert_eq!(header.n_prv_in, 2 * DEPTH as u32 + 8);
-    eprintln!(
-        "circom --O2: {} constraints, {} wires, {} labels",
-        header.n_constraints, header.n_wires, header.n_labels
-    );
-    assert_eq!(header.n_constraints, CIRCOM_ACCESS_DEPTH_20_CONSTRAINTS);
-
-    // circom's default simplification, for the record.
-    let o1 = compile(&tools, "access", &["--r1cs"]);
-    let o1_header = read_r1cs_header(&o1.r1cs());
-    assert_eq!(
-        o1_header.n_constraints,
-        CIRCOM_ACCESS_DEPTH_20_CONSTRAINTS_O1
-    );
-
     let ours = constraint_count(AccessCircuit::blank(DEPTH));
     assert_eq!(ours, OURS_DEPTH_20);
-    assert!(
-        ours <= header.n_constraints as usize,
-        "ours {ours} > circom {}",
-        header.n_constraints
-    );
-    eprintln!(
-        "constraints at depth {DEPTH}: zkconsent {ours}, circom --O2 {}, circom --O1 {}",
-        header.n_constraints, o1_header.n_constraints
+    check_pins(
+        &tools,
+        &Pins {
+            name: "access",
+            public_inputs: 7,
+            // 20 siblings, 20 index bits and 8 grant/key/request fields.
+            private_inputs: 2 * DEPTH + 8,
+            o2: CIRCOM_ACCESS_DEPTH_20_CONSTRAINTS,
+            o1: CIRCOM_ACCESS_DEPTH_20_CONSTRAINTS_O1,
+            ours,
+        },
     );
 }
 
 #[test]
 fn circom_reference_proves_the_same_statement() {
     let Some(tools) = tools() else { return };
-    let compiled = compiled(&tools);
+    let compiled = compiled_o2(&tools, "access");
     let work = tempfile::tempdir().expect("tempdir");
     let fixture = access_fixture(&mut ChaCha20Rng::seed_from_u64(2026), DEPTH);
     let input = circom_input::circom_input(&fixture.public, &fixture.private);
@@ -100,12 +70,7 @@ fn circom_reference_proves_the_same_statement() {
 
     // The true statement: a witness whose public signals are ours, satisfying the R1CS.
     let wtns = witness("valid", &input).unwrap_or_else(|e| panic!("witness failed:\n{e}"));
-    let ours: Vec<String> = fixture
-        .public
-        .to_field_elements()
-        .iter()
-        .map(fr_to_decimal)
-        .collect();
+    let ours = decimal(&fixture.public.to_field_elements());
     let signals = checked_public_signals(&tools, compiled, &wtns, ours.len());
     assert_eq!(signals, ours, "public signals differ");
 

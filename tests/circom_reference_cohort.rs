@@ -9,15 +9,13 @@
 mod circom;
 
 use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField};
 use circom::{
-    assert_fails_at, checked_public_signals, compile, read_r1cs_header, tools, witness, Compiled,
-    Tools,
+    assert_fails_at, check_pins, checked_public_signals, compiled_o2, decimal, path_input, tools,
+    witness, Pins,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
-use std::sync::OnceLock;
 use zkconsent_circuits::{
     cohort::{
         check, inputs, CohortCircuit, CohortError, CohortPrivate, CohortPublic, ExclusionList,
@@ -25,7 +23,6 @@ use zkconsent_circuits::{
     },
     fr_to_decimal,
     grant::fields as grant_fields,
-    merkle::MerklePath,
     record::{fields, CODE_SET_DEPTH},
     testing::{
         cohort::{cohort_fixture, CohortFixture},
@@ -59,23 +56,6 @@ const DEPTH: usize = 20;
 const SCALAR_PRIVATE_INPUTS: usize = 15;
 /// The reference's source, where its assertions are.
 const SOURCE: &str = "zkconsent_cohort.circom";
-
-/// The depth-20 reference compiled once with `--O2` (R1CS and witness generator).
-fn compiled(tools: &Tools) -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| compile(tools, "cohort", &["--r1cs", "--wasm", "--O2"]))
-}
-
-/// A path's siblings and index bits, as the reference's `*_siblings` and `*_indices`.
-fn path_input(path: &MerklePath) -> (Vec<String>, Vec<String>) {
-    let siblings = path.siblings.iter().map(fr_to_decimal).collect();
-    let indices = path
-        .index_bits()
-        .iter()
-        .map(|&b| u8::from(b).to_string())
-        .collect();
-    (siblings, indices)
-}
 
 /// The reference circuit's inputs for a Cohort statement, as snarkjs reads them: field
 /// elements as decimal strings, arrays for paths and lists. The summary's kind, code and
@@ -135,56 +115,31 @@ fn circom_input(public: &CohortPublic, private: &CohortPrivate) -> Value {
 #[test]
 fn circom_reference_has_the_pinned_count_and_no_fewer_constraints_than_ours() {
     let Some(tools) = tools() else { return };
-    let header = read_r1cs_header(&compiled(&tools).r1cs());
-    assert_eq!(
-        header.prime_le,
-        Fr::MODULUS.to_bytes_le(),
-        "BN254's scalar field"
-    );
-    assert_eq!(
-        (header.n_pub_out, header.n_pub_in),
-        (0, inputs::COUNT as u32)
-    );
-    // Two tree paths, the code-set path, the list, the exclusion entries and the scalars.
-    assert_eq!(
-        header.n_prv_in as usize,
-        2 * (2 * DEPTH)
-            + 2 * CODE_SET_DEPTH
-            + MAX_SUMMARY_CODES
-            + MAX_EXCLUSION_CODES
-            + SCALAR_PRIVATE_INPUTS
-    );
-    eprintln!(
-        "circom --O2: {} constraints, {} wires, {} labels",
-        header.n_constraints, header.n_wires, header.n_labels
-    );
-    assert_eq!(header.n_constraints, CIRCOM_COHORT_DEPTH_20_CONSTRAINTS);
-
-    // circom's default simplification, for the record.
-    let o1 = compile(&tools, "cohort", &["--r1cs"]);
-    let o1_header = read_r1cs_header(&o1.r1cs());
-    assert_eq!(
-        o1_header.n_constraints,
-        CIRCOM_COHORT_DEPTH_20_CONSTRAINTS_O1
-    );
-
     let ours = constraint_count(CohortCircuit::blank(DEPTH));
     assert_eq!(ours, OURS_DEPTH_20);
-    assert!(
-        ours <= header.n_constraints as usize,
-        "ours {ours} > circom {}",
-        header.n_constraints
-    );
-    eprintln!(
-        "constraints at depth {DEPTH}: zkconsent {ours}, circom --O2 {}, circom --O1 {}",
-        header.n_constraints, o1_header.n_constraints
+    check_pins(
+        &tools,
+        &Pins {
+            name: "cohort",
+            public_inputs: inputs::COUNT,
+            // Two tree paths, the code-set path, the list, the exclusion entries and the
+            // scalars.
+            private_inputs: 2 * (2 * DEPTH)
+                + 2 * CODE_SET_DEPTH
+                + MAX_SUMMARY_CODES
+                + MAX_EXCLUSION_CODES
+                + SCALAR_PRIVATE_INPUTS,
+            o2: CIRCOM_COHORT_DEPTH_20_CONSTRAINTS,
+            o1: CIRCOM_COHORT_DEPTH_20_CONSTRAINTS_O1,
+            ours,
+        },
     );
 }
 
 #[test]
 fn circom_reference_proves_the_same_statement() {
     let Some(tools) = tools() else { return };
-    let compiled = compiled(&tools);
+    let compiled = compiled_o2(&tools, "cohort");
     let work = tempfile::tempdir().expect("tempdir");
     let fixture = cohort_fixture(&mut ChaCha20Rng::seed_from_u64(2026), DEPTH);
 
@@ -201,12 +156,7 @@ fn circom_reference_proves_the_same_statement() {
     // The true statement: a witness whose public signals are ours, satisfying the R1CS.
     assert_eq!(check(&fixture.public, &fixture.private), Ok(()));
     let wtns = witness("valid", &fixture).unwrap_or_else(|e| panic!("witness failed:\n{e}"));
-    let ours: Vec<String> = fixture
-        .public
-        .to_field_elements()
-        .iter()
-        .map(fr_to_decimal)
-        .collect();
+    let ours = decimal(&fixture.public.to_field_elements());
     let signals = checked_public_signals(&tools, compiled, &wtns, ours.len());
     assert_eq!(signals, ours, "public signals differ");
 

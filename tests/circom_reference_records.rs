@@ -15,19 +15,16 @@
 mod circom;
 
 use ark_bn254::Fr;
-use ark_ff::{BigInteger, PrimeField};
 use circom::{
-    assert_fails_at, checked_public_signals, compile, read_r1cs_header, tools, witness, Compiled,
-    Tools,
+    assert_fails_at, check_pins, checked_public_signals, compiled_o2, decimal, path_input, tools,
+    witness, Pins,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
-use std::sync::OnceLock;
 use zkconsent_circuits::{
     claim::{self, ClaimCircuit, ClaimError, ClaimNullifier, ClaimPrivate, ClaimPublic},
     fr_to_decimal,
-    merkle::MerklePath,
     record::{
         self, fields, CodeSetPredicate, InclusiveRange, RecordCircuit, RecordError, RecordKind,
         RecordPrivate, RecordPublic, SetField, CODE_SET_DEPTH, DISCLOSABLE_FIELDS, RECORD_FIELDS,
@@ -85,27 +82,6 @@ const VALUE_RANGE_CALL: &str = "InclusiveRange(BITS)(value_lo, tuple[VALUE], val
 const DATE_RANGE_CALL: &str = "InclusiveRange(BITS)(date_lo, tuple[DATE], date_hi);";
 
 /// A depth-20 reference compiled once with `--O2` (R1CS and witness generator).
-fn compiled_record(tools: &Tools) -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| compile(tools, "record", &["--r1cs", "--wasm", "--O2"]))
-}
-
-fn compiled_claim(tools: &Tools) -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| compile(tools, "claim", &["--r1cs", "--wasm", "--O2"]))
-}
-
-/// A path's siblings and index bits, as the references' `*_siblings` and `*_indices`.
-fn path_input(path: &MerklePath) -> (Vec<String>, Vec<String>) {
-    let siblings = path.siblings.iter().map(fr_to_decimal).collect();
-    let indices = path
-        .index_bits()
-        .iter()
-        .map(|&b| u8::from(b).to_string())
-        .collect();
-    (siblings, indices)
-}
-
 /// The Record reference's inputs for a statement, as snarkjs reads them: field elements as
 /// decimal strings, arrays for the disclosed values, the tuple and the paths. The public
 /// values come from our encoder, so they are ours by construction; the hints ours witnesses
@@ -177,59 +153,6 @@ fn claim_input(public: &ClaimPublic, private: &ClaimPrivate) -> Value {
     })
 }
 
-/// What a reference's count test pins.
-struct Pins {
-    /// The main file's stem.
-    name: &'static str,
-    /// Public inputs (ours, in the same order).
-    public_inputs: usize,
-    /// Private inputs of the reference.
-    private_inputs: usize,
-    /// Constraints with `--O2`.
-    o2: u32,
-    /// Constraints with `--O1`.
-    o1: u32,
-    /// Our circuit's constraints.
-    ours: usize,
-}
-
-/// Checks a compiled reference's field, input counts and pinned `--O2` count, compiles it
-/// with `--O1` to check that pin, and checks ours is no larger than `--O2`.
-fn check_pins(tools: &Tools, compiled: &Compiled, pins: &Pins) {
-    let header = read_r1cs_header(&compiled.r1cs());
-    assert_eq!(
-        header.prime_le,
-        Fr::MODULUS.to_bytes_le(),
-        "BN254's scalar field"
-    );
-    assert_eq!(
-        (header.n_pub_out, header.n_pub_in),
-        (0, pins.public_inputs as u32)
-    );
-    assert_eq!(header.n_prv_in as usize, pins.private_inputs);
-    eprintln!(
-        "{} circom --O2: {} constraints, {} wires, {} labels",
-        pins.name, header.n_constraints, header.n_wires, header.n_labels
-    );
-    assert_eq!(header.n_constraints, pins.o2);
-
-    // circom's default simplification, for the record.
-    let o1 = compile(tools, pins.name, &["--r1cs"]);
-    let o1_header = read_r1cs_header(&o1.r1cs());
-    assert_eq!(o1_header.n_constraints, pins.o1);
-
-    assert!(
-        pins.ours <= header.n_constraints as usize,
-        "ours {} > circom {}",
-        pins.ours,
-        header.n_constraints
-    );
-    eprintln!(
-        "{} constraints at depth {DEPTH}: zkconsent {}, circom --O2 {}, circom --O1 {}",
-        pins.name, pins.ours, header.n_constraints, o1_header.n_constraints
-    );
-}
-
 #[test]
 fn record_reference_has_the_pinned_count() {
     let Some(tools) = tools() else { return };
@@ -237,7 +160,6 @@ fn record_reference_has_the_pinned_count() {
     assert_eq!(ours, OURS_RECORD_DEPTH_20);
     check_pins(
         &tools,
-        compiled_record(&tools),
         &Pins {
             name: "record",
             public_inputs: record::inputs::COUNT,
@@ -260,7 +182,6 @@ fn claim_reference_has_the_pinned_count() {
     assert_eq!(ours, OURS_CLAIM_DEPTH_20);
     check_pins(
         &tools,
-        compiled_claim(&tools),
         &Pins {
             name: "claim",
             public_inputs: claim::inputs::COUNT,
@@ -273,15 +194,10 @@ fn claim_reference_has_the_pinned_count() {
     );
 }
 
-/// Our public inputs as the decimal strings of a witness's public signals.
-fn decimal(public: &[Fr]) -> Vec<String> {
-    public.iter().map(fr_to_decimal).collect()
-}
-
 #[test]
 fn record_reference_proves_the_same_statement() {
     let Some(tools) = tools() else { return };
-    let compiled = compiled_record(&tools);
+    let compiled = compiled_o2(&tools, "record");
     let work = tempfile::tempdir().expect("tempdir");
     let fixture = record_fixture(&mut ChaCha20Rng::seed_from_u64(2026), DEPTH);
     let witness = |name: &str, input: &Value| witness(&tools, compiled, work.path(), name, input);
@@ -390,7 +306,7 @@ fn record_reference_proves_the_same_statement() {
 #[test]
 fn claim_reference_proves_the_same_statement() {
     let Some(tools) = tools() else { return };
-    let compiled = compiled_claim(&tools);
+    let compiled = compiled_o2(&tools, "claim");
     let work = tempfile::tempdir().expect("tempdir");
     let fixture = claim_fixture(&mut ChaCha20Rng::seed_from_u64(2026), DEPTH);
     let witness = |name: &str, f: &ClaimFixture| {

@@ -7,11 +7,16 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
 use serde_json::Value;
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
     process::Command,
+    sync::{Mutex, OnceLock},
 };
+use zkconsent_circuits::{fr_to_decimal, merkle::MerklePath};
 
 /// The repository root.
 pub fn root() -> &'static Path {
@@ -88,6 +93,93 @@ pub fn compile(tools: &Tools, name: &str, flags: &[&str]) -> Compiled {
         dir,
         name: name.to_owned(),
     }
+}
+
+/// `benches/reference/<name>.circom` compiled once per test process with `--O2` (R1CS and
+/// witness generator), shared by every test that needs it.
+pub fn compiled_o2(tools: &Tools, name: &str) -> &'static Compiled {
+    static CACHE: OnceLock<Mutex<HashMap<String, &'static Compiled>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    cache.entry(name.to_owned()).or_insert_with(|| {
+        // Kept for the process's lifetime, as a static would be.
+        Box::leak(Box::new(compile(
+            tools,
+            name,
+            &["--r1cs", "--wasm", "--O2"],
+        )))
+    })
+}
+
+/// What a reference's count test pins.
+pub struct Pins {
+    /// The main file's stem.
+    pub name: &'static str,
+    /// Public inputs (ours, in the same order).
+    pub public_inputs: usize,
+    /// Private inputs of the reference.
+    pub private_inputs: usize,
+    /// Constraints with `--O2`.
+    pub o2: u32,
+    /// Constraints with `--O1`.
+    pub o1: u32,
+    /// Our circuit's constraints.
+    pub ours: usize,
+}
+
+/// Checks the reference's field, input counts and pinned `--O2` count, compiles it with
+/// `--O1` to check that pin, and checks ours is no larger than `--O2`.
+pub fn check_pins(tools: &Tools, pins: &Pins) {
+    let header = read_r1cs_header(&compiled_o2(tools, pins.name).r1cs());
+    assert_eq!(
+        header.prime_le,
+        Fr::MODULUS.to_bytes_le(),
+        "BN254's scalar field"
+    );
+    assert_eq!(
+        (header.n_pub_out, header.n_pub_in),
+        (0, pins.public_inputs as u32)
+    );
+    assert_eq!(header.n_prv_in as usize, pins.private_inputs);
+    eprintln!(
+        "{} circom --O2: {} constraints, {} wires, {} labels",
+        pins.name, header.n_constraints, header.n_wires, header.n_labels
+    );
+    assert_eq!(header.n_constraints, pins.o2);
+
+    // circom's default simplification, for the record.
+    let o1 = compile(tools, pins.name, &["--r1cs"]);
+    let o1_header = read_r1cs_header(&o1.r1cs());
+    assert_eq!(o1_header.n_constraints, pins.o1);
+
+    assert!(
+        pins.ours <= header.n_constraints as usize,
+        "ours {} > circom {}",
+        pins.ours,
+        header.n_constraints
+    );
+    eprintln!(
+        "{} constraints: zkconsent {}, circom --O2 {}, circom --O1 {}",
+        pins.name, pins.ours, header.n_constraints, o1_header.n_constraints
+    );
+}
+
+/// A path's siblings and index bits, as the references' `*_siblings` and `*_indices`.
+pub fn path_input(path: &MerklePath) -> (Vec<String>, Vec<String>) {
+    let siblings = path.siblings.iter().map(fr_to_decimal).collect();
+    let indices = path
+        .index_bits()
+        .iter()
+        .map(|&b| u8::from(b).to_string())
+        .collect();
+    (siblings, indices)
+}
+
+/// Field elements as the decimal strings of a witness's signals.
+pub fn decimal(values: &[Fr]) -> Vec<String> {
+    values.iter().map(fr_to_decimal).collect()
 }
 
 /// The `.r1cs` header (section type 1).

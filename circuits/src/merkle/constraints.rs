@@ -3,7 +3,7 @@
 //! Cost per level: 1 (index bit booleanity) + 1 (conditional swap) + 240 (node hash) = 242.
 
 use super::{MerklePath, EMPTY_LEAF};
-use crate::{domain, poseidon::constraints as poseidon};
+use crate::{domain, poseidon::constraints as poseidon, range::constraints::enforce_lc_equal};
 use ark_bn254::Fr;
 use ark_r1cs_std::{
     alloc::{AllocVar, AllocationMode},
@@ -101,7 +101,7 @@ impl MerklePathVar {
             node = node_hash(&left, &right)?;
         }
         // No levels: the leaf is the root.
-        node.enforce_equal(root)
+        enforce_lc_equal(&node, root)
     }
 
     /// Enforces that `leaf` is a non-empty leaf under `root` at this path: 1 constraint on

@@ -7,11 +7,13 @@
 //! Constant inputs cost nothing until they mix with a variable.
 
 use super::params::{params_for, PoseidonParams, MAX_INPUTS};
-use crate::{domain::DomainTag, range::constraints::lc};
+use crate::{
+    domain::DomainTag,
+    range::constraints::{enforce_lc_equal, lc},
+};
 use ark_bn254::Fr;
 use ark_ff::{Field, One, Zero};
 use ark_r1cs_std::{
-    eq::EqGadget,
     fields::{
         fp::{AllocatedFp, FpVar},
         FieldVar,
@@ -57,12 +59,7 @@ pub fn hash_with_domain_equals(
     inputs: &[FpVar<Fr>],
     expected: &FpVar<Fr>,
 ) -> Result<(), SynthesisError> {
-    if inputs.is_empty() || inputs.len() > MAX_INPUTS {
-        return Err(SynthesisError::Unsatisfiable);
-    }
-    let mut state = Vec::with_capacity(inputs.len() + 1);
-    state.push(FpVar::constant(tag.value()));
-    state.extend_from_slice(inputs);
+    let state = initial_state(FpVar::constant(tag.value()), inputs)?;
     let params = params_for(inputs.len());
     let mut lanes = Lanes::new(&state)?;
     let last = params.rounds() - 1;
@@ -77,14 +74,23 @@ fn hash_with_capacity(
     capacity: FpVar<Fr>,
     inputs: &[FpVar<Fr>],
 ) -> Result<FpVar<Fr>, SynthesisError> {
+    let mut state = initial_state(capacity, inputs)?;
+    permute(params_for(inputs.len()), &mut state)?;
+    Ok(state.swap_remove(0))
+}
+
+/// `[capacity, inputs...]`, for an arity in `1..=16`.
+fn initial_state(
+    capacity: FpVar<Fr>,
+    inputs: &[FpVar<Fr>],
+) -> Result<Vec<FpVar<Fr>>, SynthesisError> {
     if inputs.is_empty() || inputs.len() > MAX_INPUTS {
         return Err(SynthesisError::Unsatisfiable);
     }
     let mut state = Vec::with_capacity(inputs.len() + 1);
     state.push(capacity);
     state.extend_from_slice(inputs);
-    permute(params_for(inputs.len()), &mut state)?;
-    Ok(state.swap_remove(0))
+    Ok(state)
 }
 
 /// The permutation, round for round as the native [`super::permute`].
@@ -201,26 +207,12 @@ impl Lanes {
             _ => {
                 self.sbox_all()?;
                 self.mix(core::slice::from_ref(&row.to_vec()));
-                return match (self.to_var(0)?, expected) {
-                    // ark-r1cs-std accepts any two constants as equal: compare them here.
-                    (FpVar::Constant(a), FpVar::Constant(b)) if a != *b => {
-                        Err(SynthesisError::Unsatisfiable)
-                    }
-                    (out, _) => out.enforce_equal(expected),
-                };
+                // Not `enforce_equal`, which accepts any two constants as equal.
+                return enforce_lc_equal(&self.to_var(0)?, expected);
             }
         };
         let x4 = first.square()?.square()?;
-        let inputs: Vec<Option<FpVar<Fr>>> = (1..self.lanes.len())
-            .map(|i| self.input_var(i))
-            .collect::<Result<_, _>>()?;
-        self.vars.clear();
-        for (i, input) in (1..).zip(inputs) {
-            self.lanes[i] = match input {
-                Some(x) => self.sbox_var(&x)?,
-                None => Lane::constant(pow5(self.lanes[i].constant)),
-            };
-        }
+        self.sbox_from(1)?;
         // y_0 = (expected - sum_{j>0} row[j] * y_j) / row[0], as a linear form.
         let scale = row[0].inverse().ok_or(SynthesisError::Unsatisfiable)?;
         let mut y0 = Lane::constant(Fr::zero());
@@ -263,13 +255,18 @@ impl Lanes {
 
     /// Full round: every lane through the S-box, in lane order.
     fn sbox_all(&mut self) -> Result<(), SynthesisError> {
+        self.sbox_from(0)
+    }
+
+    /// Lanes `first..` through the S-box, in lane order, at the end of a full round.
+    fn sbox_from(&mut self, first: usize) -> Result<(), SynthesisError> {
         // Every lane's input is read before any output exists, so the forms can then restart
-        // from the S-box outputs alone.
-        let inputs: Vec<Option<FpVar<Fr>>> = (0..self.lanes.len())
+        // from the S-box outputs alone (lanes before `first` are not read again).
+        let inputs: Vec<Option<FpVar<Fr>>> = (first..self.lanes.len())
             .map(|i| self.input_var(i))
             .collect::<Result<_, _>>()?;
         self.vars.clear();
-        for (i, input) in inputs.into_iter().enumerate() {
+        for (i, input) in (first..).zip(inputs) {
             self.lanes[i] = match input {
                 Some(x) => self.sbox_var(&x)?,
                 None => Lane::constant(pow5(self.lanes[i].constant)),

@@ -31,16 +31,7 @@ pub fn enforce_fits_in_bits(
     bits: usize,
 ) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
     debug_assert!(bits < Fr::MODULUS_BIT_SIZE as usize - 1);
-    let cs = x.cs();
-    let value_bits =
-        || -> Result<Vec<bool>, SynthesisError> { Ok(x.value()?.into_bigint().to_bits_le()) };
-    let bits_vars = (0..bits)
-        .map(|i| {
-            Boolean::new_witness(cs.clone(), || {
-                Ok(value_bits()?.get(i).copied().unwrap_or(false))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let bits_vars = bit_witnesses(x, 0..bits)?;
     let recomposed = Boolean::le_bits_to_fp(&bits_vars)?;
     enforce_lc_equal(&recomposed, x)?;
     Ok(bits_vars)
@@ -68,15 +59,7 @@ pub fn enforce_below_two_pow(x: &FpVar<Fr>, bits: usize) -> Result<(), Synthesis
             Err(SynthesisError::Unsatisfiable)
         };
     }
-    let value_bits =
-        || -> Result<Vec<bool>, SynthesisError> { Ok(x.value()?.into_bigint().to_bits_le()) };
-    let high = (1..bits)
-        .map(|i| {
-            Boolean::new_witness(cs.clone(), || {
-                Ok(value_bits()?.get(i).copied().unwrap_or(false))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let high = bit_witnesses(x, 1..bits)?;
     // bit 0 = x - sum_{i>0} 2^i * b_i.
     let bit0 = || {
         let mut acc = lc(x);
@@ -88,6 +71,22 @@ pub fn enforce_below_two_pow(x: &FpVar<Fr>, bits: usize) -> Result<(), Synthesis
         acc
     };
     cs.enforce_r1cs_constraint(bit0, || bit0() - Variable::One, LinearCombination::new)
+}
+
+/// Boolean witnesses for bits `range` of `x`'s value (one booleanity constraint each).
+fn bit_witnesses(
+    x: &FpVar<Fr>,
+    range: core::ops::Range<usize>,
+) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
+    let value_bits =
+        || -> Result<Vec<bool>, SynthesisError> { Ok(x.value()?.into_bigint().to_bits_le()) };
+    range
+        .map(|i| {
+            Boolean::new_witness(x.cs(), || {
+                Ok(value_bits()?.get(i).copied().unwrap_or(false))
+            })
+        })
+        .collect()
 }
 
 pub(crate) fn enforce_lc_equal(a: &FpVar<Fr>, b: &FpVar<Fr>) -> Result<(), SynthesisError> {
