@@ -24,7 +24,7 @@ use crate::{
     fhir::dates::parse_day,
     vocab::{parse_scope, RESEARCH},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
     cohort::{birth_window, ExclusionList, StudyCriteria, StudyId},
     record::CodeSet,
@@ -34,24 +34,34 @@ use zkconsent_circuits::{
 /// Scope a research grant must cover when the file names none.
 pub const DEFAULT_STUDY_SCOPE: &str = "conditions";
 
-#[derive(Deserialize)]
+/// The age range of a criteria file, whole years.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct AgeText {
-    min: u32,
-    max: u32,
+pub struct AgeText {
+    /// Youngest age admitted.
+    pub min: u32,
+    /// Oldest age admitted.
+    pub max: u32,
 }
 
-#[derive(Deserialize)]
+/// A criteria file as written (also the `criteria` of a Cohort request).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct CriteriaText {
-    reference_date: String,
-    age: AgeText,
-    include: Vec<String>,
+pub struct CriteriaText {
+    /// `YYYY-MM-DD`: the day ages are taken on.
+    pub reference_date: String,
+    /// Age range.
+    pub age: AgeText,
+    /// `system|code` entries: at least one is required.
+    pub include: Vec<String>,
+    /// `system|code` entries: none is allowed.
     #[serde(default)]
-    exclude: Vec<String>,
-    summary_not_before: String,
+    pub exclude: Vec<String>,
+    /// `YYYY-MM-DD`: the oldest condition summary accepted.
+    pub summary_not_before: String,
+    /// What the research grant must cover (default `conditions`).
     #[serde(default)]
-    scope: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// A study's eligibility criteria.
@@ -82,31 +92,43 @@ pub struct CohortCriteria {
 pub fn parse_criteria(text: &str) -> Result<CohortCriteria, String> {
     let raw: CriteriaText =
         serde_json::from_str(text).map_err(|e| format!("study criteria: {e}"))?;
-    let day = |name: &str, s: &str| parse_day(s).map_err(|e| format!("{name}: {e}"));
-    let codes = |name: &str, list: &[String]| -> Result<Vec<CodeId>, String> {
-        list.iter()
-            .map(|c| parse_code(c).map_err(|e| format!("{name}: {e}")))
-            .collect()
-    };
-    if raw.age.min > raw.age.max {
-        return Err(format!(
-            "age: min {} is above max {}",
-            raw.age.min, raw.age.max
-        ));
+    raw.resolve()
+}
+
+impl CriteriaText {
+    /// The criteria these texts describe.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse_criteria`].
+    pub fn resolve(&self) -> Result<CohortCriteria, String> {
+        let raw = self;
+        let day = |name: &str, s: &str| parse_day(s).map_err(|e| format!("{name}: {e}"));
+        let codes = |name: &str, list: &[String]| -> Result<Vec<CodeId>, String> {
+            list.iter()
+                .map(|c| parse_code(c).map_err(|e| format!("{name}: {e}")))
+                .collect()
+        };
+        if raw.age.min > raw.age.max {
+            return Err(format!(
+                "age: min {} is above max {}",
+                raw.age.min, raw.age.max
+            ));
+        }
+        if raw.include.is_empty() {
+            return Err("include: at least one code is required".into());
+        }
+        Ok(CohortCriteria {
+            reference_date: day("reference_date", &raw.reference_date)?,
+            min_age: raw.age.min,
+            max_age: raw.age.max,
+            include: codes("include", &raw.include)?,
+            exclude: codes("exclude", &raw.exclude)?,
+            summary_not_before: day("summary_not_before", &raw.summary_not_before)?,
+            scope: parse_scope(raw.scope.as_deref().unwrap_or(DEFAULT_STUDY_SCOPE))
+                .map_err(|e| format!("scope: {e}"))?,
+        })
     }
-    if raw.include.is_empty() {
-        return Err("include: at least one code is required".into());
-    }
-    Ok(CohortCriteria {
-        reference_date: day("reference_date", &raw.reference_date)?,
-        min_age: raw.age.min,
-        max_age: raw.age.max,
-        include: codes("include", &raw.include)?,
-        exclude: codes("exclude", &raw.exclude)?,
-        summary_not_before: day("summary_not_before", &raw.summary_not_before)?,
-        scope: parse_scope(raw.scope.as_deref().unwrap_or(DEFAULT_STUDY_SCOPE))
-            .map_err(|e| format!("scope: {e}"))?,
-    })
 }
 
 /// A study's terms as the Cohort statement takes them, with the inclusion set and the
@@ -148,6 +170,17 @@ impl CohortCriteria {
             exclusion,
         })
     }
+}
+
+/// Reads a criteria file as written (what a Cohort request embeds).
+///
+/// # Errors
+///
+/// Unreadable or oversized file, bad JSON or an unknown key, prefixed with the path; the
+/// values are checked by [`CriteriaText::resolve`].
+pub fn read_criteria_text(path: &std::path::Path) -> Result<CriteriaText, String> {
+    let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: study criteria: {e}", path.display()))
 }
 
 /// Reads a criteria file.

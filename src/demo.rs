@@ -5,17 +5,17 @@ use crate::{
     home::{AccessRequest, GrantRequest, Home, HomeError},
     proof_file::ProofFile,
     registry::{Role, RootPolicy},
+    statements::{access::AccessTerms, Terms},
     unix_now,
     verify::{answer_request, verify_proof_bytes, VerifyFailure, VerifyOptions},
     vocab::{describe_purpose, describe_scope, parse_scope},
 };
-use ark_ff::UniformRand;
 use rand::{rngs::StdRng, SeedableRng};
 use std::{path::Path, time::Instant};
 use zkconsent_circuits::{
     authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
     grant::Grant,
-    types::{GrantSalt, Nonce, PatientRef, Purpose, RequestHash, Timestamp, VerifierId},
+    types::{GrantSalt, Purpose, Timestamp, VerifierId},
 };
 use zkconsent_prover::{prove_authority, Statement};
 
@@ -173,16 +173,27 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         },
     )?;
 
-    let nonce = Nonce(ark_bn254::Fr::rand(&mut rng));
-    let expected_request = RequestHash::derive(verifier, nonce);
-    let request = AccessRequest {
-        grant_index: index,
-        verifier,
-        nonce,
-        scope: parse_scope("observations").map_err(HomeError::Other)?,
-        purpose: None,
-        now: unix_now(),
-    };
+    let terms = AccessTerms::new(
+        home.identity_id("alice")?,
+        parse_scope("observations").map_err(HomeError::Other)?,
+        Purpose(1),
+    );
+    let st_mary_request = steps.run(
+        "st-mary writes a request: alice's observations, for treatment",
+        || {
+            let r = home.issue_request(
+                "st-mary",
+                Terms::Access(terms.clone()),
+                unix_now(),
+                &mut rng,
+            )?;
+            let path = proofs_dir.join("request.json");
+            std::fs::write(&path, r.to_file_bytes())
+                .map_err(|e| HomeError::Other(e.to_string()))?;
+            Ok((Outcome::Done, format!("{}", path.display()), r))
+        },
+    )?;
+    let request = terms.prove_request(index, verifier, st_mary_request.nonce(), unix_now());
     let proof_path = proofs_dir.join("access.json");
     let proof_json = steps.run(
         "dr-bob proves access to observations for st-mary's request",
@@ -198,18 +209,11 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         },
     )?;
 
-    let alice_ref = PatientRef::derive(home.identity_id("alice")?, verifier);
-    let options = VerifyOptions {
-        expected_request: Some(expected_request),
-        expected_patient_ref: Some(alice_ref),
-        required_scope: Some(request.scope),
-        required_purpose: Some(Purpose(1)),
-        ..VerifyOptions::access(unix_now())
-    };
+    let options = VerifyOptions::access(unix_now());
     let accepted = steps.run(
         "st-mary verifies it: alice's observations, for treatment, for this request",
         || {
-            let accepted = verify_proof_bytes(&home, proof_json.as_bytes(), &options)
+            let accepted = verify_proof_bytes(&home, proof_json.as_bytes(), Some(&st_mary_request), &options)
                 .map_err(|e| HomeError::Other(format!("expected acceptance, got {e}")))?;
             Ok((
                 Outcome::Accepted,
@@ -226,8 +230,13 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     steps.run(
         "the same proof is presented to st-mary again (replay)",
         || {
-            let again = verify_proof_bytes(&home, proof_json.as_bytes(), &options)
-                .map_err(|e| HomeError::Other(e.to_string()))?;
+            let again = verify_proof_bytes(
+                &home,
+                proof_json.as_bytes(),
+                Some(&st_mary_request),
+                &options,
+            )
+            .map_err(|e| HomeError::Other(e.to_string()))?;
             expect_rejected(answer_request(&mut home, &again, unix_now()))
         },
     )?;
@@ -262,7 +271,14 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     };
     steps.run(
         "st-mary re-verifies the old proof (max root age 0 s: revocation is immediate)",
-        || expect_rejected(verify_proof_bytes(&home, proof_json.as_bytes(), &strict)),
+        || {
+            expect_rejected(verify_proof_bytes(
+                &home,
+                proof_json.as_bytes(),
+                Some(&st_mary_request),
+                &strict,
+            ))
+        },
     )?;
 
     // A fresh grant, to show the other rejections on a live grant.
@@ -278,14 +294,13 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             Ok((Outcome::Accepted, format!("leaf {index}"), index))
         },
     )?;
-    let live_nonce = Nonce(ark_bn254::Fr::rand(&mut rng));
-    let live_request_hash = RequestHash::derive(verifier, live_nonce);
-    let live_request = AccessRequest {
-        grant_index: live,
-        nonce: live_nonce,
-        now: unix_now(),
-        ..request.clone()
-    };
+    let live_asked = home.issue_request(
+        "st-mary",
+        Terms::Access(terms.clone()),
+        unix_now(),
+        &mut rng,
+    )?;
+    let live_request = terms.prove_request(live, verifier, live_asked.nonce(), unix_now());
 
     steps.run(
         "dr-bob proves access two days later (expired window)",
@@ -315,18 +330,27 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     })?;
     let options = VerifyOptions {
         verifier_now: unix_now(),
-        expected_request: Some(live_request_hash),
         ..options
     };
     steps.run("st-mary verifies it", || {
-        expect_accepted(verify_proof_bytes(&home, live_json.as_bytes(), &options))
+        expect_accepted(verify_proof_bytes(
+            &home,
+            live_json.as_bytes(),
+            Some(&live_asked),
+            &options,
+        ))
     })?;
 
     steps.run(
         "a forged proof file claims a wider scope (public input edited)",
         || {
             let edited = edit_input(&live_json, "scope", &u64::MAX.to_string())?;
-            expect_rejected(verify_proof_bytes(&home, edited.as_bytes(), &options))
+            expect_rejected(verify_proof_bytes(
+                &home,
+                edited.as_bytes(),
+                Some(&live_asked),
+                &options,
+            ))
         },
     )?;
 
@@ -338,21 +362,30 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 verifier_now: Timestamp(start.0 + 2 * DAY),
                 ..options
             };
-            expect_rejected(verify_proof_bytes(&home, edited.as_bytes(), &later))
+            expect_rejected(verify_proof_bytes(
+                &home,
+                edited.as_bytes(),
+                Some(&live_asked),
+                &later,
+            ))
         },
     )?;
 
     steps.run(
         "the proof is presented for a request st-mary did not make",
         || {
-            let other = VerifyOptions {
-                expected_request: Some(RequestHash::derive(
-                    verifier,
-                    Nonce(ark_bn254::Fr::rand(&mut rng)),
-                )),
-                ..options
-            };
-            expect_rejected(verify_proof_bytes(&home, live_json.as_bytes(), &other))
+            let other = home.issue_request(
+                "st-mary",
+                Terms::Access(terms.clone()),
+                unix_now(),
+                &mut rng,
+            )?;
+            expect_rejected(verify_proof_bytes(
+                &home,
+                live_json.as_bytes(),
+                Some(&other),
+                &options,
+            ))
         },
     )?;
 
@@ -379,6 +412,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             expect_rejected(verify_proof_bytes(
                 &home,
                 file.to_json().as_bytes(),
+                Some(&live_asked),
                 &options,
             ))
         },

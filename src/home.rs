@@ -45,9 +45,25 @@ pub enum HomeError {
     /// Params, proving or a false statement.
     #[error("{0}")]
     Prover(#[from] ProverError),
-    /// A request that can never succeed (empty window, wrong role): malformed input.
+    /// A request that can never succeed (empty window, a missing opening): malformed input.
     #[error("{0}")]
     Invalid(String),
+    /// No identity of this name is registered.
+    #[error("no identity named {name:?}")]
+    UnknownIdentity {
+        /// The name given.
+        name: String,
+    },
+    /// The identity has another role than the operation needs.
+    #[error("{name} is a {actual}, not a {expected}")]
+    WrongRole {
+        /// The name given.
+        name: String,
+        /// Its role.
+        actual: Role,
+        /// The role needed.
+        expected: Role,
+    },
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
@@ -225,14 +241,24 @@ impl Home {
         self.registry
             .identity(name)?
             .map(|r| r.id)
-            .ok_or_else(|| HomeError::Other(format!("no identity named {name:?}")))
+            .ok_or_else(|| HomeError::UnknownIdentity { name: name.into() })
+    }
+
+    /// A patient's public id by name (the identity must have the patient role).
+    ///
+    /// # Errors
+    ///
+    /// Unknown name or another role.
+    pub fn patient_id(&self, name: &str) -> Result<IdentityId, HomeError> {
+        self.expect_role(name, Role::Patient)?;
+        self.identity_id(name)
     }
 
     fn role_of(&self, name: &str) -> Result<Role, HomeError> {
         self.registry
             .identity(name)?
             .map(|r| r.role)
-            .ok_or_else(|| HomeError::Invalid(format!("no identity named {name:?}")))
+            .ok_or_else(|| HomeError::UnknownIdentity { name: name.into() })
     }
 
     fn expect_role(&self, name: &str, role: Role) -> Result<(), HomeError> {
@@ -240,9 +266,11 @@ impl Home {
         if actual == role {
             Ok(())
         } else {
-            Err(HomeError::Invalid(format!(
-                "{name} is a {actual}, not a {role}"
-            )))
+            Err(HomeError::WrongRole {
+                name: name.into(),
+                actual,
+                expected: role,
+            })
         }
     }
 

@@ -10,8 +10,11 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub use zkconsent_circuits as circuits;
+pub use zkconsent_fhir as fhir;
 pub use zkconsent_prover as prover;
+pub use zkconsent_registry as registry;
 pub use zkconsent_verifier as verifier;
+pub use zkconsent_wallet as wallet;
 
 pub mod anchoring;
 pub mod claim_proof;
@@ -21,15 +24,15 @@ pub mod cpu;
 pub mod criteria;
 pub mod demo;
 pub mod export;
-pub mod fhir;
+pub mod files;
 pub mod home;
 pub mod proof_file;
 pub mod record_proof;
-pub mod registry;
+pub mod request;
+pub mod statements;
 pub mod summary_anchor;
 pub mod verify;
 pub mod vocab;
-pub mod wallet;
 
 /// The current Unix time in seconds (0 if the clock is before 1970).
 pub fn unix_now() -> zkconsent_circuits::types::Timestamp {

@@ -1,4 +1,5 @@
-//! Verifying a proof file: decoding, the key, the pairing check, then the verifier's policy.
+//! Verifying a proof file: decoding and the key, the request's terms, the pairing check, then
+//! the registry and the clock, each public input by its role ([`crate::statements`]).
 //!
 //! Outcomes map to the CLI's exit codes: accepted (0); [`VerifyFailure::Rejected`], a
 //! well-formed proof that does not verify or fails policy (1); [`VerifyFailure::Malformed`],
@@ -8,16 +9,12 @@ use crate::{
     home::Home,
     proof_file::{DecodedProof, ProofFile},
     registry::{check_clock, Answer, RootCheckError, RootPolicy, SpentNullifier},
+    request::Request,
+    statements::{inputs_with, roles, InputRole},
 };
 use zkconsent_circuits::{
-    access::inputs,
-    claim::{self, PolicyCommitment},
-    cohort::{self, StudyCriteria},
     range::fits_in_bits,
-    record::{self, CodeSetRoot},
-    types::{
-        AccessTag, GrantsRoot, PatientRef, Purpose, RecordsRoot, RequestHash, Scope, Timestamp,
-    },
+    types::{AccessTag, GrantsRoot, RecordsRoot, RequestHash, Timestamp},
 };
 use zkconsent_prover::Statement;
 use zkconsent_verifier as verifier;
@@ -43,7 +40,7 @@ impl VerifyFailure {
     }
 }
 
-/// What the verifier checks besides the proof.
+/// What the verifier checks besides the proof and the request's terms.
 #[derive(Clone, Copy, Debug)]
 pub struct VerifyOptions {
     /// The statement the verifier asks for; a proof of any other statement is rejected.
@@ -52,39 +49,21 @@ pub struct VerifyOptions {
     pub policy: RootPolicy,
     /// The verifier's clock.
     pub verifier_now: Timestamp,
-    /// If set, the request hash the verifier expects (from its id and nonce).
-    pub expected_request: Option<RequestHash>,
-    /// If set, the patient the verifier is about to serve: `H(patient_id, verifier_id)`.
-    pub expected_patient_ref: Option<PatientRef>,
-    /// If set, the scope the verifier is about to serve: the proof's scope must cover it.
-    pub required_scope: Option<Scope>,
-    /// If set, the purpose the verifier serves: the proof's purpose must equal it.
-    pub required_purpose: Option<Purpose>,
-    /// If set, the verifier's code set: a Record proof's set predicate or a Claim's covered
-    /// set must be this one.
-    pub required_code_set: Option<CodeSetRoot>,
-    /// If set, the insurer's member policy: a Claim's policy commitment must equal it.
-    pub expected_policy: Option<PolicyCommitment>,
-    /// If set, the study's terms: a Cohort proof's study, age window, summary freshness,
-    /// inclusion set, exclusion list, scope and purpose must be exactly these.
-    pub expected_study: Option<StudyCriteria>,
 }
 
 impl VerifyOptions {
-    /// Access with the default policy at `verifier_now`, nothing else required.
-    pub fn access(verifier_now: Timestamp) -> Self {
+    /// `statement` with the default policy at `verifier_now`.
+    pub fn new(statement: Statement, verifier_now: Timestamp) -> Self {
         Self {
-            statement: Statement::Access,
+            statement,
             policy: RootPolicy::default(),
             verifier_now,
-            expected_request: None,
-            expected_patient_ref: None,
-            required_scope: None,
-            required_purpose: None,
-            required_code_set: None,
-            expected_policy: None,
-            expected_study: None,
         }
+    }
+
+    /// Access with the default policy at `verifier_now`.
+    pub fn access(verifier_now: Timestamp) -> Self {
+        Self::new(Statement::Access, verifier_now)
     }
 }
 
@@ -93,8 +72,31 @@ impl VerifyOptions {
 pub struct Accepted {
     /// The decoded proof.
     pub proof: DecodedProof,
-    /// Whether the request hash was checked against an expected one.
-    pub request_checked: bool,
+    /// The request it answers, when the verifier named one (every term was checked).
+    pub request: Option<Request>,
+}
+
+impl Accepted {
+    /// Whether the proof was checked against a request.
+    pub fn request_checked(&self) -> bool {
+        self.request.is_some()
+    }
+
+    /// The public inputs nothing checked, by name: without a request, every term of the
+    /// statement and its request hash; with one, none.
+    pub fn not_checked(&self) -> Vec<&'static str> {
+        if self.request.is_some() {
+            return Vec::new();
+        }
+        let statement = self.proof.statement;
+        let names = statement.input_names();
+        roles(statement)
+            .iter()
+            .zip(names)
+            .filter(|(role, _)| matches!(role, InputRole::Term | InputRole::RequestHash))
+            .map(|(_, name)| *name)
+            .collect()
+    }
 }
 
 /// Verifies a proof file's bytes against a home's params and registry.
@@ -105,19 +107,27 @@ pub struct Accepted {
 pub fn verify_proof_bytes(
     home: &Home,
     bytes: &[u8],
+    request: Option<&Request>,
     options: &VerifyOptions,
 ) -> Result<Accepted, VerifyFailure> {
     let (decoded, pvk) = decode_for(home, bytes, options)?;
+    if let Some(request) = request {
+        check_request(home, &decoded, request)?;
+    }
     verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
         .map_err(|e| VerifyFailure::Rejected(format!("proof does not verify: {e}")))?;
-    check_policy(home, decoded, options)
+    check_registry(home, &decoded, options)?;
+    Ok(Accepted {
+        proof: decoded,
+        request: request.cloned(),
+    })
 }
 
 /// Verifies many proof files at once: each is decoded and checked against the key, the
 /// pairing checks of all well-formed ones run as one random-linear-combination batch (one
 /// multi-pairing; on failure the verifier names the failing proofs), then each gets the
-/// policy checks. The request binding is per proof, so `options.expected_request` must be
-/// `None` here. Results are in input order.
+/// registry checks. A request is answered by one proof, so a batch checks no request terms
+/// (each result names them as not checked). Results are in input order.
 pub fn verify_batch_bytes(
     home: &Home,
     files: &[Vec<u8>],
@@ -162,7 +172,10 @@ pub fn verify_batch_bytes(
     results
         .into_iter()
         .map(|r| match r {
-            Ok(Some(decoded)) => check_policy(home, decoded, options),
+            Ok(Some(decoded)) => check_registry(home, &decoded, options).map(|()| Accepted {
+                proof: decoded,
+                request: None,
+            }),
             Ok(None) => Err(VerifyFailure::Malformed("no proof".into())),
             Err(e) => Err(e),
         })
@@ -236,84 +249,110 @@ fn decode_for(
     Ok((decoded, pvk))
 }
 
-/// The verifier's policy on a proof whose pairing check passed.
-fn check_policy(
+/// The request is one this home issued, for this statement, and every term input and the
+/// request hash are exactly the request's. Runs before the pairing check: a proof for other
+/// terms is named as such, whether or not it verifies.
+fn check_request(
     home: &Home,
-    decoded: DecodedProof,
-    options: &VerifyOptions,
-) -> Result<Accepted, VerifyFailure> {
-    match decoded.statement {
-        Statement::Access => {
-            check_grants_policy(home, &decoded, inputs::NOW, inputs::GRANTS_ROOT, options)?;
-            check_access_terms(&decoded, options)?;
+    decoded: &DecodedProof,
+    request: &Request,
+) -> Result<(), VerifyFailure> {
+    let hash = request.hash();
+    let issued = home
+        .wallet
+        .request(hash)
+        .map_err(|e| VerifyFailure::Malformed(format!("wallet: {e}")))?;
+    match issued.map(|body| Request::from_file_bytes(&body)) {
+        Some(Ok(stored)) if stored == *request => {}
+        Some(_) => {
+            return Err(VerifyFailure::Malformed(
+                "the request differs from the one this home issued under its hash".into(),
+            ))
         }
-        Statement::Cohort => {
-            use cohort::inputs as c;
-            check_grants_policy(home, &decoded, c::NOW, c::GRANTS_ROOT, options)?;
-            check_records_root(home, decoded.inputs[c::RECORDS_ROOT], options)?;
-            if let Some(study) = options.expected_study {
-                if decoded.inputs[..] != study_inputs(&decoded.inputs, study)[..] {
-                    return Err(VerifyFailure::Rejected(
-                        "proof is for other study terms (study, ages, codes, summary date, scope \
-                         or purpose differ)"
-                            .into(),
-                    ));
-                }
-            }
+        None => {
+            return Err(VerifyFailure::Malformed(
+                "the request was not issued by this home (`zkconsent request new`)".into(),
+            ))
         }
-        Statement::Record => {
-            check_records_root(home, decoded.inputs[record::inputs::RECORDS_ROOT], options)?;
-            check_code_set(&decoded, record::inputs::CODE_SET_ROOT, options)?;
-        }
-        Statement::Claim => {
-            check_records_root(home, decoded.inputs[claim::inputs::RECORDS_ROOT], options)?;
-            check_code_set(&decoded, claim::inputs::COVERED_SET_ROOT, options)?;
-            if let Some(policy) = options.expected_policy {
-                if decoded.inputs[claim::inputs::POLICY] != policy.0 {
-                    return Err(VerifyFailure::Rejected(
-                        "claim is under another policy (not this member's coverage)".into(),
-                    ));
-                }
-            }
-        }
-        Statement::Authority => {}
     }
-    check_request(&decoded, options)?;
-    check_nullifier_unspent(home, &decoded)?;
-    Ok(Accepted {
-        request_checked: options.expected_request.is_some() && request_of(&decoded).is_some(),
-        proof: decoded,
-    })
+    if request.statement() != decoded.statement {
+        return Err(VerifyFailure::Rejected(format!(
+            "this is a proof of {}, the request asks for {}",
+            decoded.statement.name(),
+            request.statement().name()
+        )));
+    }
+    let names = decoded.statement.input_names();
+    let terms = request
+        .terms
+        .term_values(request.verifier)
+        .map_err(VerifyFailure::Malformed)?;
+    for (offset, expected) in terms {
+        let proven = decoded.inputs.get(offset);
+        if !proven.is_some_and(|x| expected.admits(x)) {
+            return Err(VerifyFailure::Rejected(format!(
+                "proof's {} is not what the request asks (the proof answers other terms)",
+                names.get(offset).copied().unwrap_or("input")
+            )));
+        }
+    }
+    match request_of(decoded) {
+        Some((proven, _)) if proven == hash => Ok(()),
+        _ => Err(VerifyFailure::Rejected(
+            "proof answers another request (request hash differs)".into(),
+        )),
+    }
+}
+
+/// The checks against the registry and the clock, by input role: roots the registry had
+/// recently enough, a proof time close to the verifier's clock, unspent nullifiers.
+fn check_registry(
+    home: &Home,
+    decoded: &DecodedProof,
+    options: &VerifyOptions,
+) -> Result<(), VerifyFailure> {
+    for (role, x) in roles(decoded.statement).iter().zip(&decoded.inputs) {
+        match role {
+            InputRole::GrantsRoot => home
+                .registry
+                .check_root(GrantsRoot(*x), options.verifier_now, &options.policy)
+                .map_err(root_failure)?,
+            InputRole::RecordsRoot => home
+                .registry
+                .check_records_root(RecordsRoot(*x), options.verifier_now, &options.policy)
+                .map_err(root_failure)?,
+            InputRole::Time => check_time(x, options)?,
+            InputRole::Term
+            | InputRole::RequestHash
+            | InputRole::Nullifier
+            | InputRole::AccessTag
+            | InputRole::Disclosed => {}
+        }
+    }
+    check_nullifier_unspent(home, decoded)
+}
+
+/// The input with `role`, if the statement has one.
+fn input_with(decoded: &DecodedProof, role: InputRole) -> Option<verifier::Fr> {
+    inputs_with(decoded.statement, role)
+        .next()
+        .and_then(|i| decoded.inputs.get(i).copied())
 }
 
 /// The request a proof answers, and the tag recorded with it: Access's access tag (the
 /// patient's audit handle), zero for statements without one.
 fn request_of(decoded: &DecodedProof) -> Option<(RequestHash, AccessTag)> {
-    let request = match decoded.statement {
-        Statement::Access => inputs::REQUEST_HASH,
-        Statement::Record => record::inputs::REQUEST_HASH,
-        Statement::Claim => claim::inputs::REQUEST_HASH,
-        Statement::Cohort => cohort::inputs::REQUEST_HASH,
-        Statement::Authority => return None,
-    };
-    let tag = match decoded.statement {
-        Statement::Access => decoded.inputs[inputs::ACCESS_TAG],
-        _ => verifier::Fr::from(0u64),
-    };
-    Some((RequestHash(decoded.inputs[request]), AccessTag(tag)))
+    let request = input_with(decoded, InputRole::RequestHash)?;
+    let tag = input_with(decoded, InputRole::AccessTag).unwrap_or_default();
+    Some((RequestHash(request), AccessTag(tag)))
 }
 
-/// The nullifier a proof spends: a Claim's (one resource, one insurer) or a Cohort's (one
+/// The nullifier a proof spends: a Claim's (one service, one insurer) or a Cohort's (one
 /// patient, one study).
 pub fn nullifier_of(decoded: &DecodedProof) -> Option<SpentNullifier> {
-    let (statement, offset) = match decoded.statement {
-        Statement::Claim => (claim::STATEMENT, claim::inputs::NULLIFIER),
-        Statement::Cohort => (cohort::STATEMENT, cohort::inputs::NULLIFIER),
-        Statement::Access | Statement::Authority | Statement::Record => return None,
-    };
     Some(SpentNullifier {
-        statement,
-        value: decoded.inputs[offset],
+        statement: decoded.statement.name(),
+        value: input_with(decoded, InputRole::Nullifier)?,
     })
 }
 
@@ -337,41 +376,6 @@ fn nullifier_reused(statement: &str) -> VerifyFailure {
     VerifyFailure::Rejected(format!("{statement} nullifier already spent"))
 }
 
-/// The proof's code set (input `offset`) must be the verifier's, when it names one.
-fn check_code_set(
-    decoded: &DecodedProof,
-    offset: usize,
-    options: &VerifyOptions,
-) -> Result<(), VerifyFailure> {
-    match options.required_code_set {
-        Some(root) if decoded.inputs[offset] != root.0 => Err(VerifyFailure::Rejected(
-            "proof is against another code set".into(),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The proof's records root must be one the registry had, recently enough.
-fn check_records_root(
-    home: &Home,
-    root: verifier::Fr,
-    options: &VerifyOptions,
-) -> Result<(), VerifyFailure> {
-    home.registry
-        .check_records_root(RecordsRoot(root), options.verifier_now, &options.policy)
-        .map_err(root_failure)
-}
-
-/// The request binding, when the verifier names the request it issued.
-fn check_request(decoded: &DecodedProof, options: &VerifyOptions) -> Result<(), VerifyFailure> {
-    match (options.expected_request, request_of(decoded)) {
-        (Some(expected), Some((request, _))) if request != expected => Err(
-            VerifyFailure::Rejected("proof answers another request (request hash differs)".into()),
-        ),
-        _ => Ok(()),
-    }
-}
-
 fn root_failure(e: RootCheckError) -> VerifyFailure {
     match e {
         RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
@@ -379,94 +383,20 @@ fn root_failure(e: RootCheckError) -> VerifyFailure {
     }
 }
 
-/// The inputs a Cohort proof for `study` must have: the proof's own roots, time, nullifier
-/// and request, and the study's terms everywhere else (through the statement's encoder).
-fn study_inputs(
-    proof: &[verifier::Fr],
-    study: StudyCriteria,
-) -> [verifier::Fr; cohort::inputs::COUNT] {
-    use cohort::inputs as c;
-    let zero = verifier::Fr::from(0u64);
-    let mut out = cohort::CohortPublic {
-        records_root: RecordsRoot(zero),
-        grants_root: GrantsRoot(zero),
-        now: Timestamp(0),
-        scope: study.scope,
-        purpose: study.purpose,
-        birth_window: study.birth_window,
-        summary_not_before: study.summary_not_before,
-        inclusion_root: study.inclusion_root,
-        exclusion_hash: study.exclusion_hash,
-        study: study.study,
-        nullifier: cohort::CohortNullifier(zero),
-        request_hash: RequestHash(zero),
-    }
-    .to_field_elements();
-    for own in [
-        c::RECORDS_ROOT,
-        c::GRANTS_ROOT,
-        c::NOW,
-        c::NULLIFIER,
-        c::REQUEST_HASH,
-    ] {
-        out[own] = proof[own];
-    }
-    out
-}
-
-/// The proof's time is close to the verifier's clock and its grants root is recent enough.
-fn check_grants_policy(
-    home: &Home,
-    decoded: &DecodedProof,
-    now_input: usize,
-    root_input: usize,
-    options: &VerifyOptions,
-) -> Result<(), VerifyFailure> {
-    let now_fr = decoded.inputs[now_input];
+/// The proof's time is a 64-bit timestamp close to the verifier's clock.
+fn check_time(now: &verifier::Fr, options: &VerifyOptions) -> Result<(), VerifyFailure> {
     // A verifying proof has now < 2^64 (the circuit range-checks it); be defensive anyway.
-    if !fits_in_bits(&now_fr, 64) {
+    if !fits_in_bits(now, 64) {
         return Err(VerifyFailure::Rejected(
             "proof time is not a 64-bit timestamp".into(),
         ));
     }
-    let proof_now = Timestamp(fr_to_u64(&now_fr));
-    check_clock(proof_now, options.verifier_now, &options.policy)
-        .map_err(|e| VerifyFailure::Rejected(e.to_string()))?;
-    let root = GrantsRoot(decoded.inputs[root_input]);
-    home.registry
-        .check_root(root, options.verifier_now, &options.policy)
-        .map_err(root_failure)
-}
-
-/// The patient, scope and purpose the verifier asked for.
-fn check_access_terms(
-    decoded: &DecodedProof,
-    options: &VerifyOptions,
-) -> Result<(), VerifyFailure> {
-    let input = |i: usize| decoded.inputs[i];
-    if let Some(expected) = options.expected_patient_ref {
-        if input(inputs::PATIENT_REF) != expected.0 {
-            return Err(VerifyFailure::Rejected(
-                "proof is for another patient (patient reference differs)".into(),
-            ));
-        }
-    }
-    if let Some(required) = options.required_scope {
-        let proven = input(inputs::SCOPE);
-        if !fits_in_bits(&proven, 64) || !Scope(fr_to_u64(&proven)).covers(required) {
-            return Err(VerifyFailure::Rejected(
-                "proof's scope does not cover the records asked for".into(),
-            ));
-        }
-    }
-    if let Some(required) = options.required_purpose {
-        if input(inputs::PURPOSE) != required.to_fr() {
-            return Err(VerifyFailure::Rejected(
-                "proof is for another purpose".into(),
-            ));
-        }
-    }
-    Ok(())
+    check_clock(
+        Timestamp(fr_to_u64(now)),
+        options.verifier_now,
+        &options.policy,
+    )
+    .map_err(|e| VerifyFailure::Rejected(e.to_string()))
 }
 
 /// Records an accepted proof's request as answered and spends its nullifier, if it has one;
@@ -475,12 +405,17 @@ fn check_access_terms(
 /// # Errors
 ///
 /// [`VerifyFailure::Rejected`] on replay or nullifier reuse, [`VerifyFailure::Malformed`] on
-/// database errors.
+/// database errors or a proof accepted without a request (nothing was checked to consume).
 pub fn answer_request(
     home: &mut Home,
     accepted: &Accepted,
     at: Timestamp,
 ) -> Result<(), VerifyFailure> {
+    if accepted.request.is_none() {
+        return Err(VerifyFailure::Malformed(
+            "only a proof checked against a request can consume it (pass --request)".into(),
+        ));
+    }
     let Some((request, tag)) = request_of(&accepted.proof) else {
         return Ok(());
     };

@@ -40,7 +40,7 @@ const MAX_ROOT_AGE: u64 = 60;
 const MAX_CLOCK_SKEW: u64 = 300;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 fn r() -> U256 {

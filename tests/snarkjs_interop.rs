@@ -27,7 +27,7 @@ use zkconsent::{
 };
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
 fn fixture(name: &str) -> Vec<u8> {

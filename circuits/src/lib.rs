@@ -3,7 +3,8 @@
 //! Every gadget lives in a folder with a native `mod.rs` and an in-circuit `constraints.rs`
 //! using the same function names and constants. Every statement has `…Public`, `…Private`
 //! and `…Circuit` types, one public-input encoder, and a native `check` that is the
-//! executable specification (see `docs/spec.md` in the repository).
+//! executable specification (see `docs/spec.md` in the repository). [`statement`] makes each
+//! statement a type ([`statement::Statement`]), with a decoder twin for every encoder.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![deny(clippy::unwrap_used)]
@@ -20,6 +21,7 @@ pub mod poseidon;
 pub mod range;
 pub mod record;
 pub mod scope;
+pub mod statement;
 pub mod types;
 
 #[cfg(any(test, feature = "test-dependencies"))]

@@ -1,9 +1,12 @@
 //! Many proofs with one key: the throughput path (a clinic's queue, an insurer's day).
 
-use crate::{error::ProverError, params::LoadedKeys, prove::prove_access, Proof};
+use crate::{error::ProverError, params::LoadedKeys, prove::prove_statement, Proof};
 use rand::{rngs::StdRng, SeedableRng};
 use rayon::prelude::*;
-use zkconsent_circuits::access::{AccessPrivate, AccessPublic};
+use zkconsent_circuits::{
+    access::{AccessPrivate, AccessPublic},
+    statement::{Access, Statement},
+};
 
 /// How a batch shares the cores between proofs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,15 +18,15 @@ pub enum BatchSplit {
     AcrossProofs,
 }
 
-/// The split [`prove_many_access`] uses. In `benches/prover.rs` (`batch_access`, a quiet
+/// The split [`prove_many_access`] uses (and a good default for [`prove_batch_statement`]). In `benches/prover.rs` (`batch_access`, a quiet
 /// 2-core machine) proofs side by side gave 9.0 proofs/s at 2, 8 and 32 proofs against 8.6 one
 /// after another: rayon fills the cores that one proof's serial stretches leave idle.
 pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;
 
 /// Proves many statements with one key: `prove_one(keys, statement, rng)` for each, with its
 /// own RNG seeded from the operating system, calling `on_proof(i)` as statement `i` finishes
-/// (any order). Results are in statement order; a false statement fails alone. The provers
-/// `prove_access`, `prove_record`, `prove_claim` and `prove_cohort` all fit `prove_one`.
+/// (any order). Results are in statement order; a false statement fails alone.
+/// [`prove_batch_statement`] is this with [`prove_statement`] as `prove_one`.
 pub fn prove_batch<S: Sync>(
     keys: &LoadedKeys,
     statements: &[S],
@@ -42,20 +45,35 @@ pub fn prove_batch<S: Sync>(
     }
 }
 
-/// [`prove_batch`] for Access statements.
+/// [`prove_batch`] of statement `S`: each `(public, private)` pair proved with
+/// [`prove_statement`].
+pub fn prove_batch_statement<S: Statement>(
+    keys: &LoadedKeys,
+    statements: &[(S::Public, S::Private)],
+    split: BatchSplit,
+    on_proof: &(dyn Fn(usize) + Sync),
+) -> Vec<Result<Proof, ProverError>>
+where
+    S::Public: Sync,
+    S::Private: Sync,
+{
+    prove_batch(
+        keys,
+        statements,
+        split,
+        on_proof,
+        |keys, (public, private), rng| prove_statement::<S, _>(keys, public, private, rng),
+    )
+}
+
+/// [`prove_batch_statement`] for Access statements.
 pub fn prove_batch_access(
     keys: &LoadedKeys,
     statements: &[(AccessPublic, AccessPrivate)],
     split: BatchSplit,
     on_proof: &(dyn Fn(usize) + Sync),
 ) -> Vec<Result<Proof, ProverError>> {
-    prove_batch(
-        keys,
-        statements,
-        split,
-        on_proof,
-        |keys, (public, private), rng| prove_access(keys, public, private, rng),
-    )
+    prove_batch_statement::<Access>(keys, statements, split, on_proof)
 }
 
 /// [`prove_batch_access`] with [`DEFAULT_BATCH_SPLIT`] and no progress callback.

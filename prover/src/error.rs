@@ -1,9 +1,6 @@
 //! Prover errors.
 
-use zkconsent_circuits::{
-    access::AccessError, authority::AuthorityError, claim::ClaimError, cohort::CohortError,
-    record::RecordError,
-};
+use zkconsent_circuits::statement::{Statement, StatementKind};
 
 /// Everything that can go wrong setting up, loading keys or proving.
 #[derive(Debug, thiserror::Error)]
@@ -45,21 +42,16 @@ pub enum ProverError {
         /// Deserializer message.
         detail: String,
     },
-    /// The Access statement is false: no proof can be made.
-    #[error("access statement is false: {0}")]
-    Access(#[from] AccessError),
-    /// The authority statement is false: no proof can be made.
-    #[error("authority statement is false: {0}")]
-    Authority(#[from] AuthorityError),
-    /// The Record statement is false: no proof can be made.
-    #[error("record statement is false: {0}")]
-    Record(#[from] RecordError),
-    /// The Claim statement is false: no proof can be made.
-    #[error("claim statement is false: {0}")]
-    Claim(#[from] ClaimError),
-    /// The Cohort statement is false: the patient is not eligible (or has no consent).
-    #[error("cohort statement is false: {0}")]
-    Cohort(#[from] CohortError),
+    /// The statement is false: no proof can be made. `reason` is the statement's own error
+    /// (`S::Error`, e.g. `RecordError`), which callers can downcast.
+    #[error("{} statement is false: {reason}", .statement.name())]
+    False {
+        /// Which statement.
+        statement: StatementKind,
+        /// Why it is false.
+        #[source]
+        reason: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Synthesis or proving failed inside arkworks.
     #[error("proving failed: {0}")]
     Synthesis(String),
@@ -74,6 +66,22 @@ pub enum ProverError {
 }
 
 impl ProverError {
+    /// [`ProverError::False`] for statement `S`.
+    pub fn false_statement<S: Statement>(reason: S::Error) -> Self {
+        Self::False {
+            statement: S::KIND,
+            reason: Box::new(reason),
+        }
+    }
+
+    /// The statement's own error if this is [`ProverError::False`] for a reason of type `E`.
+    pub fn reason<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            Self::False { reason, .. } => reason.downcast_ref(),
+            _ => None,
+        }
+    }
+
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Self::Io {
             path: path.display().to_string(),

@@ -3,6 +3,9 @@
 //! Keys live in a params directory with a `manifest.json` naming each key's SHA-256; a key is
 //! used only after its bytes hash to the manifest's value and the manifest's circuit shape
 //! matches the circuit compiled into this binary.
+//!
+//! Proving is generic over the circuits' `Statement` trait:
+//! `prove_statement::<Record, _>(&keys, &public, &private, &mut rng)`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![deny(clippy::unwrap_used)]
@@ -22,16 +25,21 @@ pub mod statement;
 pub mod testing;
 
 pub use batch::{
-    prove_batch, prove_batch_access, prove_many_access, BatchSplit, DEFAULT_BATCH_SPLIT,
+    prove_batch, prove_batch_access, prove_batch_statement, prove_many_access, BatchSplit,
+    DEFAULT_BATCH_SPLIT,
 };
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;
+pub use prove::{prove, prove_statement, prove_statement_profiled};
+#[doc(hidden)]
 pub use prove::{
-    prove, prove_access, prove_access_profiled, prove_authority, prove_claim, prove_cohort,
-    prove_record,
+    prove_access, prove_access_profiled, prove_authority, prove_claim, prove_cohort, prove_record,
 };
-pub use statement::{AnyCircuit, Statement};
+/// Which statement, by its circuits-side name `StatementKind`: kept under this name while
+/// callers move to `zkconsent_circuits::statement::StatementKind` (the `Statement` trait
+/// there is the statement as a type).
+pub use zkconsent_circuits::statement::StatementKind as Statement;
 
 /// The pairing-friendly curve of every zkconsent proof.
 pub type Curve = ark_bn254::Bn254;

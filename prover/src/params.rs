@@ -11,16 +11,17 @@
 //! compared with the circuit compiled into this binary, so stale keys are refused.
 
 use crate::{
-    error::ProverError, matrices::ProverMatrices, statement::Statement, Curve, ProvingKey,
+    error::ProverError,
+    matrices::ProverMatrices,
+    statement::{matrices_of, setup_of},
+    ProvingKey,
 };
-use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use zkconsent_circuits::merkle;
+use zkconsent_circuits::{merkle, statement::StatementKind};
 
 /// Name of the manifest file in a params directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -82,7 +83,7 @@ pub struct ParamsDir {
 /// A statement's proving key, loaded and checked.
 pub struct LoadedKeys {
     /// The statement.
-    pub statement: Statement,
+    pub statement: StatementKind,
     /// The proving key (contains the verifying key).
     pub pk: ProvingKey,
     /// SHA-256 of the verifying key file.
@@ -123,10 +124,10 @@ impl ParamsDir {
         merkle::check_depth(tree_depth).map_err(|e| ProverError::Manifest(e.to_string()))?;
         std::fs::create_dir_all(dir).map_err(|e| ProverError::io(dir, e))?;
         let mut keys = Vec::new();
-        for statement in Statement::ALL {
-            let (pk, vk) =
-                Groth16::<Curve>::circuit_specific_setup(statement.blank(tree_depth), rng)
-                    .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+        // One RNG for every key, in `ALL`'s order: a seed gives the same keys every time.
+        for statement in StatementKind::ALL {
+            let (pk, vk) = setup_of(statement, tree_depth, rng)
+                .map_err(|e| ProverError::Synthesis(e.to_string()))?;
             let mut pk_bytes = Vec::new();
             pk.serialize_uncompressed(&mut pk_bytes)
                 .map_err(|e| ProverError::Synthesis(e.to_string()))?;
@@ -136,9 +137,7 @@ impl ParamsDir {
             let entry = KeyEntry {
                 statement: statement.name().into(),
                 circuit_version: statement.circuit_version(),
-                constraints: statement
-                    .constraint_count(tree_depth)
-                    .map_err(ProverError::Synthesis)?,
+                constraints: constraint_count(statement, tree_depth)?,
                 public_inputs: statement
                     .input_names()
                     .iter()
@@ -209,17 +208,15 @@ impl ParamsDir {
     /// # Errors
     ///
     /// [`ProverError::Manifest`] if absent, [`ProverError::CircuitMismatch`] if stale.
-    pub fn entry(&self, statement: Statement) -> Result<&KeyEntry, ProverError> {
-        let constraints = statement
-            .constraint_count(self.manifest.tree_depth)
-            .map_err(ProverError::Synthesis)?;
+    pub fn entry(&self, statement: StatementKind) -> Result<&KeyEntry, ProverError> {
+        let constraints = constraint_count(statement, self.manifest.tree_depth)?;
         self.entry_for(statement, constraints)
     }
 
     /// [`Self::entry`] given the compiled-in circuit's constraint count.
     fn entry_for(
         &self,
-        statement: Statement,
+        statement: StatementKind,
         constraints: usize,
     ) -> Result<&KeyEntry, ProverError> {
         let entry = self
@@ -277,7 +274,7 @@ impl ParamsDir {
     /// As [`Self::entry`], plus file and hash errors.
     pub fn verifying_key_bytes(
         &self,
-        statement: Statement,
+        statement: StatementKind,
     ) -> Result<(Vec<u8>, String), ProverError> {
         let entry = self.entry(statement)?;
         let bytes = self.read_checked(&entry.verifying_key, &entry.verifying_key_sha256)?;
@@ -289,10 +286,11 @@ impl ParamsDir {
     /// # Errors
     ///
     /// As [`Self::entry`], plus file, hash and decoding errors.
-    pub fn load(&self, statement: Statement) -> Result<LoadedKeys, ProverError> {
+    pub fn load(&self, statement: StatementKind) -> Result<LoadedKeys, ProverError> {
         // One synthesis gives both the matrices and the count the manifest is checked against.
         let depth = self.manifest.tree_depth;
-        let matrices = statement.matrices(depth).map_err(ProverError::Synthesis)?;
+        let matrices =
+            matrices_of(statement, depth).map_err(|e| ProverError::Synthesis(e.to_string()))?;
         let entry = self.entry_for(statement, matrices.num_constraints)?;
         let bytes = self.read_checked(&entry.proving_key, &entry.proving_key_sha256)?;
         // Safe to skip curve/subgroup checks: the bytes hash to what our setup wrote.
@@ -322,6 +320,13 @@ impl ParamsDir {
             matrices,
         })
     }
+}
+
+/// The compiled-in circuit's constraint count, as the manifest records it.
+fn constraint_count(statement: StatementKind, depth: usize) -> Result<usize, ProverError> {
+    statement
+        .constraint_count(depth)
+        .map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {

@@ -1,9 +1,12 @@
 //! Proving: the native relation is checked first, so a false statement gives a typed error
 //! instead of a proof that will not verify.
+//!
+//! [`prove_statement`] proves any [`Statement`]; `prove_access`, `prove_record` and the other
+//! per-statement functions are kept, hidden, as one-line wrappers for callers not yet moved.
 
 use crate::{
-    error::ProverError, groth16, params::LoadedKeys, profile::ProofProfile, statement::Statement,
-    Curve, Proof, ProvingKey,
+    error::ProverError, groth16, params::LoadedKeys, profile::ProofProfile, Curve, Proof,
+    ProvingKey,
 };
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
@@ -13,17 +16,18 @@ use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use std::time::Instant;
 use zkconsent_circuits::{
-    access::{self, AccessCircuit, AccessPrivate, AccessPublic},
-    authority::{self, AuthorityCircuit, AuthorityPrivate, AuthorityPublic},
-    claim::{self, ClaimCircuit, ClaimPrivate, ClaimPublic},
-    cohort::{self, CohortCircuit, CohortPrivate, CohortPublic},
+    access::{AccessPrivate, AccessPublic},
+    authority::{AuthorityPrivate, AuthorityPublic},
+    claim::{ClaimPrivate, ClaimPublic},
+    cohort::{CohortPrivate, CohortPublic},
     merkle::MerklePath,
-    record::{self, RecordCircuit, RecordPrivate, RecordPublic},
+    record::{RecordPrivate, RecordPublic},
+    statement::{Access, Authority, Claim, Cohort, Record, Statement, StatementKind},
 };
 
 /// Groth16-proves any circuit with a proving key. Does not check the statement: callers
-/// use [`prove_access`] / [`prove_authority`]; tests use this to show that an unsatisfied
-/// circuit yields a proof that does not verify.
+/// use [`prove_statement`]; tests use this to show that an unsatisfied circuit yields a proof
+/// that does not verify.
 ///
 /// # Errors
 ///
@@ -36,21 +40,57 @@ pub fn prove<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProverError::Synthesis(e.to_string()))
 }
 
-/// Proves with the key's cached matrices: only the witness is computed per proof. The
-/// statement's native check runs first (timed into `profile` if given).
-fn prove_with_matrices<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
+/// Proves statement `S` with `keys`: checks that the keys are `S`'s and that every tree path
+/// has the keys' depth, runs the native check, then proves with the keys' cached matrices.
+///
+/// # Errors
+///
+/// [`ProverError::Manifest`] if the keys are another statement's, [`ProverError::Depth`] if
+/// a path's depth is not the keys', [`ProverError::False`] if the statement is false, and
+/// synthesis errors.
+pub fn prove_statement<S: Statement, R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
-    check: impl FnOnce() -> Result<(), ProverError>,
-    circuit: impl FnOnce() -> C,
+    public: &S::Public,
+    private: &S::Private,
+    rng: &mut R,
+) -> Result<Proof, ProverError> {
+    prove_inner::<S, R>(keys, public, private, rng, None)
+}
+
+/// [`prove_statement`], running each phase alone and returning where the time went.
+///
+/// # Errors
+///
+/// As [`prove_statement`].
+pub fn prove_statement_profiled<S: Statement, R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &S::Public,
+    private: &S::Private,
+    rng: &mut R,
+) -> Result<(Proof, ProofProfile), ProverError> {
+    let mut profile = ProofProfile::default();
+    let proof = prove_inner::<S, R>(keys, public, private, rng, Some(&mut profile))?;
+    Ok((proof, profile))
+}
+
+fn prove_inner<S: Statement, R: RngCore + CryptoRng>(
+    keys: &LoadedKeys,
+    public: &S::Public,
+    private: &S::Private,
     rng: &mut R,
     mut profile: Option<&mut ProofProfile>,
 ) -> Result<Proof, ProverError> {
+    expect_statement(keys, S::KIND)?;
+    for path in S::paths(private) {
+        expect_depth(keys, path)?;
+    }
     let start = Instant::now();
-    check()?;
+    S::check(public, private).map_err(ProverError::false_statement::<S>)?;
     let checked = Instant::now();
+    // Only the witness is computed per proof: the matrices were built when the key loaded.
     let m = &keys.matrices;
     let assignment = m
-        .assignment(circuit())
+        .assignment(S::circuit(public, private))
         .map_err(|e| ProverError::Synthesis(e.to_string()))?;
     let witnessed = Instant::now();
     let (r, s) = (Fr::rand(rng), Fr::rand(rng));
@@ -63,7 +103,7 @@ fn prove_with_matrices<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
     Ok(proof)
 }
 
-fn expect_statement(keys: &LoadedKeys, statement: Statement) -> Result<(), ProverError> {
+fn expect_statement(keys: &LoadedKeys, statement: StatementKind) -> Result<(), ProverError> {
     if keys.statement == statement {
         Ok(())
     } else {
@@ -87,143 +127,92 @@ fn expect_depth(keys: &LoadedKeys, path: &MerklePath) -> Result<(), ProverError>
     }
 }
 
-/// Proves the Access statement.
+/// [`prove_statement`] for [`Access`].
 ///
 /// # Errors
 ///
-/// [`ProverError::Access`] if the statement is false, [`ProverError::Depth`] if the path's
-/// depth is not the keys', and synthesis errors.
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_access<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &AccessPublic,
     private: &AccessPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_access_inner(keys, public, private, rng, None)
+    prove_statement::<Access, R>(keys, public, private, rng)
 }
 
-/// [`prove_access`], running each phase alone and returning where the time went.
+/// [`prove_statement_profiled`] for [`Access`].
 ///
 /// # Errors
 ///
-/// As [`prove_access`].
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_access_profiled<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &AccessPublic,
     private: &AccessPrivate,
     rng: &mut R,
 ) -> Result<(Proof, ProofProfile), ProverError> {
-    let mut profile = ProofProfile::default();
-    let proof = prove_access_inner(keys, public, private, rng, Some(&mut profile))?;
-    Ok((proof, profile))
+    prove_statement_profiled::<Access, R>(keys, public, private, rng)
 }
 
-fn prove_access_inner<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &AccessPublic,
-    private: &AccessPrivate,
-    rng: &mut R,
-    profile: Option<&mut ProofProfile>,
-) -> Result<Proof, ProverError> {
-    expect_statement(keys, Statement::Access)?;
-    expect_depth(keys, &private.path)?;
-    prove_with_matrices(
-        keys,
-        || Ok(access::check(public, private)?),
-        || AccessCircuit::new(public, private),
-        rng,
-        profile,
-    )
-}
-
-/// Proves the grant-authority statement.
+/// [`prove_statement`] for [`Authority`].
 ///
 /// # Errors
 ///
-/// [`ProverError::Authority`] if the statement is false, and synthesis errors.
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_authority<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &AuthorityPublic,
     private: &AuthorityPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    expect_statement(keys, Statement::Authority)?;
-    prove_with_matrices(
-        keys,
-        || Ok(authority::check(public, private)?),
-        || AuthorityCircuit::new(public, private),
-        rng,
-        None,
-    )
+    prove_statement::<Authority, R>(keys, public, private, rng)
 }
 
-/// Proves the Record statement.
+/// [`prove_statement`] for [`Record`].
 ///
 /// # Errors
 ///
-/// [`ProverError::Record`] if the statement is false, [`ProverError::Depth`] if the records
-/// path's depth is not the keys', and synthesis errors.
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_record<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &RecordPublic,
     private: &RecordPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    expect_statement(keys, Statement::Record)?;
-    expect_depth(keys, &private.path)?;
-    prove_with_matrices(
-        keys,
-        || Ok(record::check(public, private)?),
-        || RecordCircuit::new(public, private),
-        rng,
-        None,
-    )
+    prove_statement::<Record, R>(keys, public, private, rng)
 }
 
-/// Proves the Claim statement.
+/// [`prove_statement`] for [`Claim`].
 ///
 /// # Errors
 ///
-/// [`ProverError::Claim`] if the statement is false, [`ProverError::Depth`] if the records
-/// path's depth is not the keys', and synthesis errors.
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_claim<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &ClaimPublic,
     private: &ClaimPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    expect_statement(keys, Statement::Claim)?;
-    expect_depth(keys, &private.path)?;
-    prove_with_matrices(
-        keys,
-        || Ok(claim::check(public, private)?),
-        || ClaimCircuit::new(public, private),
-        rng,
-        None,
-    )
+    prove_statement::<Claim, R>(keys, public, private, rng)
 }
 
-/// Proves the Cohort statement.
+/// [`prove_statement`] for [`Cohort`].
 ///
 /// # Errors
 ///
-/// [`ProverError::Cohort`] if the statement is false (the patient is not eligible, or has no
-/// valid research grant), [`ProverError::Depth`] if a path's depth is not the keys', and
-/// synthesis errors.
+/// As [`prove_statement`].
+#[doc(hidden)]
 pub fn prove_cohort<R: RngCore + CryptoRng>(
     keys: &LoadedKeys,
     public: &CohortPublic,
     private: &CohortPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    expect_statement(keys, Statement::Cohort)?;
-    expect_depth(keys, &private.summary_path)?;
-    expect_depth(keys, &private.grant_path)?;
-    prove_with_matrices(
-        keys,
-        || Ok(cohort::check(public, private)?),
-        || CohortCircuit::new(public, private),
-        rng,
-        None,
-    )
+    prove_statement::<Cohort, R>(keys, public, private, rng)
 }

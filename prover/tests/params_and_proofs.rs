@@ -6,17 +6,21 @@ use ark_ff::One;
 use rand::{rngs::StdRng, SeedableRng};
 use std::sync::OnceLock;
 use zkconsent_circuits::{
-    access::AccessCircuit,
-    authority::{AuthorityPublic, GrantAction},
+    access::{AccessCircuit, AccessError},
+    authority::{AuthorityError, AuthorityPublic, GrantAction},
+    claim::ClaimError,
     merkle::EMPTY_LEAF,
+    record::{InclusiveRange, RecordError},
+    statement::{self, Claim, Cohort, Record, StatementKind},
     testing::{
         access_fixture, authority_for, claim::claim_fixture, cohort::cohort_fixture, record_fixture,
     },
 };
 use zkconsent_prover::{
     params::{sha256_hex, MANIFEST_FILE},
-    prove, prove_access, prove_authority, prove_batch, prove_claim, prove_cohort,
-    prove_many_access, prove_record, BatchSplit, LoadedKeys, ParamsDir, ProverError, Statement,
+    prove, prove_access, prove_authority, prove_batch, prove_batch_statement, prove_claim,
+    prove_many_access, prove_statement, prove_statement_profiled, BatchSplit, LoadedKeys,
+    ParamsDir, ProverError, Statement,
 };
 use zkconsent_verifier as verifier;
 
@@ -99,24 +103,76 @@ fn assert_verifies_and_binds_every_input(
 fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     let mut rng = StdRng::seed_from_u64(11);
     let keys = fixture().params.load(Statement::Record).unwrap();
-    let f = record_fixture(&mut rng, DEPTH);
-    let proof = prove_record(&keys, &f.public, &f.private, &mut rng).unwrap();
+    let mut f = record_fixture(&mut rng, DEPTH);
+    let proof = prove_statement::<Record, _>(&keys, &f.public, &f.private, &mut rng).unwrap();
     assert_verifies_and_binds_every_input(Statement::Record, &f.public.to_field_elements(), &proof);
+    // A false record statement names the statement and its reason (the CLI prints this).
+    let value = f.private.record.fields.value.0;
+    f.public.value_range = InclusiveRange::new(value + 1, u64::MAX);
+    let err = prove_statement::<Record, _>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "record statement is false: record value is outside the requested range"
+    );
+    assert_eq!(
+        err.reason::<RecordError>(),
+        Some(&RecordError::ValueOutOfRange)
+    );
     let keys = fixture().params.load(Statement::Claim).unwrap();
     let mut f = claim_fixture(&mut rng, DEPTH);
-    let proof = prove_claim(&keys, &f.public, &f.private, &mut rng).unwrap();
+    let proof = prove_statement::<Claim, _>(&keys, &f.public, &f.private, &mut rng).unwrap();
     assert_verifies_and_binds_every_input(Statement::Claim, &f.public.to_field_elements(), &proof);
     // A false claim (the diagnosis path of another set) gives no proof.
     f.public.covered_set_root.0 += ark_bn254::Fr::one();
-    let err = prove_claim(&keys, &f.public, &f.private, &mut rng).unwrap_err();
-    assert!(matches!(err, ProverError::Claim(_)), "{err}");
+    let err = prove_statement::<Claim, _>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProverError::False {
+                statement: StatementKind::Claim,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.reason::<ClaimError>(),
+        Some(&ClaimError::DiagnosisNotCovered)
+    );
+    assert!(
+        err.to_string().starts_with("claim statement is false: "),
+        "{err}"
+    );
+    // Every statement can be profiled.
     let keys_cohort = fixture().params.load(Statement::Cohort).unwrap();
     let c = cohort_fixture(&mut rng, DEPTH);
-    let proof = prove_cohort(&keys_cohort, &c.public, &c.private, &mut rng).unwrap();
+    let (proof, profile) =
+        prove_statement_profiled::<Cohort, _>(&keys_cohort, &c.public, &c.private, &mut rng)
+            .unwrap();
+    assert!(profile.total >= profile.check + profile.witness + profile.msm_total());
+    assert!(profile.msm_total() > std::time::Duration::ZERO);
     assert_verifies_and_binds_every_input(Statement::Cohort, &c.public.to_field_elements(), &proof);
     // Keys of one statement do not prove another.
     let err = prove_claim(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
     assert!(matches!(err, ProverError::Manifest(_)), "{err}");
+    // A path of another depth is refused before any check.
+    let mut short = c.clone();
+    short.private.grant_path.siblings.pop();
+    assert!(matches!(
+        prove_statement::<Cohort, _>(&keys_cohort, &short.public, &short.private, &mut rng),
+        Err(ProverError::Depth { .. })
+    ));
+}
+
+/// The generic matrices agree with the circuits' generic count (the kind-level twins are
+/// checked against each other in `prover::statement`'s unit tests).
+#[test]
+fn generic_matrices_match_the_generic_count() {
+    let generic = zkconsent_prover::statement::matrices::<Record>(DEPTH).unwrap();
+    assert_eq!(
+        generic.num_constraints,
+        statement::constraint_count::<Record>(DEPTH).unwrap()
+    );
 }
 
 #[test]
@@ -127,7 +183,15 @@ fn false_statement_gives_no_proof_and_a_forced_proof_does_not_verify() {
     f.public.grants_root = f.tree.set(index, EMPTY_LEAF).unwrap(); // revoked
     f.private.path = f.tree.path(index).unwrap();
     let err = prove_access(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
-    assert!(matches!(err, ProverError::Access(_)), "{err}");
+    assert_eq!(
+        err.reason::<AccessError>(),
+        Some(&AccessError::NotInTree),
+        "{err}"
+    );
+    assert!(
+        err.to_string().starts_with("access statement is false: "),
+        "{err}"
+    );
     // Bypass the check: arkworks still produces points, but they do not verify.
     let forced = prove(
         &access_keys().pk,
@@ -162,8 +226,16 @@ fn authority_proof_is_bound_to_action_and_leaf() {
     forged.patient_secret = f.private.grantee_secret.clone();
     assert!(matches!(
         prove_authority(&keys, &public, &forged, &mut rng),
-        Err(ProverError::Authority(_))
+        Err(ProverError::False {
+            statement: StatementKind::Authority,
+            ..
+        })
     ));
+    let err = prove_authority(&keys, &public, &forged, &mut rng).unwrap_err();
+    assert_eq!(
+        err.reason::<AuthorityError>(),
+        Some(&AuthorityError::NotThePatient)
+    );
 }
 
 #[test]
@@ -202,21 +274,31 @@ fn batches_of_any_statement_fail_one_by_one() {
     // The middle claim asks for another amount than its record's: it alone has no proof.
     statements[1].0.amount.0 += 1;
     let finished = std::sync::atomic::AtomicUsize::new(0);
-    let proofs = prove_batch(
-        &keys,
-        &statements,
-        BatchSplit::AcrossProofs,
-        &|_| {
+    let proofs =
+        prove_batch_statement::<Claim>(&keys, &statements, BatchSplit::AcrossProofs, &|_| {
             finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        },
-        |keys, (public, private), rng| prove_claim(keys, public, private, rng),
-    );
+        });
     assert_eq!(finished.into_inner(), statements.len());
     assert!(
-        matches!(proofs[1], Err(ProverError::Claim(_))),
+        matches!(
+            proofs[1],
+            Err(ProverError::False {
+                statement: StatementKind::Claim,
+                ..
+            })
+        ),
         "{:?}",
         proofs[1]
     );
+    // The closure form still takes any prover.
+    let one = prove_batch(
+        &keys,
+        &statements[..1],
+        BatchSplit::WithinProofs,
+        &|_| {},
+        |keys, (public, private), rng| prove_claim(keys, public, private, rng),
+    );
+    assert!(one[0].is_ok());
     let pvk = pvk(Statement::Claim);
     for i in [0, 2] {
         let proof = proofs[i].as_ref().unwrap();

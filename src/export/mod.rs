@@ -16,10 +16,7 @@ use crate::{
     verify::VerifyFailure,
 };
 use snarkjs::{SnarkjsProof, SnarkjsPublic, SnarkjsVerifyingKey};
-use std::{
-    io::Read,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 use zkconsent_verifier as verifier;
 
 /// Why an export failed.
@@ -170,19 +167,11 @@ pub fn verify_snarkjs(
     })
 }
 
-/// Reads a file of at most `limit` bytes (a longer one is an error, not truncated).
+/// [`crate::files::read_limited`] with the error as text (the export commands' inputs).
 ///
 /// # Errors
 ///
-/// A one-line description naming the path.
+/// Unreadable or oversized file.
 pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.len() > limit {
-        return Err(format!("{}: larger than {limit} bytes", path.display()));
-    }
-    Ok(bytes)
+    crate::files::read_limited(path, limit).map_err(|e| e.to_string())
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// `tests/data/fhir`.
 pub fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fhir")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join("tests/data/fhir")
 }
 
 /// Every bundle file, sorted: the eight patients, then hospital and practitioner bundles.

@@ -6,6 +6,7 @@
 //! [`AccessCircuit`] must agree with it both ways (tests in `circuits/tests/access.rs`).
 
 mod circuit;
+pub(crate) mod kind;
 
 pub use circuit::{AccessAssignment, AccessCircuit};
 
@@ -13,6 +14,7 @@ use crate::{
     grant::Grant,
     merkle::{MerklePath, EMPTY_LEAF},
     range,
+    statement::{Decoder, InputError},
     types::{
         AccessTag, GrantsRoot, Nonce, PatientRef, Purpose, RequestHash, Scope, SecretKey,
         Timestamp, VerifierId,
@@ -99,6 +101,26 @@ impl AccessPublic {
         out[inputs::REQUEST_HASH] = request_hash.0;
         out[inputs::ACCESS_TAG] = access_tag.0;
         out
+    }
+
+    /// The public inputs from field elements: the decoder twin of
+    /// [`Self::to_field_elements`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::WrongCount`], or [`InputError::OutOfRange`] for a time, scope or
+    /// purpose past 64 bits.
+    pub fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        let d = Decoder::new(elements, &inputs::NAMES)?;
+        Ok(Self {
+            grants_root: GrantsRoot(d.fr(inputs::GRANTS_ROOT)),
+            now: Timestamp(d.u64(inputs::NOW)?),
+            scope: Scope(d.u64(inputs::SCOPE)?),
+            purpose: Purpose(d.u64(inputs::PURPOSE)?),
+            patient_ref: PatientRef(d.fr(inputs::PATIENT_REF)),
+            request_hash: RequestHash(d.fr(inputs::REQUEST_HASH)),
+            access_tag: AccessTag(d.fr(inputs::ACCESS_TAG)),
+        })
     }
 }
 

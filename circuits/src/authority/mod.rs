@@ -8,12 +8,14 @@
 //! is well formed.
 
 mod circuit;
+pub(crate) mod kind;
 
 pub use circuit::{AuthorityAssignment, AuthorityCircuit};
 
 use crate::{
     grant::Grant,
     range::fits_in_bits,
+    statement::{Decoder, InputError},
     types::{GrantCommitment, SecretKey},
 };
 use ark_bn254::Fr;
@@ -57,6 +59,13 @@ impl GrantAction {
             Self::Revoke => Self::REVOKE_CODE,
         }
     }
+
+    /// The action with this public-input code.
+    pub fn from_code(code: u64) -> Option<Self> {
+        [Self::Issue, Self::Revoke]
+            .into_iter()
+            .find(|a| a.code() == code)
+    }
 }
 
 /// The public inputs, in circuit order.
@@ -79,6 +88,26 @@ impl AuthorityPublic {
         out[inputs::ACTION] = Fr::from(action.code());
         out[inputs::COMMITMENT] = commitment.0;
         out
+    }
+
+    /// The public inputs from field elements: the decoder twin of
+    /// [`Self::to_field_elements`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::WrongCount`], or [`InputError::OutOfRange`] for an action code that is
+    /// neither issue (1) nor revoke (2).
+    pub fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        let d = Decoder::new(elements, &inputs::NAMES)?;
+        let action = d
+            .u64(inputs::ACTION)
+            .ok()
+            .and_then(GrantAction::from_code)
+            .ok_or_else(|| d.out_of_range(inputs::ACTION))?;
+        Ok(Self {
+            action,
+            commitment: GrantCommitment(d.fr(inputs::COMMITMENT)),
+        })
     }
 }
 

@@ -14,6 +14,7 @@
 //! `circuits/tests/claim.rs`).
 
 mod circuit;
+pub(crate) mod kind;
 pub mod statement;
 
 pub use circuit::{ClaimAssignment, ClaimCircuit};

@@ -8,6 +8,7 @@ use super::{ClaimNullifier, PolicyCommitment};
 use crate::{
     merkle::{MerklePath, EMPTY_LEAF},
     record::{fields, CodeSet, CodeSetRoot, Record, RecordKind, ScaledValue, CODE_SET_DEPTH},
+    statement::{Decoder, InputError},
     types::{CodeId, EpochDay, Nonce, RecordsRoot, RequestHash, VerifierId},
 };
 use ark_bn254::Fr;
@@ -110,6 +111,35 @@ impl ClaimPublic {
         out[inputs::NULLIFIER] = nullifier.0;
         out[inputs::REQUEST_HASH] = request_hash.0;
         out
+    }
+
+    /// The public inputs from field elements: the decoder twin of
+    /// [`Self::to_field_elements`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::WrongCount`], or [`InputError::OutOfRange`] for a kind that is neither
+    /// Claim (6) nor ExplanationOfBenefit (7) (the circuit accepts no other), or a date or
+    /// amount past 64 bits.
+    pub fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        let d = Decoder::new(elements, &inputs::NAMES)?;
+        let kind = d
+            .u64(inputs::KIND)
+            .ok()
+            .and_then(RecordKind::from_code)
+            .filter(|k| is_claim_kind(*k))
+            .ok_or_else(|| d.out_of_range(inputs::KIND))?;
+        Ok(Self {
+            records_root: RecordsRoot(d.fr(inputs::RECORDS_ROOT)),
+            kind,
+            service_code: CodeId(d.fr(inputs::SERVICE_CODE)),
+            service_date: EpochDay(d.u64(inputs::SERVICE_DATE)?),
+            amount: ScaledValue(d.u64(inputs::AMOUNT)?),
+            covered_set_root: CodeSetRoot(d.fr(inputs::COVERED_SET_ROOT)),
+            policy: PolicyCommitment(d.fr(inputs::POLICY)),
+            nullifier: ClaimNullifier(d.fr(inputs::NULLIFIER)),
+            request_hash: RequestHash(d.fr(inputs::REQUEST_HASH)),
+        })
     }
 }
 

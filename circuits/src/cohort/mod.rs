@@ -19,6 +19,7 @@
 
 pub mod age;
 mod circuit;
+pub(crate) mod kind;
 pub mod statement;
 pub mod summary;
 

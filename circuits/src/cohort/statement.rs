@@ -13,6 +13,7 @@ use crate::{
     merkle::{MerklePath, EMPTY_LEAF},
     range,
     record::{fields, CodeSetRoot, InclusiveRange, Record, RecordKind, CODE_SET_DEPTH},
+    statement::{Decoder, InputError},
     types::{
         EpochDay, GrantsRoot, Nonce, Purpose, RecordsRoot, RequestHash, Scope, SecretKey,
         Timestamp, VerifierId,
@@ -158,6 +159,31 @@ impl CohortPublic {
         out[inputs::NULLIFIER] = nullifier.0;
         out[inputs::REQUEST_HASH] = request_hash.0;
         out
+    }
+
+    /// The public inputs from field elements: the decoder twin of
+    /// [`Self::to_field_elements`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::WrongCount`], or [`InputError::OutOfRange`] for a time, scope,
+    /// purpose, birth bound or summary date past 64 bits.
+    pub fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        let d = Decoder::new(elements, &inputs::NAMES)?;
+        Ok(Self {
+            records_root: RecordsRoot(d.fr(inputs::RECORDS_ROOT)),
+            grants_root: GrantsRoot(d.fr(inputs::GRANTS_ROOT)),
+            now: Timestamp(d.u64(inputs::NOW)?),
+            scope: Scope(d.u64(inputs::SCOPE)?),
+            purpose: Purpose(d.u64(inputs::PURPOSE)?),
+            birth_window: InclusiveRange::new(d.u64(inputs::BIRTH_LO)?, d.u64(inputs::BIRTH_HI)?),
+            summary_not_before: EpochDay(d.u64(inputs::SUMMARY_NOT_BEFORE)?),
+            inclusion_root: CodeSetRoot(d.fr(inputs::INCLUSION_ROOT)),
+            exclusion_hash: ExclusionHash(d.fr(inputs::EXCLUSION_HASH)),
+            study: StudyId(d.fr(inputs::STUDY)),
+            nullifier: CohortNullifier(d.fr(inputs::NULLIFIER)),
+            request_hash: RequestHash(d.fr(inputs::REQUEST_HASH)),
+        })
     }
 
     /// The study's terms these inputs carry.

@@ -18,6 +18,7 @@
 
 mod circuit;
 pub mod code_set;
+pub(crate) mod kind;
 pub mod statement;
 
 pub use circuit::{RecordAssignment, RecordCircuit};

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     merkle::{MerklePath, EMPTY_LEAF},
+    statement::{Decoder, InputError},
     types::{Nonce, RecordsRoot, RequestHash, VerifierId},
 };
 use ark_bn254::Fr;
@@ -126,6 +127,13 @@ impl SetField {
         }
     }
 
+    /// The field with this `set_field` code ([`Self::NONE_CODE`] is no field: `None`).
+    pub fn from_code(code: u64) -> Option<Self> {
+        [Self::Code, Self::RelatedCode]
+            .into_iter()
+            .find(|f| f.code() == code)
+    }
+
     /// Offset of the tested field in the tuple ([`fields`]).
     pub fn field_index(self) -> usize {
         match self {
@@ -231,6 +239,54 @@ impl RecordPublic {
         }
         out[inputs::REQUEST_HASH] = request_hash.0;
         out
+    }
+
+    /// The public inputs from field elements: the decoder twin of
+    /// [`Self::to_field_elements`].
+    ///
+    /// # Errors
+    ///
+    /// [`InputError::WrongCount`], or [`InputError::OutOfRange`] for a mask past 9 bits, a
+    /// non-zero value of an undisclosed field, a bound past 64 bits, a `set_field` other than
+    /// 0, 1 or 2, or a non-zero code-set root without a code-set predicate.
+    pub fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        let d = Decoder::new(elements, &inputs::NAMES)?;
+        let mask = d
+            .u64(inputs::DISCLOSE_MASK)
+            .ok()
+            .filter(|m| m & !u64::from(DiscloseMask::ALL.bits()) == 0)
+            .ok_or_else(|| d.out_of_range(inputs::DISCLOSE_MASK))?;
+        let mut disclosed = [None; DISCLOSABLE_FIELDS];
+        for (i, slot) in disclosed.iter_mut().enumerate() {
+            let input = inputs::DISCLOSED + i;
+            if (mask >> i) & 1 == 1 {
+                *slot = Some(d.fr(input));
+            } else {
+                // The encoder writes 0 for a hidden field (and the circuit enforces it).
+                d.zero(input)?;
+            }
+        }
+        let code_set = match d.u64(inputs::SET_FIELD) {
+            Ok(SetField::NONE_CODE) => {
+                d.zero(inputs::CODE_SET_ROOT)?;
+                None
+            }
+            code => Some(CodeSetPredicate {
+                field: code
+                    .ok()
+                    .and_then(SetField::from_code)
+                    .ok_or_else(|| d.out_of_range(inputs::SET_FIELD))?,
+                root: CodeSetRoot(d.fr(inputs::CODE_SET_ROOT)),
+            }),
+        };
+        Ok(Self {
+            records_root: RecordsRoot(d.fr(inputs::RECORDS_ROOT)),
+            disclosed,
+            value_range: InclusiveRange::new(d.u64(inputs::VALUE_LO)?, d.u64(inputs::VALUE_HI)?),
+            date_range: InclusiveRange::new(d.u64(inputs::DATE_LO)?, d.u64(inputs::DATE_HI)?),
+            code_set,
+            request_hash: RequestHash(d.fr(inputs::REQUEST_HASH)),
+        })
     }
 }
 

@@ -1,0 +1,56 @@
+//! The Cohort statement as a type.
+
+use super::{check, inputs, CohortCircuit, CohortError, CohortPrivate, CohortPublic};
+use crate::{
+    merkle::MerklePath,
+    statement::{InputError, PublicInputs, Statement, StatementKind},
+};
+use ark_bn254::Fr;
+
+/// Statement 4, Cohort ([`crate::cohort`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Cohort;
+
+impl Statement for Cohort {
+    const KIND: StatementKind = StatementKind::Cohort;
+    const NAME: &'static str = super::STATEMENT;
+    const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
+    const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const HAS_TREE_DEPTH: bool = true;
+
+    type Public = CohortPublic;
+    type Private = CohortPrivate;
+    type Error = CohortError;
+    type Circuit = CohortCircuit;
+
+    fn check(public: &CohortPublic, private: &CohortPrivate) -> Result<(), CohortError> {
+        check(public, private)
+    }
+
+    fn circuit(public: &CohortPublic, private: &CohortPrivate) -> CohortCircuit {
+        CohortCircuit::new(public, private)
+    }
+
+    fn blank(depth: usize) -> CohortCircuit {
+        CohortCircuit::blank(depth)
+    }
+
+    /// The summary's path in the records tree and the grant's in the grants tree (both
+    /// trees have the keys' depth; the inclusion path has the code set's own).
+    fn paths(private: &CohortPrivate) -> Vec<&MerklePath> {
+        vec![&private.summary_path, &private.grant_path]
+    }
+}
+
+impl PublicInputs for CohortPublic {
+    const COUNT: usize = inputs::COUNT;
+
+    fn to_field_elements(&self) -> Vec<Fr> {
+        // The inherent encoder (an array), which path resolution prefers.
+        CohortPublic::to_field_elements(self).to_vec()
+    }
+
+    fn from_field_elements(elements: &[Fr]) -> Result<Self, InputError> {
+        CohortPublic::from_field_elements(elements)
+    }
+}

@@ -1,0 +1,447 @@
+//! The `zkconsent` command line: argument parsing and dispatch. Exit codes: 0 success; 1 a refused operation or a proof
+//! that is rejected; 2 unreadable or malformed input (and usage errors).
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used)]
+
+mod commands;
+mod context;
+mod output;
+mod prove;
+mod prove_claim;
+mod prove_cohort;
+mod prove_record;
+mod record;
+mod request;
+mod verify;
+
+use clap::{Args, Parser, Subcommand};
+use output::Out;
+use std::{path::PathBuf, process::ExitCode};
+use zkconsent::circuits::merkle::DEFAULT_TREE_DEPTH;
+
+/// Zero-knowledge proofs of medical-record consent and access.
+#[derive(Parser, Debug)]
+#[command(name = "zkconsent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Home directory holding params/, registry.db and wallet.db.
+    #[arg(
+        long,
+        global = true,
+        env = "ZKCONSENT_HOME",
+        default_value = "zkconsent-home"
+    )]
+    home: PathBuf,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Full demo in a fresh directory: setup, grant, prove, verify, revoke, rejections.
+    Demo {
+        /// Directory to create (left with params, databases and proofs).
+        #[arg(long, default_value = "zkconsent-demo")]
+        dir: PathBuf,
+        /// Grants-tree depth.
+        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+        depth: usize,
+    },
+    /// Single-party Groth16 setup and empty registry and wallet in --home.
+    Setup {
+        /// Grants-tree depth (1..=32).
+        #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
+        depth: usize,
+    },
+    /// Identities (patients, clinicians, verifiers).
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Grants: issue, revoke, list.
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// FHIR records: anchor fingerprints in the records tree, list the openings.
+    #[command(subcommand)]
+    Record(RecordCommand),
+    /// A verifier's fresh request: nonce and request hash.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Make proofs.
+    #[command(subcommand)]
+    Prove(ProveCommand),
+    /// Verify a proof file (exit 0 valid, 1 rejected, 2 malformed).
+    Verify(VerifyArgs),
+    /// circomlib Poseidon of decimal field elements (optionally domain-separated).
+    Poseidon {
+        /// Domain tag name (e.g. zkconsent.merkle.node); capacity 0 if absent.
+        #[arg(long)]
+        domain: Option<String>,
+        /// 1 to 16 decimal inputs, each below the BN254 scalar field modulus.
+        #[arg(required = true, num_args = 1..=16)]
+        inputs: Vec<String>,
+    },
+    /// Registry inspection.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Export a proof to another toolchain's files.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Verify snarkjs Groth16 files (bn128) with zkconsent's verifier (exit 0/1/2).
+    VerifySnarkjs(VerifySnarkjsArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// snarkjs verification_key.json, proof.json and public.json (uses --home's params).
+    Snarkjs {
+        /// zkconsent proof file.
+        proof: PathBuf,
+        /// Directory to write the three files into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Solidity verifier contract for a statement's verifying key (uses --home's params).
+    Solidity {
+        /// Statement: access, authority, record, claim or cohort.
+        #[arg(long, default_value = "access")]
+        statement: String,
+        /// File to write the contract to (stdout if omitted).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// A proof file's verifyProof arguments for the Solidity verifier (B in EIP-197 order).
+    Calldata {
+        /// zkconsent proof file.
+        proof: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct VerifySnarkjsArgs {
+    /// snarkjs verification_key.json.
+    #[arg(long)]
+    vk: PathBuf,
+    /// snarkjs public.json.
+    #[arg(long)]
+    public: PathBuf,
+    /// snarkjs proof.json.
+    #[arg(long)]
+    proof: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum IdentityCommand {
+    /// Create an identity: a secret in the wallet, its public id in the registry.
+    New {
+        /// Unique name.
+        name: String,
+        /// patient, clinician or verifier.
+        #[arg(long)]
+        role: String,
+    },
+    /// List identities.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum GrantCommand {
+    /// The patient grants access (proves authority; the registry appends the leaf).
+    Issue {
+        /// Patient name.
+        #[arg(long)]
+        patient: String,
+        /// Grantee (clinician) name.
+        #[arg(long)]
+        grantee: String,
+        /// Scope: names (conditions,observations,…), "all", or a mask.
+        #[arg(long)]
+        scope: String,
+        /// Purpose: treatment, payment, operations, research, emergency, or a code.
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+        /// Start of validity, Unix seconds (default: now).
+        #[arg(long)]
+        not_before: Option<u64>,
+        /// End of validity (exclusive), Unix seconds.
+        #[arg(long, conflicts_with = "days")]
+        not_after: Option<u64>,
+        /// Validity in days from not_before (default 30).
+        #[arg(long)]
+        days: Option<u64>,
+    },
+    /// The patient revokes a grant (proves authority; the registry zeroes the leaf).
+    Revoke {
+        /// Leaf index.
+        index: u64,
+    },
+    /// List grants (registry status, and parties where the wallet has the opening).
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum RecordCommand {
+    /// Anchor every supported resource of a FHIR R4 Bundle (or bare resource) for a
+    /// patient; already-anchored resources are reported, not duplicated.
+    Anchor {
+        /// Bundle or resource JSON file.
+        file: PathBuf,
+        /// The patient (a registered identity with the patient role) the records belong to.
+        #[arg(long)]
+        patient: String,
+    },
+    /// List the record openings the custodian's wallet holds.
+    List,
+    /// Anchor a condition summary for a patient: the distinct codes of their anchored
+    /// Conditions, their birth date and the day, in one record (what a Cohort proof uses).
+    Summary {
+        /// The patient (a registered identity whose bundle is anchored).
+        #[arg(long)]
+        patient: String,
+        /// The day the summary describes, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RequestCommand {
+    /// Write a request: the statement and every term the proof must meet, under a fresh
+    /// salt; the verifier's home keeps it, and `verify --request` checks a proof against it.
+    New(RequestNewArgs),
+}
+
+#[derive(Args, Debug)]
+struct RequestNewArgs {
+    /// The verifier asking (a registered verifier whose secret this home holds).
+    #[arg(long)]
+    verifier: String,
+    /// access, record, claim or cohort.
+    #[arg(long)]
+    statement: String,
+    /// File to write the request to (default: print it).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Access: the patient whose records are asked for.
+    #[arg(long, help_heading = "Access terms")]
+    patient: Option<String>,
+    /// Access: the records asked for (names, "all", or a mask).
+    #[arg(long, help_heading = "Access terms")]
+    scope: Option<String>,
+    /// Access: the purpose served.
+    #[arg(long, default_value = "treatment", help_heading = "Access terms")]
+    purpose: String,
+    /// Record: fields to disclose, comma-separated: kind, code, date, end_date, value,
+    /// related_code, patient, coverage, digest.
+    #[arg(long, help_heading = "Record terms")]
+    disclose: Option<String>,
+    /// Record: the hidden value lies in LO..HI (scaled integers: milli-units, cents; either
+    /// end may be left open).
+    #[arg(long, help_heading = "Record terms")]
+    value_range: Option<String>,
+    /// Record: the date lies in FROM..TO (YYYY-MM-DD, inclusive; either end may be open).
+    #[arg(long, help_heading = "Record terms")]
+    date_range: Option<String>,
+    /// Record: the code (see --set-field) is in this set: a JSON array of "system|code".
+    #[arg(long, help_heading = "Record terms")]
+    code_set: Option<PathBuf>,
+    /// Record: which code --code-set tests: code or related_code.
+    #[arg(long, default_value = "code", help_heading = "Record terms")]
+    set_field: String,
+    /// Claim: the diagnoses the insurer covers: a JSON array of "system|code".
+    #[arg(long, help_heading = "Claim terms")]
+    covered: Option<PathBuf>,
+    /// Claim: the insurer's member (a registered patient)…
+    #[arg(long, help_heading = "Claim terms")]
+    member: Option<String>,
+    /// Claim: …and the member's coverage, as the claims name it (e.g. "Humana").
+    #[arg(long, help_heading = "Claim terms")]
+    coverage: Option<String>,
+    /// Claim: accepted resource types (default both): Claim, ExplanationOfBenefit.
+    #[arg(long, help_heading = "Claim terms")]
+    kinds: Option<String>,
+    /// Cohort: the study's criteria file.
+    #[arg(long, help_heading = "Cohort terms")]
+    criteria: Option<PathBuf>,
+    /// Cohort: the study's name (e.g. its registry id): the nullifier is per study.
+    #[arg(long, help_heading = "Cohort terms")]
+    study: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ProveCommand {
+    /// Prove access under a grant held in the wallet.
+    Access(ProveAccessArgs),
+    /// Prove facts about an anchored FHIR record (the custodian, from its wallet).
+    Record(ProveRecordArgs),
+    /// Prove an insurance claim against its anchored record: service, date and amount
+    /// disclosed, diagnosis covered, policy and claim nullifier.
+    Claim(ProveClaimArgs),
+    /// Prove that the patient of a bundle meets a study's criteria (age, an included
+    /// condition, no excluded one, research consent), once per study.
+    Cohort(ProveCohortArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProveCohortArgs {
+    /// The patient's FHIR bundle (anchored, with a condition summary).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// The researcher's request file (`zkconsent request new --statement cohort`).
+    #[arg(long)]
+    request: PathBuf,
+    /// The time the proof speaks for, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProveClaimArgs {
+    /// The FHIR bundle holding the claim (as anchored).
+    #[arg(long)]
+    bundle: PathBuf,
+    /// The Claim or ExplanationOfBenefit resource id.
+    #[arg(long)]
+    claim: String,
+    /// The insurer's request file (`zkconsent request new --statement claim`).
+    #[arg(long)]
+    request: PathBuf,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProveRecordArgs {
+    /// The resource, as Type/id (its latest anchored version).
+    #[arg(long, conflicts_with = "leaf")]
+    resource: Option<String>,
+    /// Or the record's leaf index.
+    #[arg(long)]
+    leaf: Option<u64>,
+    /// The verifier's request file (`zkconsent request new --statement record`).
+    #[arg(long)]
+    request: PathBuf,
+    /// Output file (default: print the proof JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ProveAccessArgs {
+    /// Grant leaf index.
+    #[arg(long, required_unless_present = "batch")]
+    grant: Option<u64>,
+    /// The custodian's request file (`zkconsent request new --statement access`).
+    #[arg(long, required_unless_present = "batch")]
+    request: Option<PathBuf>,
+    /// Time of access, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+    /// Output file (default: print the proof JSON).
+    #[arg(long, conflicts_with = "batch")]
+    out: Option<PathBuf>,
+    /// Print where the proof's time went (witness, FFTs, each of the five MSMs), running
+    /// the phases one after another.
+    #[arg(long, conflicts_with = "batch")]
+    profile: bool,
+    /// Prove many requests with one key load, in parallel: a JSON Lines file, one request
+    /// per line: {"grant":0,"request":"request.json"} with an optional "now". Proofs go to
+    /// --out-dir as <line>.proof.json.
+    #[arg(long, requires = "out_dir", conflicts_with_all = ["grant", "request", "now"])]
+    batch: Option<PathBuf>,
+    /// Directory for --batch proofs (created if missing).
+    #[arg(long, requires = "batch")]
+    out_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// Proof file (several with --batch).
+    #[arg(required = true)]
+    proofs: Vec<PathBuf>,
+    /// The request the proof answers (a request file this home issued): every public input
+    /// is checked against its terms. Without it, verify names what it could not check.
+    #[arg(long)]
+    request: Option<PathBuf>,
+    /// Verify several proofs in one multi-pairing (random linear combination); each file
+    /// still gets its own verdict. Not with --request (a request is answered by one proof).
+    #[arg(long, conflicts_with_all = ["request", "consume"])]
+    batch: bool,
+    /// Accept roots superseded less than this many seconds ago.
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS)]
+    max_root_age: u64,
+    /// Accept a proof time this many seconds from the verifier's clock.
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS)]
+    clock_skew: u64,
+    /// The verifier's clock, Unix seconds (default: now).
+    #[arg(long)]
+    now: Option<u64>,
+    /// The statement asked for when there is no request: access, authority, record, claim
+    /// or cohort (with --request, the request's).
+    #[arg(long, conflicts_with = "request")]
+    statement: Option<String>,
+    /// Record the request as answered (and spend a Claim's or Cohort's nullifier); a second
+    /// proof for it is rejected as a replay, a second use of the nullifier as a reuse.
+    #[arg(long, requires = "request")]
+    consume: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum RegistryCommand {
+    /// Replay the event log: re-verify every authority proof and recompute every root.
+    Audit,
+    /// Root history.
+    Roots,
+}
+
+/// Parses arguments, runs the command, maps the result to an exit code.
+pub fn main() -> ExitCode {
+    if let Err(advice) = zkconsent::cpu::check_build_features() {
+        eprintln!("zkconsent: {advice}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse();
+    let mut out = Out::new(cli.json);
+    match commands::run(&cli, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            out.error(&failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// A command's failure: exit code and one-line reason.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// Exit 1: refused or rejected.
+    pub fn refused(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+    /// Exit 2: malformed input or unusable environment.
+    pub fn malformed(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}

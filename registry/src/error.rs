@@ -1,0 +1,101 @@
+//! The registry's error type: one enum, one short line per variant.
+
+use std::path::PathBuf;
+use zkconsent_circuits::merkle::MerkleError;
+use zkconsent_store::{ColError, CorruptValue};
+use zkconsent_verifier::VerifyError;
+
+/// Why a registry operation failed (as opposed to [`super::PolicyError`], a policy verdict).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The database engine reported an error.
+    #[error("registry database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Reading or creating the registry file failed.
+    #[error("registry file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// `create` was given a file that already holds data.
+    #[error("registry file {} already exists and is not empty", .0.display())]
+    AlreadyExists(PathBuf),
+    /// The file is an SQLite database but not a zkconsent registry.
+    #[error("not a zkconsent registry (missing or wrong format marker)")]
+    NotARegistry,
+    /// The registry was written by an incompatible version.
+    #[error("registry schema version {found} is not supported (expected {expected})")]
+    SchemaVersion {
+        /// Version found in the file.
+        found: String,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// A stored value failed validation (the database is outside data).
+    #[error("corrupt registry data: {0}")]
+    Corrupt(#[from] CorruptValue),
+    /// The stored state contradicts itself.
+    #[error("inconsistent registry state: {0}")]
+    Inconsistent(&'static str),
+    /// A tree operation failed (bad depth or index).
+    #[error("merkle tree: {0}")]
+    Merkle(#[from] MerkleError),
+    /// Every leaf slot of the grants tree is used.
+    #[error("grants tree is full")]
+    TreeFull,
+    /// The grant-authority proof does not verify for this action and leaf.
+    #[error("authority proof rejected: {0}")]
+    Unauthorized(VerifyError),
+    /// The zero commitment is the empty-leaf value and can never be a grant.
+    #[error("grant commitment is zero (the empty leaf)")]
+    ZeroCommitment,
+    /// This commitment was issued before (possibly since revoked); it is never reissued.
+    #[error("grant commitment already issued at leaf {index}")]
+    DuplicateCommitment {
+        /// Leaf index of the earlier grant.
+        index: u64,
+    },
+    /// No grant was issued at this leaf index.
+    #[error("no grant at leaf {0}")]
+    UnknownGrant(u64),
+    /// The grant at this leaf index is already revoked.
+    #[error("grant at leaf {0} is already revoked")]
+    AlreadyRevoked(u64),
+    /// `now` is earlier than the current root's creation time.
+    #[error("time went backwards: now {now} is before the current root's {last}")]
+    TimeWentBackwards {
+        /// The time given.
+        now: u64,
+        /// Creation time of the current root.
+        last: u64,
+    },
+    /// The zero leaf is the empty-slot value and can never be a record.
+    #[error("record leaf is zero (the empty leaf)")]
+    ZeroRecordLeaf,
+    /// This record leaf is already in the records tree (or twice in one anchoring).
+    #[error("record leaf already anchored at leaf {index}")]
+    DuplicateRecordLeaf {
+        /// Leaf index of the earlier anchoring (or the position in the batch).
+        index: u64,
+    },
+    /// The records tree has fewer free slots than the anchoring needs.
+    #[error("records tree is full: {requested} leaves requested, {free} slots free")]
+    RecordsTreeFull {
+        /// Leaves in the anchoring.
+        requested: u64,
+        /// Free slots left.
+        free: u64,
+    },
+    /// An identity name is empty, too long, padded or holds control characters.
+    #[error("invalid identity name (1..=128 bytes, no control characters or edge spaces)")]
+    InvalidName,
+    /// An identity of this name is already registered.
+    #[error("identity {0:?} is already registered")]
+    DuplicateIdentity(String),
+}
+
+impl From<ColError> for RegistryError {
+    fn from(e: ColError) -> Self {
+        match e {
+            ColError::Sqlite(e) => Self::Sqlite(e),
+            ColError::Corrupt(e) => Self::Corrupt(e),
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! zkconsent's embedded registry (the ledger side): the grants tree, its root history, the grant and identity
+//! tables and the event log, and the records tree (FHIR record fingerprints) with its own
+//! root history and log, in one SQLite file (`registry.db`).
+//!
+//! The registry is the ledger side: it holds commitments, roots and public ids, never a
+//! secret (those are in each party's wallet, the `zkconsent-wallet` crate). It changes a grant leaf only with a
+//! verifying grant-authority proof (statement 0) for that action and leaf, and logs the
+//! proof so that [`Registry::audit`] can replay and re-check everything.
+//!
+//! Record leaves are appended by the record custodian ([`Registry::anchor_records`]); the
+//! registry holds only the leaves (salted commitments) and roots, never a record's fields.
+//!
+//! Files: [`schema`] (tables, durability settings), `store` (the trees' [`NodeStore`] on
+//! SQLite), [`grants`] (issue, revoke, reads), [`records`] (anchor, reads), [`roots`]
+//! (histories and freshness policy), [`events`] (the grants log), [`identities`], [`audit`]
+//! (with `records_audit`), [`error`]; column encodings and SQLite settings are in
+//! `zkconsent-store`, shared with the wallet.
+//!
+//! [`NodeStore`]: zkconsent_circuits::merkle::NodeStore
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod audit;
+pub mod error;
+pub mod events;
+pub mod grants;
+pub mod identities;
+pub mod nullifiers;
+pub mod records;
+mod records_audit;
+mod replay;
+pub mod requests;
+pub mod roots;
+pub mod schema;
+mod store;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use audit::{AuditFinding, AuditReport};
+pub use error::RegistryError;
+pub use events::EventRecord;
+pub use grants::{GrantRecord, GrantStatus};
+pub use identities::{IdentityRecord, Role, UnknownRole};
+pub use nullifiers::{Answer, SpentNullifier};
+pub use records::{RecordAnchoring, RecordEvent, RecordLeaf};
+pub use records_audit::RecordsFinding;
+pub use roots::{
+    check_clock, PolicyError, RootCheckError, RootPolicy, RootRecord, TreeRoot,
+    DEFAULT_MAX_CLOCK_SKEW_SECS, DEFAULT_MAX_ROOT_AGE_SECS,
+};
+pub use store::Tree;
+pub use zkconsent_store::CorruptValue;
+
+use ark_bn254::Fr;
+use rusqlite::{Connection, Transaction};
+use std::path::{Path, PathBuf};
+use zkconsent_circuits::merkle::{check_depth, zero_hashes};
+
+/// An open registry file.
+pub struct Registry {
+    conn: Connection,
+    path: PathBuf,
+    depth: usize,
+    /// `zero_hashes(depth)`, computed once per open.
+    zeros: Vec<Fr>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("path", &self.path)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    /// Creates a registry with empty grants and records trees of `depth` at `path` (absent or
+    /// an empty file).
+    ///
+    /// Each empty tree's root enters its history with `created_at = 0`: it has been the root
+    /// since before any grant or record.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Merkle`] for a depth outside `1..=32`,
+    /// [`RegistryError::AlreadyExists`] if the file holds data, or an I/O or database error.
+    pub fn create(path: impl AsRef<Path>, depth: usize) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        check_depth(depth)?;
+        if !schema::ensure_fresh(path)? {
+            return Err(RegistryError::AlreadyExists(path.to_owned()));
+        }
+        let mut conn = schema::connect(path, true)?;
+        let zeros = zero_hashes(depth);
+        let tx = write_tx(&mut conn)?;
+        if !schema::is_empty_db(&tx)? {
+            return Err(RegistryError::AlreadyExists(path.to_owned()));
+        }
+        schema::init(&tx, depth)?;
+        for tree in [Tree::Grants, Tree::Records] {
+            roots::start(&tx, tree, zeros[depth])?;
+        }
+        tx.commit()?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            depth,
+            zeros,
+        })
+    }
+
+    /// Opens an existing registry, upgrading an older file in place (a version-1 file gains
+    /// an empty records tree, versions 1 and 2 the spent-nullifier table).
+    ///
+    /// # Errors
+    ///
+    /// A database error (including a missing file or one that is not SQLite),
+    /// [`RegistryError::NotARegistry`], [`RegistryError::SchemaVersion`], or
+    /// [`RegistryError::Corrupt`] for a bad stored depth.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path = path.as_ref();
+        let mut conn = schema::connect(path, false)?;
+        let (depth, older_version) = schema::check(&conn)?;
+        let zeros = zero_hashes(depth);
+        if let Some(from) = older_version {
+            schema::migrate(&mut conn, from, zeros[depth])?;
+        }
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+            depth,
+            zeros,
+        })
+    }
+
+    /// The depth of the grants tree and of the records tree (`2^depth` leaf slots each).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The file this registry lives in.
+    pub fn file_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A deferred transaction for reads, so multi-query reads see one snapshot.
+    fn read_tx(&self) -> rusqlite::Result<Transaction<'_>> {
+        self.conn.unchecked_transaction()
+    }
+}
+
+use zkconsent_store::codec;
+pub(crate) use zkconsent_store::sql::write_tx;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_support::{keys, party, temp_registry};
+    use zkconsent_circuits::{authority::GrantAction, types::Timestamp};
+
+    #[test]
+    fn create_refuses_data_and_bad_depths_and_open_checks_the_file() {
+        let (dir, path, reg) = temp_registry(4);
+        drop(reg);
+        assert!(matches!(
+            Registry::create(&path, 4),
+            Err(RegistryError::AlreadyExists(_))
+        ));
+        let fresh = dir.path().join("fresh.db");
+        assert!(matches!(
+            Registry::create(&fresh, 0),
+            Err(RegistryError::Merkle(_))
+        ));
+        assert!(matches!(
+            Registry::create(&fresh, 33),
+            Err(RegistryError::Merkle(_))
+        ));
+        // An existing empty file is fine.
+        std::fs::write(&fresh, b"").unwrap();
+        assert_eq!(Registry::create(&fresh, 32).unwrap().depth(), 32);
+        // Opening never creates a file.
+        let missing = dir.path().join("missing.db");
+        assert!(matches!(
+            Registry::open(&missing),
+            Err(RegistryError::Sqlite(_))
+        ));
+        assert!(!missing.exists());
+        // Foreign files.
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![0x42u8; 4096]).unwrap();
+        assert!(Registry::open(&junk).is_err());
+        let wallet = dir.path().join("wallet.db");
+        // Any SQLite file with another format marker (here a wallet's) is refused.
+        rusqlite::Connection::open(&wallet)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('format', 'zkconsent.wallet');",
+            )
+            .unwrap();
+        assert!(matches!(
+            Registry::open(&wallet),
+            Err(RegistryError::NotARegistry)
+        ));
+        // Bad meta rows.
+        for (key, value) in [
+            ("tree_depth", "abc"),
+            ("tree_depth", "40"),
+            ("schema_version", "9"),
+        ] {
+            let p = dir.path().join(format!("meta-{key}-{value}.db"));
+            let reg = Registry::create(&p, 4).unwrap();
+            reg.conn
+                .execute("UPDATE meta SET value = ?2 WHERE key = ?1", [key, value])
+                .unwrap();
+            drop(reg);
+            let e = Registry::open(&p).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    RegistryError::Corrupt(_) | RegistryError::SchemaVersion { .. }
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_node_bytes_give_errors_and_roll_back() {
+        let (_dir, _path, mut reg) = temp_registry(4);
+        let p = party(41);
+        let proof = p.proof(GrantAction::Issue, 1);
+        // The root node (read for the root) and leaf 1 (the sibling in leaf 0's path).
+        let corrupt =
+            "INSERT OR REPLACE INTO tree_nodes (level, idx, hash) VALUES (4, 0, ?1), (0, 1, ?1)";
+        let bad: [rusqlite::types::Value; 4] = [
+            vec![0u8; 31].into(),               // wrong length
+            vec![0xffu8; 32].into(),            // not below the modulus
+            String::from("not a blob").into(),  // wrong type
+            rusqlite::types::Value::Integer(7), // wrong type
+        ];
+        for value in bad {
+            reg.conn.execute(corrupt, [value]).unwrap();
+            assert!(matches!(reg.current_root(), Err(RegistryError::Corrupt(_))));
+            assert!(matches!(reg.path(0), Err(RegistryError::Corrupt(_))));
+            // A failed read inside a mutation rolls the whole mutation back.
+            assert!(matches!(
+                reg.issue_grant(&keys().pvk, p.grant.commit(), &proof, Timestamp(5)),
+                Err(RegistryError::Corrupt(_))
+            ));
+            assert!(reg.grants().unwrap().is_empty() && reg.events().unwrap().is_empty());
+            assert_eq!(reg.root_history().unwrap().len(), 1);
+        }
+        reg.conn.execute("DELETE FROM tree_nodes", []).unwrap();
+        assert_eq!(
+            reg.issue_grant(&keys().pvk, p.grant.commit(), &proof, Timestamp(5))
+                .unwrap(),
+            0
+        );
+        // Corrupt rows elsewhere are errors too.
+        reg.conn
+            .execute("UPDATE grants SET commitment = x'00'", [])
+            .unwrap();
+        assert!(matches!(reg.grants(), Err(RegistryError::Corrupt(_))));
+        reg.conn
+            .execute("UPDATE grants SET status = 'maybe'", [])
+            .unwrap_err(); // CHECK holds
+        reg.conn
+            .execute("UPDATE roots SET root = x'01'", [])
+            .unwrap();
+        assert!(matches!(reg.root_history(), Err(RegistryError::Corrupt(_))));
+        assert!(matches!(
+            reg.audit(&keys().pvk),
+            Err(RegistryError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,69 @@
+//! Every file the program reads goes through [`read_limited`]: a size limit that also holds
+//! for pipes and devices (`/dev/zero` is cut off at the limit, never read to the end).
+
+use std::{io::Read, path::Path};
+
+/// Why a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Opening or reading failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The file (or stream) is longer than the limit for its kind.
+    #[error("{path}: larger than {limit} bytes")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Reads at most `limit` bytes of `path`; a longer file (or stream) is an error.
+///
+/// # Errors
+///
+/// [`FileError`].
+pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, FileError> {
+    let name = || path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| FileError::Io {
+        path: name(),
+        source,
+    })?;
+    let mut bytes = Vec::new();
+    // One byte past the limit tells "exactly the limit" from "longer".
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| FileError::Io {
+            path: name(),
+            source,
+        })?;
+    if bytes.len() > limit {
+        return Err(FileError::TooLarge {
+            path: name(),
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_longer_than_the_limit_is_cut_off() {
+        let err = read_limited(Path::new("/dev/zero"), 1024).unwrap_err();
+        assert!(matches!(err, FileError::TooLarge { limit: 1024, .. }));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, [7u8; 1024]).unwrap();
+        assert_eq!(read_limited(&path, 1024).unwrap().len(), 1024);
+        assert!(read_limited(&dir.path().join("missing"), 1).is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! The statements this application serves, one module each: a statement's request terms,
+//! how its witness is gathered from a home, and what a verifier expects of its public inputs.
+//!
+//! Every public input of every statement has an [`InputRole`]: a term of the request (checked
+//! equal to what the request asks), a root (checked against the registry's history), the
+//! proof's time (checked against the verifier's clock), the request hash, a nullifier
+//! (checked unspent, spent on `--consume`) or a value the proof discloses (bound in-circuit to
+//! the others, so the pairing check is what pins it). `verify` walks these roles; it never
+//! matches on a statement. This file is the one list of statements and their terms.
+
+pub mod access;
+pub mod claim;
+pub mod cohort;
+pub mod record;
+
+use ark_bn254::Fr;
+use serde_json::Value;
+use zkconsent_circuits::types::VerifierId;
+use zkconsent_prover::Statement;
+
+/// What a verifier checks about one public input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputRole {
+    /// A term of the request: must equal the request's value.
+    Term,
+    /// A grants-tree root: one the registry had, recently enough.
+    GrantsRoot,
+    /// A records-tree root: one the registry had, recently enough.
+    RecordsRoot,
+    /// The time the proof speaks for: close to the verifier's clock.
+    Time,
+    /// The request hash: must be the request's.
+    RequestHash,
+    /// A nullifier: unspent; spent when the verifier consumes the request.
+    Nullifier,
+    /// An access tag: the patient's audit handle, recorded with the answered request.
+    AccessTag,
+    /// A value the proof discloses or derives; the circuit binds it to the other inputs.
+    Disclosed,
+}
+
+/// The roles of a statement's public inputs, in circuit order.
+pub fn roles(statement: Statement) -> &'static [InputRole] {
+    match statement {
+        Statement::Access => &access::ROLES,
+        Statement::Record => &record::ROLES,
+        Statement::Claim => &claim::ROLES,
+        Statement::Cohort => &cohort::ROLES,
+        // Authority proofs go to the registry with the grant change they authorise, never
+        // through a request: both inputs are what the registry compares with the change.
+        Statement::Authority => &[InputRole::Disclosed, InputRole::Disclosed],
+    }
+}
+
+/// What a request's terms require of a term input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TermValue {
+    /// Exactly this value.
+    Equal(Fr),
+    /// One of these values (a Claim's accepted record kinds).
+    OneOf(Vec<Fr>),
+}
+
+impl TermValue {
+    /// Whether `x` satisfies the term.
+    pub fn admits(&self, x: &Fr) -> bool {
+        match self {
+            Self::Equal(v) => v == x,
+            Self::OneOf(vs) => vs.contains(x),
+        }
+    }
+}
+
+/// A statement and its terms: what a request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Terms {
+    /// Access: patient, scope, purpose.
+    Access(access::AccessTerms),
+    /// Record: disclosure, value and date ranges, code set.
+    Record(record::RecordTerms),
+    /// Claim: covered set, member policy, accepted kinds.
+    Claim(claim::ClaimTerms),
+    /// Cohort: study and criteria.
+    Cohort(cohort::CohortTerms),
+}
+
+impl Terms {
+    /// The statement the terms are for.
+    pub fn statement(&self) -> Statement {
+        match self {
+            Self::Access(_) => Statement::Access,
+            Self::Record(_) => Statement::Record,
+            Self::Claim(_) => Statement::Claim,
+            Self::Cohort(_) => Statement::Cohort,
+        }
+    }
+
+    /// The terms as they appear in a request file.
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            Self::Access(t) => serde_json::to_value(t),
+            Self::Record(t) => serde_json::to_value(t),
+            Self::Claim(t) => serde_json::to_value(t),
+            Self::Cohort(t) => serde_json::to_value(t),
+        };
+        // Plain structs of strings and integers always serialise.
+        value.unwrap_or(Value::Null)
+    }
+
+    /// Parses and validates a request file's terms for `statement`.
+    ///
+    /// # Errors
+    ///
+    /// A one-line reason: an unknown or missing field, a bad value, or a statement that
+    /// takes no request.
+    pub fn from_json(statement: Statement, value: &Value) -> Result<Self, String> {
+        fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
+            serde_json::from_value(value.clone()).map_err(|e| format!("terms: {e}"))
+        }
+        let terms = match statement {
+            Statement::Access => Self::Access(parse(value)?),
+            Statement::Record => Self::Record(parse(value)?),
+            Statement::Claim => Self::Claim(parse(value)?),
+            Statement::Cohort => Self::Cohort(parse(value)?),
+            Statement::Authority => {
+                return Err("authority proofs are not requested: the registry checks them".into())
+            }
+        };
+        // Everything the terms say must resolve now, so a bad request fails when read.
+        terms.term_values(VerifierId(Fr::from(0u64)))?;
+        Ok(terms)
+    }
+
+    /// The value every [`InputRole::Term`] input must have, by input offset, for a request
+    /// from `verifier`.
+    ///
+    /// # Errors
+    ///
+    /// A one-line reason when a term does not resolve (a bad code, date or criteria).
+    pub fn term_values(&self, verifier: VerifierId) -> Result<Vec<(usize, TermValue)>, String> {
+        match self {
+            Self::Access(t) => t.term_values(verifier),
+            Self::Record(t) => t.term_values(),
+            Self::Claim(t) => t.term_values(),
+            Self::Cohort(t) => t.term_values(),
+        }
+    }
+
+    /// A short human description of what is asked.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Access(t) => t.describe(),
+            Self::Record(t) => t.describe(),
+            Self::Claim(t) => t.describe(),
+            Self::Cohort(t) => t.describe(),
+        }
+    }
+}
+
+/// The offsets of a statement's inputs with `role`.
+pub fn inputs_with(statement: Statement, role: InputRole) -> impl Iterator<Item = usize> {
+    roles(statement)
+        .iter()
+        .enumerate()
+        .filter(move |(_, r)| **r == role)
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every input of every statement has exactly one role, and every statement that takes a
+    /// request binds one request hash.
+    #[test]
+    fn every_input_has_a_role() {
+        for statement in Statement::ALL {
+            assert_eq!(
+                roles(statement).len(),
+                statement.input_names().len(),
+                "{}",
+                statement.name()
+            );
+            if statement != Statement::Authority {
+                assert_eq!(inputs_with(statement, InputRole::RequestHash).count(), 1);
+            }
+        }
+    }
+}

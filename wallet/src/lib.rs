@@ -1,0 +1,579 @@
+//! zkconsent's local wallet (the client side): an identity's secrets, grant openings and (for a record custodian) the
+//! openings of anchored FHIR records, in its own SQLite file (`wallet.db`), so the registry
+//! (the ledger side) never holds a secret. Record openings are in [`records`].
+//!
+//! Secrets are stored as 32-byte canonical little-endian field elements and strictly
+//! decoded on read. On Unix the file is created with mode `0600` (SQLite gives its `-wal`
+//! and `-shm` files the same mode). Nothing here prints a secret: [`WalletGrant`]'s `Debug`
+//! redacts the salt, and identities are listed with their public ids only.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![deny(clippy::unwrap_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+use rusqlite::{Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use zkconsent_circuits::{
+    grant::Grant,
+    types::{GrantSalt, IdentityId, Purpose, Scope, SecretKey, Timestamp},
+};
+use zkconsent_store::{
+    codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql, ColError, CorruptValue},
+    identity::is_valid_name,
+    sql::{connect, ensure_fresh, is_empty_db, meta, write_tx},
+    Role,
+};
+
+/// Value of `meta.format` in a wallet file.
+pub const WALLET_FORMAT: &str = "zkconsent.wallet";
+/// Wallet schema version this build writes and reads.
+pub const WALLET_SCHEMA_VERSION: u32 = 3;
+/// Version 1 (no record openings, no requests); upgraded in place on open.
+pub const WALLET_SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
+/// Version 2 (no requests); upgraded in place on open.
+pub const WALLET_SCHEMA_VERSION_NO_REQUESTS: u32 = 2;
+
+pub mod records;
+pub mod requests;
+
+pub use records::{AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening};
+
+const TABLES: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE identities (
+    name   TEXT PRIMARY KEY,
+    role   TEXT NOT NULL CHECK (role IN ('patient', 'clinician', 'verifier')),
+    secret BLOB NOT NULL
+);
+-- Openings of grants in the registry's tree, keyed by leaf index.
+CREATE TABLE grants (
+    leaf_index   INTEGER PRIMARY KEY,
+    patient      BLOB NOT NULL,
+    grantee      BLOB NOT NULL,
+    scope        INTEGER NOT NULL,
+    purpose      INTEGER NOT NULL,
+    not_before   INTEGER NOT NULL,
+    not_after    INTEGER NOT NULL,
+    salt         BLOB NOT NULL,
+    patient_name TEXT NOT NULL,
+    grantee_name TEXT NOT NULL
+);
+";
+
+/// Why a wallet operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WalletError {
+    /// The database engine reported an error.
+    #[error("wallet database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Reading or creating the wallet file failed.
+    #[error("wallet file error: {0}")]
+    Io(#[from] std::io::Error),
+    /// `create` was given a file that already holds data.
+    #[error("wallet file {} already exists and is not empty", .0.display())]
+    AlreadyExists(PathBuf),
+    /// The file is an SQLite database but not a zkconsent wallet.
+    #[error("not a zkconsent wallet (missing or wrong format marker)")]
+    NotAWallet,
+    /// The wallet was written by an incompatible version.
+    #[error("wallet schema version {found} is not supported (expected {expected})")]
+    SchemaVersion {
+        /// Version found in the file.
+        found: String,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// A stored value failed validation.
+    #[error("corrupt wallet data: {0}")]
+    Corrupt(#[from] CorruptValue),
+    /// An identity name is empty, too long, padded or holds control characters.
+    #[error("invalid identity name (1..=128 bytes, no control characters or edge spaces)")]
+    InvalidName,
+    /// An identity of this name is already in the wallet.
+    #[error("identity {0:?} is already in the wallet")]
+    DuplicateIdentity(String),
+    /// No identity of this name is in the wallet.
+    #[error("no identity {0:?} in the wallet")]
+    UnknownIdentity(String),
+    /// An opening for this leaf is already in the wallet.
+    #[error("grant at leaf {0} is already in the wallet")]
+    DuplicateGrant(u64),
+    /// No opening for this leaf is in the wallet.
+    #[error("no grant at leaf {0} in the wallet")]
+    UnknownGrant(u64),
+    /// This resource (or an earlier version of it) was anchored for another patient.
+    #[error("{resource} was anchored for patient {patient:?}, not this one")]
+    RecordOfAnotherPatient {
+        /// `Type/id`.
+        resource: String,
+        /// The patient it was anchored for.
+        patient: String,
+    },
+    /// A request with this hash was already issued.
+    #[error("a request with this hash was already issued")]
+    DuplicateRequest,
+    /// The registry appended the leaves but their openings could not be stored: the leaves
+    /// are in the tree without openings (they commit to nothing anyone can open).
+    #[error(
+        "records anchored at leaves {first}..{end} but their openings were not saved: {reason}"
+    )]
+    OpeningsLost {
+        /// First leaf index.
+        first: u64,
+        /// One past the last.
+        end: u64,
+        /// The wallet's error.
+        reason: String,
+    },
+}
+
+impl From<ColError> for WalletError {
+    fn from(e: ColError) -> Self {
+        match e {
+            ColError::Sqlite(e) => Self::Sqlite(e),
+            ColError::Corrupt(e) => Self::Corrupt(e),
+        }
+    }
+}
+
+/// Upgrades a wallet of version `from` to the current one in one transaction.
+fn migrate(conn: &mut rusqlite::Connection, from: u32) -> Result<(), WalletError> {
+    zkconsent_store::sql::upgrade(conn, WALLET_SCHEMA_VERSION, |tx| {
+        if from == WALLET_SCHEMA_VERSION_GRANTS_ONLY {
+            tx.execute_batch(records::TABLES)?;
+        }
+        tx.execute_batch(requests::TABLES)?;
+        Ok::<(), WalletError>(())
+    })
+}
+
+/// An identity in the wallet, public parts only (use [`Wallet::secret`] for the key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletIdentity {
+    /// Unique name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Public id, derived from the stored secret.
+    pub id: IdentityId,
+}
+
+/// A grant opening: every committed field (the salt included) and who the parties are.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WalletGrant {
+    /// Leaf index in the registry's tree.
+    pub index: u64,
+    /// The grant's fields.
+    pub grant: Grant,
+    /// The patient's name (for display).
+    pub patient_name: String,
+    /// The grantee's name (for display).
+    pub grantee_name: String,
+}
+
+impl std::fmt::Debug for WalletGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Grant's own Debug omits the ids and the salt.
+        f.debug_struct("WalletGrant")
+            .field("index", &self.index)
+            .field("grant", &self.grant)
+            .field("patient_name", &self.patient_name)
+            .field("grantee_name", &self.grantee_name)
+            .finish()
+    }
+}
+
+impl WalletGrant {
+    fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, WalletError> {
+        Ok(Self {
+            index: u64_col(row, 0, "grants.leaf_index")?,
+            grant: Grant {
+                patient: IdentityId(fr_col(row, 1, "grants.patient")?),
+                grantee: IdentityId(fr_col(row, 2, "grants.grantee")?),
+                scope: Scope(u64_col(row, 3, "grants.scope")?),
+                purpose: Purpose(u64_col(row, 4, "grants.purpose")?),
+                not_before: Timestamp(u64_col(row, 5, "grants.not_before")?),
+                not_after: Timestamp(u64_col(row, 6, "grants.not_after")?),
+                salt: GrantSalt(fr_col(row, 7, "grants.salt")?),
+            },
+            patient_name: text_col(row, 8, "grants.patient_name")?,
+            grantee_name: text_col(row, 9, "grants.grantee_name")?,
+        })
+    }
+}
+
+/// An open wallet file.
+pub struct Wallet {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates (or narrows) the file with owner-only permissions before SQLite opens it.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    options.open(path)?;
+    Ok(())
+}
+
+const GRANT_COLUMNS: &str = "SELECT leaf_index, patient, grantee, scope, purpose, not_before,
+    not_after, salt, patient_name, grantee_name FROM grants";
+
+impl Wallet {
+    /// Creates an empty wallet at `path` (absent or an empty file).
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::AlreadyExists`] if the file holds data, or an I/O or database error.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, WalletError> {
+        let path = path.as_ref();
+        if !ensure_fresh(path)? {
+            return Err(WalletError::AlreadyExists(path.to_owned()));
+        }
+        create_private_file(path)?;
+        let mut conn = connect(path, true)?;
+        let tx = write_tx(&mut conn)?;
+        if !is_empty_db(&tx)? {
+            return Err(WalletError::AlreadyExists(path.to_owned()));
+        }
+        tx.execute_batch(TABLES)?;
+        tx.execute_batch(records::TABLES)?;
+        tx.execute_batch(requests::TABLES)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('format', ?1)",
+            [WALLET_FORMAT],
+        )?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [WALLET_SCHEMA_VERSION.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens an existing wallet, upgrading an older file in place (version 1 gains the record
+    /// openings table, versions 1 and 2 the open-requests table).
+    ///
+    /// # Errors
+    ///
+    /// A database error (including a missing file), [`WalletError::NotAWallet`] or
+    /// [`WalletError::SchemaVersion`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, WalletError> {
+        let path = path.as_ref();
+        let mut conn = connect(path, false)?;
+        if meta(&conn, "format")?.as_deref() != Some(WALLET_FORMAT) {
+            return Err(WalletError::NotAWallet);
+        }
+        let version = meta(&conn, "schema_version")?.unwrap_or_default();
+        let older = [
+            WALLET_SCHEMA_VERSION_GRANTS_ONLY,
+            WALLET_SCHEMA_VERSION_NO_REQUESTS,
+        ]
+        .into_iter()
+        .find(|v| version == v.to_string());
+        if let Some(from) = older {
+            migrate(&mut conn, from)?;
+        } else if version != WALLET_SCHEMA_VERSION.to_string() {
+            return Err(WalletError::SchemaVersion {
+                found: version,
+                expected: WALLET_SCHEMA_VERSION,
+            });
+        }
+        Ok(Self {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The file this wallet lives in.
+    pub fn file_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stores an identity's secret key under a unique name.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::InvalidName`], [`WalletError::DuplicateIdentity`], or a database error.
+    pub fn add_identity(
+        &mut self,
+        name: &str,
+        role: Role,
+        secret: &SecretKey,
+    ) -> Result<(), WalletError> {
+        if !is_valid_name(name) {
+            return Err(WalletError::InvalidName);
+        }
+        let tx = write_tx(&mut self.conn)?;
+        let taken: Option<i64> = tx
+            .query_row("SELECT 1 FROM identities WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if taken.is_some() {
+            return Err(WalletError::DuplicateIdentity(name.to_owned()));
+        }
+        tx.execute(
+            "INSERT INTO identities (name, role, secret) VALUES (?1, ?2, ?3)",
+            (name, role.as_str(), fr_to_blob(&secret.0)),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The secret key stored under `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::UnknownIdentity`], a database error or a corrupt value.
+    pub fn secret(&self, name: &str) -> Result<SecretKey, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT secret FROM identities WHERE name = ?1")?;
+        let mut rows = stmt.query([name])?;
+        match rows.next()? {
+            Some(row) => Ok(SecretKey(fr_col(row, 0, "identities.secret")?)),
+            None => Err(WalletError::UnknownIdentity(name.to_owned())),
+        }
+    }
+
+    /// Every identity in the wallet, by name, with public ids (derived from the secrets).
+    ///
+    /// # Errors
+    ///
+    /// A database error or a corrupt value.
+    pub fn identities(&self) -> Result<Vec<WalletIdentity>, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, role, secret FROM identities ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let role = text_col(row, 1, "identities.role")?
+                .parse()
+                .map_err(|_| CorruptValue::new("identities.role", "unknown role"))?;
+            out.push(WalletIdentity {
+                name: text_col(row, 0, "identities.name")?,
+                role,
+                id: SecretKey(fr_col(row, 2, "identities.secret")?).id(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores the opening of the grant at leaf `index`.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::InvalidName`] for a bad party name, [`WalletError::DuplicateGrant`], or
+    /// a database error.
+    pub fn add_grant(
+        &mut self,
+        index: u64,
+        grant: &Grant,
+        patient_name: &str,
+        grantee_name: &str,
+    ) -> Result<(), WalletError> {
+        if !is_valid_name(patient_name) || !is_valid_name(grantee_name) {
+            return Err(WalletError::InvalidName);
+        }
+        let tx = write_tx(&mut self.conn)?;
+        let taken: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM grants WHERE leaf_index = ?1",
+                [u64_to_sql(index)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(WalletError::DuplicateGrant(index));
+        }
+        tx.execute(
+            "INSERT INTO grants (leaf_index, patient, grantee, scope, purpose, not_before,
+                                 not_after, salt, patient_name, grantee_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            rusqlite::params![
+                u64_to_sql(index),
+                fr_to_blob(&grant.patient.0),
+                fr_to_blob(&grant.grantee.0),
+                u64_to_sql(grant.scope.0),
+                u64_to_sql(grant.purpose.0),
+                u64_to_sql(grant.not_before.0),
+                u64_to_sql(grant.not_after.0),
+                fr_to_blob(&grant.salt.0),
+                patient_name,
+                grantee_name,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The opening of the grant at leaf `index`.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::UnknownGrant`], a database error or a corrupt value.
+    pub fn grant(&self, index: u64) -> Result<WalletGrant, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{GRANT_COLUMNS} WHERE leaf_index = ?1"))?;
+        let mut rows = stmt.query([u64_to_sql(index)])?;
+        match rows.next()? {
+            Some(row) => WalletGrant::from_row(row),
+            None => Err(WalletError::UnknownGrant(index)),
+        }
+    }
+
+    /// Every grant opening, by leaf index.
+    ///
+    /// # Errors
+    ///
+    /// A database error or a corrupt value.
+    pub fn grants(&self) -> Result<Vec<WalletGrant>, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{GRANT_COLUMNS} ORDER BY leaf_index"))?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(WalletGrant::from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use ark_bn254::Fr;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    fn sample_grant(rng: &mut StdRng, patient: &SecretKey, grantee: &SecretKey) -> Grant {
+        Grant {
+            patient: patient.id(),
+            grantee: grantee.id(),
+            scope: Scope(u64::MAX), // all 64 bits must survive the INTEGER column
+            purpose: Purpose(3),
+            not_before: Timestamp(10),
+            not_after: Timestamp(u64::MAX - 1),
+            salt: GrantSalt::random(rng),
+        }
+    }
+
+    #[test]
+    fn wallet_round_trips_secrets_and_grant_openings() {
+        let mut rng = StdRng::seed_from_u64(21);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.db");
+        let alice = SecretKey::random(&mut rng);
+        let bob = SecretKey::random(&mut rng);
+        let grant = sample_grant(&mut rng, &alice, &bob);
+        {
+            let mut w = Wallet::create(&path).unwrap();
+            w.add_identity("alice", Role::Patient, &alice).unwrap();
+            w.add_identity("bob", Role::Clinician, &bob).unwrap();
+            assert!(matches!(
+                w.add_identity("alice", Role::Patient, &bob),
+                Err(WalletError::DuplicateIdentity(_))
+            ));
+            assert!(matches!(
+                w.add_identity("", Role::Patient, &bob),
+                Err(WalletError::InvalidName)
+            ));
+            w.add_grant(7, &grant, "alice", "bob").unwrap();
+            assert!(matches!(
+                w.add_grant(7, &grant, "alice", "bob"),
+                Err(WalletError::DuplicateGrant(7))
+            ));
+        }
+        assert!(matches!(
+            Wallet::create(&path),
+            Err(WalletError::AlreadyExists(_))
+        ));
+        let w = Wallet::open(&path).unwrap();
+        assert_eq!(w.secret("alice").unwrap(), alice);
+        assert!(matches!(
+            w.secret("carol"),
+            Err(WalletError::UnknownIdentity(_))
+        ));
+        let ids = w.identities().unwrap();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(
+            (ids[1].name.as_str(), ids[1].role, ids[1].id),
+            ("bob", Role::Clinician, bob.id())
+        );
+        let g = w.grant(7).unwrap();
+        assert_eq!(
+            (g.index, &g.patient_name[..], &g.grantee_name[..]),
+            (7, "alice", "bob")
+        );
+        assert_eq!(g.grant, grant);
+        assert_eq!(g.grant.commit(), grant.commit());
+        assert!(matches!(w.grant(8), Err(WalletError::UnknownGrant(8))));
+        assert_eq!(w.grants().unwrap(), vec![g.clone()]);
+        // Nothing secret in Debug output.
+        let shown = format!("{g:?} {w:?} {:?}", w.secret("alice").unwrap());
+        assert!(
+            !shown.contains(&zkconsent_circuits::fr_to_hex(&grant.salt.0)),
+            "{shown}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn corrupt_or_foreign_files_give_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wallet.db");
+        let mut w = Wallet::create(&path).unwrap();
+        w.add_identity("alice", Role::Patient, &SecretKey(Fr::from(5u64)))
+            .unwrap();
+        w.conn
+            .execute("UPDATE identities SET secret = ?1", [vec![0xffu8; 32]])
+            .unwrap();
+        assert!(matches!(w.secret("alice"), Err(WalletError::Corrupt(_))));
+        assert!(matches!(w.identities(), Err(WalletError::Corrupt(_))));
+        w.conn
+            .execute("UPDATE identities SET secret = ?1", [vec![0u8; 31]])
+            .unwrap();
+        assert!(matches!(w.secret("alice"), Err(WalletError::Corrupt(_))));
+        // A registry is not a wallet, a missing file is an error, not a new wallet.
+        let reg = dir.path().join("registry.db");
+        // Any SQLite file with another format marker (here a registry's) is refused.
+        let conn = rusqlite::Connection::open(&reg).unwrap();
+        conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('format', 'zkconsent.registry');").unwrap();
+        drop(conn);
+        assert!(matches!(Wallet::open(&reg), Err(WalletError::NotAWallet)));
+        assert!(Wallet::open(dir.path().join("missing.db")).is_err());
+        assert!(!dir.path().join("missing.db").exists());
+    }
+}
