@@ -127,8 +127,8 @@ pub fn zkh(home: &Path, args: &[&str]) -> Run {
 }
 
 /// A set-up home (depth 4) with patient alice, clinician bob, verifier clinic, grant 0
-/// (alice → bob, conditions+observations, treatment, `[NOT_BEFORE, NOT_AFTER)`), a
-/// request's nonce and an access proof for it made at [`BASE`].
+/// (alice → bob, conditions+observations, treatment, `[NOT_BEFORE, NOT_AFTER)`), clinic's
+/// request (alice's observations, treatment) and an access proof for it made at [`BASE`].
 pub struct Fixture {
     _dir: tempfile::TempDir,
     /// The home directory.
@@ -137,9 +137,9 @@ pub struct Fixture {
     pub proof_path: PathBuf,
     /// Its bytes.
     pub proof_bytes: Vec<u8>,
-    /// The nonce the proof answers.
-    pub nonce: String,
-    /// The request hash for (clinic, nonce).
+    /// The request file the proof answers.
+    pub request: PathBuf,
+    /// Its request hash.
     pub request_hash: String,
 }
 
@@ -157,7 +157,7 @@ impl Fixture {
         (dir, path)
     }
 
-    /// `verify FILE --verifier clinic --nonce N --now BASE` on `bytes`.
+    /// `verify FILE --request R --now BASE` on `bytes`.
     pub fn verify_bytes(&self, bytes: &[u8]) -> Run {
         let (_guard, path) = self.write_temp(bytes);
         self.verify_path(&path)
@@ -172,25 +172,22 @@ impl Fixture {
         )
     }
 
-    /// `verify PATH --verifier clinic --nonce N --now BASE`.
+    /// `verify PATH --request R --now BASE`.
     pub fn verify_path(&self, path: &Path) -> Run {
-        verify_answer(&self.home, path, &self.nonce)
+        verify_answer(&self.home, path, &self.request)
     }
 }
 
-/// `verify PATH --verifier clinic --nonce NONCE --now BASE`: does the proof answer that
-/// request?
-pub fn verify_answer(home: &Path, path: &Path, nonce: &str) -> Run {
+/// `verify PATH --request REQUEST --now BASE`: does the proof answer that request?
+pub fn verify_answer(home: &Path, path: &Path, request: &Path) -> Run {
     let base = BASE.to_string();
     zkh(
         home,
         &[
             "verify",
             path.to_str().expect("utf-8 path"),
-            "--verifier",
-            "clinic",
-            "--nonce",
-            nonce,
+            "--request",
+            request.to_str().expect("utf-8 path"),
             "--now",
             &base,
         ],
@@ -244,19 +241,28 @@ pub fn issue_grant(home: &Path, scope: &str) -> u64 {
     v["index"].as_u64().expect("grant index")
 }
 
-/// `request new --verifier clinic --json`: (nonce, request_hash).
-pub fn new_request(home: &Path) -> (String, String) {
-    new_request_for(home, "clinic")
-}
-
-/// `request new --verifier VERIFIER --json`: (nonce, request_hash).
-pub fn new_request_for(home: &Path, verifier: &str) -> (String, String) {
-    let run = zkh(home, &["--json", "request", "new", "--verifier", verifier]);
+/// `request new` from `verifier` with `args` (the statement and its terms), written to a
+/// fresh file in `home`: (request path, request hash).
+pub fn new_request_with(home: &Path, verifier: &str, args: &[&str]) -> (PathBuf, String) {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = home.join(format!("request-{}-{n}.json", std::process::id()));
+    let mut all = vec![
+        "--json",
+        "request",
+        "new",
+        "--verifier",
+        verifier,
+        "--out",
+        path.to_str().expect("utf-8 path"),
+    ];
+    all.extend_from_slice(args);
+    let run = zkh(home, &all);
     run.expect_code(0);
     let v = run.json();
     assert_eq!(v["ok"], true, "{v}");
     (
-        v["nonce"].as_str().expect("nonce").to_string(),
+        path,
         v["request_hash"]
             .as_str()
             .expect("request_hash")
@@ -264,20 +270,37 @@ pub fn new_request_for(home: &Path, verifier: &str) -> (String, String) {
     )
 }
 
-/// `prove access` for bob under `grant` (verifier clinic) with extra arguments.
-pub fn prove(home: &Path, grant: u64, nonce: &str, scope: &str, extra: &[&str]) -> Run {
+/// clinic's Access request for alice's records in `scope`, for treatment.
+pub fn new_access_request(home: &Path, scope: &str) -> (PathBuf, String) {
+    new_request_with(
+        home,
+        "clinic",
+        &[
+            "--statement",
+            "access",
+            "--patient",
+            "alice",
+            "--scope",
+            scope,
+        ],
+    )
+}
+
+/// clinic's Access request for alice's observations, for treatment.
+pub fn new_request(home: &Path) -> (PathBuf, String) {
+    new_access_request(home, "observations")
+}
+
+/// `prove access` for bob under `grant`, answering `request`, with extra arguments.
+pub fn prove(home: &Path, grant: u64, request: &Path, extra: &[&str]) -> Run {
     let grant = grant.to_string();
     let mut args = vec![
         "prove",
         "access",
         "--grant",
         &grant,
-        "--verifier",
-        "clinic",
-        "--nonce",
-        nonce,
-        "--scope",
-        scope,
+        "--request",
+        request.to_str().expect("utf-8 path"),
     ];
     args.extend_from_slice(extra);
     zkh(home, &args)
@@ -292,14 +315,13 @@ pub fn fixture() -> &'static Fixture {
         setup_home(&home);
         let index = issue_grant(&home, "conditions,observations");
         assert_eq!(index, 0);
-        let (nonce, request_hash) = new_request(&home);
+        let (request, request_hash) = new_request(&home);
         let proof_path = dir.path().join("access.json");
         let base = BASE.to_string();
         prove(
             &home,
             index,
-            &nonce,
-            "observations",
+            &request,
             &["--now", &base, "--out", proof_path.to_str().expect("utf-8")],
         )
         .expect_code(0);
@@ -309,7 +331,7 @@ pub fn fixture() -> &'static Fixture {
             home,
             proof_path,
             proof_bytes,
-            nonce,
+            request,
             request_hash,
         }
     })
@@ -399,4 +421,69 @@ pub fn snarkjs_accepts(home: &Path, proof: &Path) -> bool {
         .output()
         .expect("run snarkjs (is node installed?)");
     output.status.success() && String::from_utf8_lossy(&output.stdout).contains("OK!")
+}
+
+/// For a valid `proof` answering `request` in `home` at time `now`: a copy differing in any
+/// one public input alone is rejected by `verify --request --consume` (exit 1), and none of
+/// those attempts spends anything, so the honest proof is then accepted and consumed. Every
+/// public input of the statement is tried, by name, from the proof file itself.
+pub fn assert_every_input_pinned(home: &Path, proof: &Path, request: &Path, now: u64) {
+    let original: Value =
+        serde_json::from_slice(&std::fs::read(proof).expect("read proof")).expect("proof JSON");
+    let names: Vec<String> = original["public_inputs"]
+        .as_object()
+        .expect("public_inputs")
+        .keys()
+        .cloned()
+        .collect();
+    assert!(!names.is_empty());
+    let now = now.to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in &names {
+        let mut tampered = original.clone();
+        let value = tampered["public_inputs"][name]
+            .as_str()
+            .expect("decimal input")
+            .to_string();
+        tampered["public_inputs"][name] = Value::String(decimal_add_one(&value));
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, serde_json::to_vec(&tampered).expect("JSON")).expect("write");
+        let run = zkh(
+            home,
+            &[
+                "verify",
+                path.to_str().expect("utf-8"),
+                "--request",
+                request.to_str().expect("utf-8"),
+                "--now",
+                &now,
+                "--consume",
+            ],
+        );
+        assert_eq!(
+            run.code,
+            Some(1),
+            "input {name} changed alone was not rejected: {run:?}"
+        );
+    }
+    // Nothing was consumed by the rejected attempts: the honest proof answers once.
+    let honest = |expect: i32| {
+        zkh(
+            home,
+            &[
+                "verify",
+                proof.to_str().expect("utf-8"),
+                "--request",
+                request.to_str().expect("utf-8"),
+                "--now",
+                &now,
+                "--consume",
+            ],
+        )
+        .expect_code(expect)
+        .stderr
+        .clone()
+    };
+    honest(0);
+    assert!(honest(1).contains("replay"));
 }
