@@ -12,18 +12,19 @@ fn batch_verification_names_each_proof() {
     let grant = issue_grant(&home, "conditions,observations");
     let base = BASE.to_string();
     let mut paths = Vec::new();
+    let mut requests = Vec::new();
     for i in 0..4 {
-        let (nonce, _) = new_request(&home);
+        let (request, _) = new_request(&home);
         let path = dir.path().join(format!("p{i}.json"));
         prove(
             &home,
             grant,
-            &nonce,
-            "observations",
+            &request,
             &["--now", &base, "--out", path.to_str().unwrap()],
         )
         .expect_code(0);
         paths.push(path);
+        requests.push(request);
     }
     let names: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
     let batch = |files: &[&str]| {
@@ -70,19 +71,22 @@ fn batch_verification_names_each_proof() {
         with_broken.stdout
     );
 
-    // Several files without --batch is a usage error; --batch with --nonce conflicts.
+    // Several files without --batch is a usage error; --batch with --request conflicts (a
+    // request is answered by one proof).
     zkh(&home, &["verify", names[0], names[1]]).expect_code(2);
     zkh(
         &home,
         &[
             "verify",
             "--batch",
-            "--verifier",
-            "clinic",
-            "--nonce",
-            "1",
+            "--request",
+            requests[0].to_str().unwrap(),
             names[0],
         ],
     )
     .expect_code(2);
+    // Each proof still answers its own request alone.
+    for (path, request) in paths.iter().zip(&requests) {
+        verify_answer(&home, path, request).expect_code(0);
+    }
 }

@@ -10,8 +10,9 @@
 mod common;
 
 use common::{
+    assert_every_input_pinned,
     fhir::{first_coding, patient_bundles, resources},
-    new_request_for, zkh, Run,
+    new_request_with, zkh, Run,
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -136,49 +137,58 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// `prove cohort` for the researcher's new request at [`NOW`]; returns (run, nonce).
-fn prove(home: &Home, bundle: &Path, criteria: &Path, study: &str, out: &Path) -> (Run, String) {
-    let (nonce, _) = new_request_for(&home.path, RESEARCHER);
+/// The researcher's new cohort request for `criteria` and `study`: (request file, hash).
+fn ask(home: &Home, criteria: &Path, study: &str) -> (PathBuf, String) {
+    new_request_with(
+        &home.path,
+        RESEARCHER,
+        &[
+            "--statement",
+            "cohort",
+            "--criteria",
+            path_str(criteria),
+            "--study",
+            study,
+        ],
+    )
+}
+
+/// `prove cohort` at [`NOW`] for the researcher's new request for `criteria` and `study`;
+/// returns (run, request file).
+fn prove(home: &Home, bundle: &Path, criteria: &Path, study: &str, out: &Path) -> (Run, PathBuf) {
+    let (request, _) = ask(home, criteria, study);
+    let run = prove_for(home, bundle, &request, out);
+    (run, request)
+}
+
+/// `prove cohort` at [`NOW`] answering `request`.
+fn prove_for(home: &Home, bundle: &Path, request: &Path, out: &Path) -> Run {
     let now = NOW.to_string();
-    let run = home.run(&[
+    home.run(&[
         "--json",
         "prove",
         "cohort",
         "--bundle",
         path_str(bundle),
-        "--criteria",
-        path_str(criteria),
-        "--study",
-        study,
-        "--verifier",
-        RESEARCHER,
-        "--nonce",
-        &nonce,
+        "--request",
+        path_str(request),
         "--now",
         &now,
         "--out",
         path_str(out),
-    ]);
-    (run, nonce)
+    ])
 }
 
-/// `verify --statement cohort` as the researcher at [`NOW`], checking the study's terms.
-fn verify(home: &Home, proof: &Path, nonce: &str, criteria: &Path, study: &str) -> Run {
+/// `verify --request R --consume` as the researcher at [`NOW`]: the request's terms (criteria
+/// and study) are checked and the enrolment's nullifier spent.
+fn verify(home: &Home, proof: &Path, request: &Path) -> Run {
     let now = NOW.to_string();
     home.run(&[
         "--json",
         "verify",
         path_str(proof),
-        "--statement",
-        "cohort",
-        "--verifier",
-        RESEARCHER,
-        "--nonce",
-        nonce,
-        "--criteria",
-        path_str(criteria),
-        "--study",
-        study,
+        "--request",
+        path_str(request),
         "--now",
         &now,
         "--max-root-age",
@@ -230,26 +240,24 @@ fn every_patient_with_a_condition_enrols_once_per_study() {
             &[DECOY_CODE],
         );
         let out = home.file(&format!("{patient}.a.json"));
-        let (run, nonce) = prove(&home, &bundle, &criteria, "STUDY-A", &out);
+        let (run, request) = prove(&home, &bundle, &criteria, "STUDY-A", &out);
         run.expect_code(0);
-        let v = verify(&home, &out, &nonce, &criteria, "STUDY-A");
+        let v = verify(&home, &out, &request);
         v.expect_code(0);
+        assert_eq!(v.json()["request_checked"], true);
         assert_eq!(v.json()["not_checked"], json!([]));
-        // Enrolling again in the same study is caught…
+        // Enrolling again in the same study (a new request, same terms) is caught…
         let again = home.file(&format!("{patient}.a2.json"));
-        let (run, nonce2) = prove(&home, &bundle, &criteria, "STUDY-A", &again);
+        let (run, request2) = prove(&home, &bundle, &criteria, "STUDY-A", &again);
         run.expect_code(0);
         assert_eq!(nullifier(&again), nullifier(&out));
-        refused_because(
-            &verify(&home, &again, &nonce2, &criteria, "STUDY-A"),
-            "nullifier already spent",
-        );
+        refused_because(&verify(&home, &again, &request2), "nullifier already spent");
         // …another study sees an unrelated nullifier.
         let other = home.file(&format!("{patient}.b.json"));
-        let (run, nonce3) = prove(&home, &bundle, &criteria, "STUDY-B", &other);
+        let (run, request3) = prove(&home, &bundle, &criteria, "STUDY-B", &other);
         run.expect_code(0);
         assert_ne!(nullifier(&other), nullifier(&out));
-        verify(&home, &other, &nonce3, &criteria, "STUDY-B").expect_code(0);
+        verify(&home, &other, &request3).expect_code(0);
         enrolled += 1;
     }
     assert_eq!(
@@ -294,25 +302,23 @@ fn ineligible_patients_and_changed_terms_are_rejected() {
         refused_because(&run, reason);
     }
 
-    // A proof for the eligible terms is rejected under any other terms or study.
+    // A proof for the eligible terms is rejected against a request for any other terms or
+    // study, and against another request with the same terms; none of these spends anything.
     let out = home.file("ok.proof.json");
-    let (run, nonce) = prove(&home, &bundle, &eligible, "S", &out);
+    let (run, request) = prove(&home, &bundle, &eligible, "S", &out);
     run.expect_code(0);
     let older = home.criteria("older.json", (1, 120), &[first], &[DECOY_CODE]);
-    refused_because(
-        &verify(&home, &out, &nonce, &older, "S"),
-        "other study terms",
-    );
-    refused_because(
-        &verify(&home, &out, &nonce, &eligible, "T"),
-        "other study terms",
-    );
     let no_exclusion = home.criteria("noex.json", (0, 120), &[first], &[]);
-    refused_because(
-        &verify(&home, &out, &nonce, &no_exclusion, "S"),
-        "other study terms",
-    );
-    verify(&home, &out, &nonce, &eligible, "S").expect_code(0);
+    for (criteria, study) in [(&older, "S"), (&eligible, "T"), (&no_exclusion, "S")] {
+        let (other, _) = ask(&home, criteria, study);
+        refused_because(
+            &verify(&home, &out, &other),
+            "the proof answers other terms",
+        );
+    }
+    let (same_terms, _) = ask(&home, &eligible, "S");
+    refused_because(&verify(&home, &out, &same_terms), "request hash differs");
+    verify(&home, &out, &request).expect_code(0);
     // snarkjs, an independent verifier, accepts the exported proof.
     assert!(common::snarkjs_accepts(&home.path, &out));
 
@@ -321,4 +327,22 @@ fn ineligible_patients_and_changed_terms_are_rejected() {
     home.run(&["grant", "revoke", &index]).expect_code(0);
     let (run, _) = prove(&home, &bundle, &eligible, "S2", &x);
     run.expect_code(2);
+}
+
+#[test]
+fn every_cohort_input_is_pinned_by_the_request() {
+    let home = summarised_home();
+    let (bundle, patient) = patient_bundles()
+        .into_iter()
+        .find(|(b, _)| !conditions(b).is_empty())
+        .expect("a patient with a condition");
+    let code = conditions(&bundle).remove(0);
+    home.research_grant(&patient);
+    let criteria = home.criteria("pin.json", (0, 120), &[&code], &[DECOY_CODE]);
+    let out = home.file("pin.proof.json");
+    let (run, request) = prove(&home, &bundle, &criteria, "STUDY-PIN", &out);
+    run.expect_code(0);
+    // Each public input changed alone is rejected, nothing is spent by the rejections, and
+    // the honest proof then enrols once (its `now` is NOW, so the helper verifies at NOW).
+    assert_every_input_pinned(&home.path, &out, &request, NOW);
 }

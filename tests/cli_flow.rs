@@ -41,25 +41,45 @@ fn full_flow_through_the_binary() {
     let grant = issue_grant(&home, "conditions,observations");
     assert_eq!(grant, 0);
 
-    // The verifier's request.
-    let (nonce, request_hash) = new_request(&home);
-    assert!(!nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_digit()));
+    // The verifier's request: a file carrying its terms, kept in the verifier's home.
+    let (request, request_hash) = new_request(&home);
+    let req = request.to_str().unwrap();
     assert!(!request_hash.is_empty() && request_hash.bytes().all(|b| b.is_ascii_digit()));
-    let human = zkh(&home, &["request", "new", "--verifier", "clinic"]);
+    let req_file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&request).unwrap()).expect("request JSON");
+    assert_eq!(req_file["statement"], "access");
+    assert_eq!(req_file["request_hash"], request_hash.as_str());
+    let nonce = req_file["nonce"].as_str().expect("nonce").to_string();
+    assert!(!nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_digit()));
+    let human_out = dir.path().join("human-request.json");
+    let human = zkh(
+        &home,
+        &[
+            "request",
+            "new",
+            "--verifier",
+            "clinic",
+            "--statement",
+            "access",
+            "--patient",
+            "alice",
+            "--scope",
+            "observations",
+            "--out",
+            human_out.to_str().unwrap(),
+        ],
+    );
     human.expect_code(0);
-    assert!(human.stdout.contains("nonce ") && human.stdout.contains("request_hash "));
+    assert!(
+        human.stdout.contains("request_hash ") && human_out.is_file(),
+        "{}",
+        human.stdout
+    );
 
     // Prove and verify.
     let proof = dir.path().join("access.json");
     let proof_s = proof.to_str().unwrap();
-    prove(
-        &home,
-        grant,
-        &nonce,
-        "observations",
-        &["--now", &base, "--out", proof_s],
-    )
-    .expect_code(0);
+    prove(&home, grant, &request, &["--now", &base, "--out", proof_s]).expect_code(0);
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&proof).unwrap()).expect("proof JSON");
     assert_eq!(file["format"], "zkconsent-proof");
@@ -73,41 +93,73 @@ fn full_flow_through_the_binary() {
         args.extend_from_slice(extra);
         zkh(&home, &args)
     };
-    let ok = verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &base]);
+    // Against its request, every term is checked: the patient, records and purpose the
+    // verifier is about to serve.
+    let ok = verify(&["--request", req, "--now", &base]);
     ok.expect_code(0);
     assert!(ok.stdout.contains("valid"), "{}", ok.stdout);
+    assert!(!ok.stdout.contains("not checked"), "{}", ok.stdout);
+    // Without a request, verify says what it could not check.
     let ok = verify(&["--now", &base]);
     ok.expect_code(0);
-    assert!(ok.stdout.contains("not checked: request"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("no request given, so not checked:")
+            && ok.stdout.contains("request_hash")
+            && ok.stdout.contains("(pass --request)"),
+        "{}",
+        ok.stdout
+    );
 
-    // The verifier binds the proof to the patient, records and purpose it is about to serve.
-    let binding = ["--verifier", "clinic", "--nonce", &nonce, "--now", &base];
+    // A request for other terms (another patient, wider records, another purpose) is not
+    // answered by this proof.
+    zkh(&home, &["identity", "new", "carol", "--role", "patient"]).expect_code(0);
+    for (terms, input) in [
+        (
+            &["--patient", "carol", "--scope", "observations"][..],
+            "patient_ref",
+        ),
+        (
+            &["--patient", "alice", "--scope", "observations,medications"][..],
+            "scope",
+        ),
+        (
+            &[
+                "--patient",
+                "alice",
+                "--scope",
+                "observations",
+                "--purpose",
+                "research",
+            ][..],
+            "purpose",
+        ),
+    ] {
+        let mut args = vec!["--statement", "access"];
+        args.extend_from_slice(terms);
+        let (other, _) = new_request_with(&home, "clinic", &args);
+        let run = verify_answer(&home, &proof, &other);
+        run.expect_code(1);
+        let reason = run.one_line_error();
+        assert!(
+            reason.contains(&format!("proof's {input} is not what the request asks")),
+            "{terms:?}: {reason}"
+        );
+    }
+    // Another statement asked for (no request): rejected.
+    let run = verify(&["--now", &base, "--statement", "authority"]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("not of authority"), "{}", run.stderr);
+    // --statement comes from the request when there is one.
+    verify(&["--request", req, "--now", &base, "--statement", "authority"]).expect_code(2);
+    // --consume needs a request.
+    verify(&["--now", &base, "--consume"]).expect_code(2);
+
+    // Answering the request consumes it: the same proof again is a replay.
     let with = |extra: &[&str]| {
-        let mut args = binding.to_vec();
+        let mut args = vec!["--request", req, "--now", &base];
         args.extend_from_slice(extra);
         verify(&args)
     };
-    let all = with(&[
-        "--patient",
-        "alice",
-        "--scope",
-        "observations",
-        "--purpose",
-        "treatment",
-    ]);
-    all.expect_code(0);
-    assert!(!all.stdout.contains("not checked"), "{}", all.stdout);
-    for (extra, reason) in [
-        (&["--patient", "bob"][..], "another patient"),
-        (&["--scope", "observations,medications"][..], "scope"),
-        (&["--purpose", "research"][..], "another purpose"),
-        (&["--statement", "authority"][..], "not of authority"),
-    ] {
-        let run = with(extra);
-        run.expect_code(1);
-        assert!(run.stderr.contains(reason), "{extra:?}: {}", run.stderr);
-    }
-    // Answering the request consumes it: the same proof again is a replay.
     with(&["--consume"]).expect_code(0);
     let replay = with(&["--consume"]);
     replay.expect_code(1);
@@ -118,10 +170,8 @@ fn full_flow_through_the_binary() {
             "--json",
             "verify",
             proof_s,
-            "--verifier",
-            "clinic",
-            "--nonce",
-            &nonce,
+            "--request",
+            req,
             "--now",
             &base,
         ],
@@ -132,18 +182,23 @@ fn full_flow_through_the_binary() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["request_checked"], true);
     assert_eq!(v["statement"], "access");
+    let json = zkh(&home, &["--json", "verify", proof_s, "--now", &base]);
+    json.expect_code(0);
+    let v = json.json();
+    assert_eq!(v["request_checked"], false, "{v}");
+    assert!(
+        v["not_checked"]
+            .as_array()
+            .expect("not_checked")
+            .iter()
+            .any(|n| n == "request_hash"),
+        "{v}"
+    );
 
-    // Another request (another nonce): rejected.
-    let (other_nonce, _) = new_request(&home);
-    assert_ne!(other_nonce, nonce);
-    let replay = verify(&[
-        "--verifier",
-        "clinic",
-        "--nonce",
-        &other_nonce,
-        "--now",
-        &base,
-    ]);
+    // Another request (same terms, another nonce): rejected.
+    let (other_request, other_hash) = new_request(&home);
+    assert_ne!(other_hash, request_hash);
+    let replay = verify_answer(&home, &proof, &other_request);
     replay.expect_code(1);
     assert!(
         replay.one_line_error().contains("another request"),
@@ -155,13 +210,7 @@ fn full_flow_through_the_binary() {
     let revoke = zkh(&home, &["--json", "grant", "revoke", "0"]);
     revoke.expect_code(0);
     assert_eq!(revoke.json()["ok"], true);
-    let again = prove(
-        &home,
-        grant,
-        &nonce,
-        "observations",
-        &["--now", &base, "--out", proof_s],
-    );
+    let again = prove(&home, grant, &request, &["--now", &base, "--out", proof_s]);
     again.expect_code(1);
     let reason = again.one_line_error();
     assert!(
@@ -176,27 +225,18 @@ fn full_flow_through_the_binary() {
 
     // The old proof: stale with max root age 0, inside the grace window by default (the
     // verifier clock BASE is before the real revocation time, so the age reads as 0).
-    let stale = verify(&[
-        "--verifier",
-        "clinic",
-        "--nonce",
-        &nonce,
-        "--now",
-        &base,
-        "--max-root-age",
-        "0",
-    ]);
+    let stale = verify(&["--request", req, "--now", &base, "--max-root-age", "0"]);
     stale.expect_code(1);
     assert!(
         stale.one_line_error().contains("superseded"),
         "{}",
         stale.stderr
     );
-    verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &base]).expect_code(0);
+    verify(&["--request", req, "--now", &base]).expect_code(0);
 
     // Clock skew: a verifier clock far from the proof's time.
     let far = (BASE + 1_000_000).to_string();
-    let skew = verify(&["--verifier", "clinic", "--nonce", &nonce, "--now", &far]);
+    let skew = verify(&["--request", req, "--now", &far]);
     skew.expect_code(1);
     assert!(
         skew.one_line_error().contains("proof time"),
@@ -244,7 +284,7 @@ fn full_flow_through_the_binary() {
     let after = NOT_AFTER.to_string();
     let before = (NOT_BEFORE - 1).to_string();
     for now in [&after, &before] {
-        let expired = prove(&home, live, &nonce, "observations", &["--now", now]);
+        let expired = prove(&home, live, &request, &["--now", now]);
         expired.expect_code(1);
         assert!(
             expired.one_line_error().contains("validity window"),
@@ -252,22 +292,27 @@ fn full_flow_through_the_binary() {
             expired.stderr
         );
     }
-    let wider = prove(
-        &home,
-        live,
-        &nonce,
-        "observations,medications",
-        &["--now", &base],
-    );
+    // A request for more records than the grant covers.
+    let (wider_request, _) = new_access_request(&home, "observations,medications");
+    let wider = prove(&home, live, &wider_request, &["--now", &base]);
     wider.expect_code(1);
     assert!(wider.one_line_error().contains("scope"), "{}", wider.stderr);
-    let purpose = prove(
+    // A request for another purpose than the grant's.
+    let (research_request, _) = new_request_with(
         &home,
-        live,
-        &nonce,
-        "observations",
-        &["--now", &base, "--purpose", "research"],
+        "clinic",
+        &[
+            "--statement",
+            "access",
+            "--patient",
+            "alice",
+            "--scope",
+            "observations",
+            "--purpose",
+            "research",
+        ],
     );
+    let purpose = prove(&home, live, &research_request, &["--now", &base]);
     purpose.expect_code(1);
     assert!(
         purpose.one_line_error().contains("purpose"),
@@ -277,7 +322,8 @@ fn full_flow_through_the_binary() {
 
     // …and it still proves for what it does allow (at its window's first second), to stdout.
     let nb = NOT_BEFORE.to_string();
-    let printed = prove(&home, live, &nonce, "observations", &["--now", &nb]);
+    let (live_request, _) = new_request(&home);
+    let printed = prove(&home, live, &live_request, &["--now", &nb]);
     printed.expect_code(0);
     let live_file = printed.json();
     assert_eq!(live_file["format"], "zkconsent-proof");
@@ -288,12 +334,11 @@ fn full_flow_through_the_binary() {
         &[
             "verify",
             live_path.to_str().unwrap(),
-            "--verifier",
-            "clinic",
-            "--nonce",
-            &nonce,
+            "--request",
+            live_request.to_str().unwrap(),
             "--now",
             &nb,
+            "--consume",
         ],
     )
     .expect_code(0);

@@ -2,12 +2,13 @@
 
 mod common;
 
-use common::{fixture, new_request, verify_answer, zkh, BASE};
+use common::{fixture, new_access_request, new_request, verify_answer, zkh, BASE};
 use std::path::Path;
 
-/// One JSON Lines request for grant 0 to clinic.
-fn line(nonce: &str, scope: &str) -> String {
-    format!(r#"{{"grant":0,"verifier":"clinic","nonce":"{nonce}","scope":"{scope}","now":{BASE}}}"#)
+/// One JSON Lines line: prove grant 0 answering the request file `request`, at [`BASE`].
+fn line(request: &Path) -> String {
+    serde_json::json!({"grant": 0, "request": request.to_str().expect("utf-8"), "now": BASE})
+        .to_string()
 }
 
 fn prove_batch(home: &Path, lines: &[String], out_dir: &Path) -> common::Run {
@@ -32,10 +33,10 @@ fn batch_proves_each_request_and_reports_the_false_one() {
     let f = fixture();
     let scratch = tempfile::tempdir().expect("tempdir");
     let out_dir = scratch.path().join("proofs");
-    let nonces: Vec<String> = (0..3).map(|_| new_request(&f.home).0).collect();
-    let mut lines: Vec<String> = nonces.iter().map(|n| line(n, "observations")).collect();
-    // Line 4: a scope the grant does not cover gives no proof, and only it.
-    lines.push(line(&nonces[0], "medications"));
+    let requests: Vec<_> = (0..3).map(|_| new_request(&f.home).0).collect();
+    let mut lines: Vec<String> = requests.iter().map(|r| line(r)).collect();
+    // Line 4: a request for a scope the grant does not cover gives no proof, and only it.
+    lines.push(line(&new_access_request(&f.home, "medications").0));
     let run = prove_batch(&f.home, &lines, &out_dir);
     run.expect_code(1).no_panic();
     let summary: serde_json::Value =
@@ -48,28 +49,39 @@ fn batch_proves_each_request_and_reports_the_false_one() {
     assert!(!out_dir.join("4.proof.json").exists());
 
     // Each proof answers its own request.
-    for (i, nonce) in nonces.iter().enumerate() {
+    for (i, request) in requests.iter().enumerate() {
         let path = out_dir.join(format!("{}.proof.json", i + 1));
-        verify_answer(&f.home, &path, nonce).expect_code(0);
+        verify_answer(&f.home, &path, request).expect_code(0);
     }
     // And not another's.
-    verify_answer(&f.home, &out_dir.join("1.proof.json"), &nonces[1]).expect_code(1);
+    verify_answer(&f.home, &out_dir.join("1.proof.json"), &requests[1]).expect_code(1);
 }
 
 #[test]
 fn malformed_batch_proves_nothing() {
     let f = fixture();
-    let nonce = new_request(&f.home).0;
-    let cases: [(&str, Vec<String>); 4] = [
-        ("not JSON", vec![line(&nonce, "observations"), "{".into()]),
+    let (request, _) = new_request(&f.home);
+    let request_s = request.to_str().expect("utf-8");
+    // A copy of the request with its terms edited (scope 4 → 6), and a missing one.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut edited: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&request).expect("read request")).expect("JSON");
+    edited["terms"]["scope"] = serde_json::json!(6);
+    let altered = scratch.path().join("altered.json");
+    std::fs::write(&altered, serde_json::to_vec_pretty(&edited).expect("JSON")).expect("write");
+    let missing = scratch.path().join("missing.json");
+    let cases: [(&str, Vec<String>); 6] = [
+        ("not JSON", vec![line(&request), "{".into()]),
         (
             "unknown field",
-            vec![
-                r#"{"grant":0,"verifier":"clinic","nonce":"1","scope":"observations","x":1}"#
-                    .into(),
-            ],
+            vec![format!(r#"{{"grant":0,"request":"{request_s}","x":1}}"#)],
         ),
-        ("unknown scope", vec![line(&nonce, "labs")]),
+        (
+            "the old terms keys",
+            vec![r#"{"grant":0,"verifier":"clinic","nonce":"1","scope":"observations"}"#.into()],
+        ),
+        ("altered request", vec![line(&request), line(&altered)]),
+        ("missing request", vec![line(&request), line(&missing)]),
         ("empty", vec![String::new()]),
     ];
     for (what, lines) in cases {
@@ -100,20 +112,33 @@ fn batch_flags_exclude_single_request_flags() {
         ],
     )
     .expect_code(2);
+    zkh(
+        &f.home,
+        &[
+            "prove",
+            "access",
+            "--batch",
+            "x.jsonl",
+            "--out-dir",
+            "d",
+            "--request",
+            f.request.to_str().expect("utf-8"),
+        ],
+    )
+    .expect_code(2);
 }
 
 #[test]
 fn profile_reports_every_phase() {
     let f = fixture();
-    let nonce = new_request(&f.home).0;
+    let (request, _) = new_request(&f.home);
     let scratch = tempfile::tempdir().expect("tempdir");
     let out = scratch.path().join("p.json");
     let base = BASE.to_string();
     let run = common::prove(
         &f.home,
         0,
-        &nonce,
-        "observations",
+        &request,
         &[
             "--now",
             &base,
@@ -142,5 +167,5 @@ fn profile_reports_every_phase() {
     ] {
         assert!(profile[phase].as_f64().is_some(), "{phase} missing: {v}");
     }
-    verify_answer(&f.home, &out, &nonce).expect_code(0);
+    verify_answer(&f.home, &out, &request).expect_code(0);
 }

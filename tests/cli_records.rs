@@ -1,16 +1,20 @@
 //! `zkconsent prove record` and `prove claim` on the Synthea bundles in `tests/data/fhir`:
 //! every patient bundle anchors; a claim with a diagnosis proves and verifies for every
 //! bundle that has one, and its nullifier stops a second claim; tampered, uncovered and
-//! out-of-range statements are rejected; a Record proof discloses and range-checks an
-//! Observation; snarkjs accepts exported Claim proofs.
+//! out-of-range statements are rejected; a claim proof answers only the request whose terms
+//! (covered set, member, coverage) it was made for; a Record proof discloses and
+//! range-checks an Observation, and a proof for another request (other terms) never answers
+//! the lab's; every public input of a Record and a Claim proof is pinned; snarkjs accepts
+//! exported Claim proofs.
 //!
-//! One home at depth 10 (all ~680 supported resources) serves the whole file.
+//! One home at depth 10 (all ~680 supported resources) per test.
 
 mod common;
 
 use common::{
+    assert_every_input_pinned,
     fhir::{diagnosed_claims, patient_bundles, resources},
-    new_request_for, zkh, Run,
+    new_request_with, zkh, Run,
 };
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,10 @@ const INSURER: &str = "acme";
 const LAB: &str = "lab";
 /// A code no bundle uses, so a covered set is never just the claim's diagnosis.
 const DECOY_CODE: &str = "http://snomed.info/sct|999999999";
+/// Body temperature (LOINC), the code of the lab's code set.
+const TEMPERATURE: &str = "http://loinc.org|8310-5";
+/// The lab's range for a temperature, in milli-degrees Celsius (inclusive).
+const LAB_RANGE: (u64, u64) = (37_500, 39_000);
 
 struct Home {
     _dir: tempfile::TempDir,
@@ -80,15 +88,45 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// `prove claim` for the insurer's new request; returns (run, nonce).
+/// The verifier's clock for Record and Claim proofs (they carry no time; only the records
+/// root's age is checked against it, and the root is the current one).
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+/// The insurer's Claim request: `covered` diagnoses, for `member`'s policy (patient,
+/// coverage). Returns the request file.
+fn claim_request(home: &Home, covered: &Path, member: (&str, &str)) -> PathBuf {
+    new_request_with(
+        &home.path,
+        INSURER,
+        &[
+            "--statement",
+            "claim",
+            "--covered",
+            path_str(covered),
+            "--member",
+            member.0,
+            "--coverage",
+            member.1,
+        ],
+    )
+    .0
+}
+
+/// `prove claim` for a new insurer request (`covered`, `member`); returns (run, request).
 fn prove_claim(
     home: &Home,
     bundle: &Path,
     claim: &str,
     covered: &Path,
+    member: (&str, &str),
     out: &Path,
-) -> (Run, String) {
-    let (nonce, _) = new_request_for(&home.path, INSURER);
+) -> (Run, PathBuf) {
+    let request = claim_request(home, covered, member);
     let run = home.run(&[
         "--json",
         "prove",
@@ -97,48 +135,55 @@ fn prove_claim(
         path_str(bundle),
         "--claim",
         claim,
-        "--verifier",
-        INSURER,
-        "--nonce",
-        &nonce,
-        "--covered",
-        path_str(covered),
+        "--request",
+        path_str(&request),
         "--out",
         path_str(out),
     ]);
-    (run, nonce)
+    (run, request)
 }
 
-/// `verify --statement claim` as the insurer, checking request, covered set and policy.
-fn verify_claim(
-    home: &Home,
-    proof: &Path,
-    nonce: &str,
-    covered: &Path,
-    member: (&str, &str),
-    consume: bool,
-) -> Run {
+/// `verify PROOF --request R [--consume]` as the insurer: every term of the request (covered
+/// set, member's policy, kinds) and its hash are checked.
+fn verify_claim(home: &Home, proof: &Path, request: &Path, consume: bool) -> Run {
+    verify_request(home, proof, request, consume)
+}
+
+/// `--json verify PROOF --request R [--consume]`.
+fn verify_request(home: &Home, proof: &Path, request: &Path, consume: bool) -> Run {
     let mut args = vec![
         "--json",
         "verify",
         path_str(proof),
-        "--statement",
-        "claim",
-        "--verifier",
-        INSURER,
-        "--nonce",
-        nonce,
-        "--code-set",
-        path_str(covered),
-        "--member",
-        member.0,
-        "--coverage",
-        member.1,
+        "--request",
+        path_str(request),
     ];
     if consume {
         args.push("--consume");
     }
     home.run(&args)
+}
+
+/// The lab's Record request with `terms` (after `--statement record`).
+fn record_request(home: &Home, terms: &[&str]) -> PathBuf {
+    let mut args = vec!["--statement", "record"];
+    args.extend_from_slice(terms);
+    new_request_with(&home.path, LAB, &args).0
+}
+
+/// `prove record --resource R --request REQ --out OUT`.
+fn prove_record(home: &Home, resource: &str, request: &Path, out: &Path) -> Run {
+    home.run(&[
+        "--json",
+        "prove",
+        "record",
+        "--resource",
+        resource,
+        "--request",
+        path_str(request),
+        "--out",
+        path_str(out),
+    ])
 }
 
 fn rejected_because(run: &Run, reason: &str) {
@@ -149,10 +194,52 @@ fn rejected_because(run: &Run, reason: &str) {
     assert!(error.contains(reason), "expected {reason:?}, got {v}");
 }
 
+/// Rejected (exit 1) because the proof's `input` is not the request's.
+fn rejected_for_term(run: &Run, inputs: &[&str]) {
+    run.expect_code(1);
+    let v = run.json();
+    assert_eq!(v["ok"], false, "{v}");
+    let error = v["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("is not what the request asks")
+            && inputs
+                .iter()
+                .any(|name| error.contains(&format!("proof's {name} "))),
+        "expected a term input of {inputs:?} named, got {v}"
+    );
+}
+
 fn public_input(proof: &Path, name: &str) -> Value {
     let file: Value =
         serde_json::from_slice(&std::fs::read(proof).expect("proof")).expect("proof JSON");
     file["public_inputs"][name].clone()
+}
+
+/// An Observation's quantity in thousandths (as anchored).
+fn milli(observation: &Value) -> u64 {
+    (observation["valueQuantity"]["value"]
+        .as_f64()
+        .expect("a quantity")
+        * 1000.0)
+        .round() as u64
+}
+
+/// Every body-temperature Observation of the patient bundles, as `Observation/id` and its
+/// value in milli-degrees.
+fn temperatures() -> Vec<(String, u64)> {
+    patient_bundles()
+        .into_iter()
+        .flat_map(|(bundle, _)| resources(&bundle, "Observation").collect::<Vec<_>>())
+        .filter(|o| {
+            common::fhir::first_coding(o) == TEMPERATURE && o["valueQuantity"]["value"].is_number()
+        })
+        .map(|o| {
+            (
+                format!("Observation/{}", o["id"].as_str().expect("id")),
+                milli(&o),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -164,6 +251,10 @@ fn claims_prove_and_verify_for_every_bundle_and_are_paid_once() {
         let Some(claim) = claims.first() else {
             // Roland's claims name no diagnosis: nothing can be shown covered.
             let any = resources(&bundle, "Claim").next().expect("a claim");
+            let coverage = any["insurance"][0]["coverage"]["display"]
+                .as_str()
+                .unwrap_or("Anyone Mutual")
+                .to_owned();
             let covered = home.code_list("any.json", &[DECOY_CODE]);
             let out = home.file("none.proof.json");
             let (run, _) = prove_claim(
@@ -171,6 +262,7 @@ fn claims_prove_and_verify_for_every_bundle_and_are_paid_once() {
                 &bundle,
                 any["id"].as_str().expect("id"),
                 &covered,
+                (&patient, &coverage),
                 &out,
             );
             rejected_because(&run, "diagnosis");
@@ -180,25 +272,26 @@ fn claims_prove_and_verify_for_every_bundle_and_are_paid_once() {
             &format!("{patient}.covered.json"),
             &[DECOY_CODE, &claim.diagnosis],
         );
-        let out = home.file(&format!("{patient}.claim.json"));
-        let (run, nonce) = prove_claim(&home, &bundle, &claim.id, &covered, &out);
-        run.expect_code(0);
         let member = (patient.as_str(), claim.coverage.as_str());
-        let accepted = verify_claim(&home, &out, &nonce, &covered, member, true);
+        let out = home.file(&format!("{patient}.claim.json"));
+        let (run, request) = prove_claim(&home, &bundle, &claim.id, &covered, member, &out);
+        run.expect_code(0);
+        let accepted = verify_claim(&home, &out, &request, true);
         accepted.expect_code(0);
         let v = accepted.json();
         assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(v["request_checked"], true, "{v}");
         assert_eq!(v["not_checked"], serde_json::json!([]), "{v}");
         assert_eq!(v["public_inputs"]["kind"], "6");
         // The same claim again, for a new request: the nullifier is spent.
         let again = home.file(&format!("{patient}.claim2.json"));
-        let (run, nonce2) = prove_claim(&home, &bundle, &claim.id, &covered, &again);
+        let (run, request2) = prove_claim(&home, &bundle, &claim.id, &covered, member, &again);
         run.expect_code(0);
         assert_eq!(
             public_input(&again, "nullifier"),
             public_input(&out, "nullifier")
         );
-        let second = verify_claim(&home, &again, &nonce2, &covered, member, true);
+        let second = verify_claim(&home, &again, &request2, true);
         rejected_because(&second, "nullifier already spent");
         proven += 1;
     }
@@ -221,8 +314,15 @@ fn uncovered_tampered_and_foreign_claims_are_rejected() {
     let covered = home.code_list("covered.json", &[DECOY_CODE, &claim.diagnosis]);
     let uncovered = home.code_list("uncovered.json", &[DECOY_CODE]);
 
-    // A diagnosis outside the covered set proves nothing.
-    let (run, _) = prove_claim(&home, &bundle, &claim.id, &uncovered, &home.file("x.json"));
+    // A diagnosis outside the request's covered set proves nothing.
+    let (run, _) = prove_claim(
+        &home,
+        &bundle,
+        &claim.id,
+        &uncovered,
+        member,
+        &home.file("x.json"),
+    );
     rejected_because(&run, "diagnosis is not in the covered set");
     // A claim id the bundle does not have is a malformed request (exit 2).
     let (run, _) = prove_claim(
@@ -230,35 +330,41 @@ fn uncovered_tampered_and_foreign_claims_are_rejected() {
         &bundle,
         "no-such-claim",
         &covered,
+        member,
         &home.file("x.json"),
     );
     run.expect_code(2);
 
     let out = home.file("claim.json");
-    let (run, nonce) = prove_claim(&home, &bundle, &claim.id, &covered, &out);
+    let (run, request) = prove_claim(&home, &bundle, &claim.id, &covered, member, &out);
     run.expect_code(0);
-    // Another member's policy, another covered set, another request: rejected.
+    // Requests for another member's policy, another coverage, another covered set: the
+    // proof answers other terms. The same terms under another request: another hash.
     let other = patient_bundles()
         .into_iter()
         .map(|(_, p)| p)
         .find(|p| *p != patient)
         .expect("another patient");
-    let run = verify_claim(&home, &out, &nonce, &covered, (&other, member.1), false);
-    rejected_because(&run, "another policy");
-    let run = verify_claim(
-        &home,
-        &out,
-        &nonce,
-        &covered,
-        (member.0, "Nobody Mutual"),
-        false,
+    let other_member = claim_request(&home, &covered, (&other, member.1));
+    rejected_for_term(
+        &verify_claim(&home, &out, &other_member, false),
+        &["policy"],
     );
-    rejected_because(&run, "another policy");
-    let run = verify_claim(&home, &out, &nonce, &uncovered, member, false);
-    rejected_because(&run, "another code set");
-    let (other_nonce, _) = new_request_for(&home.path, INSURER);
-    let run = verify_claim(&home, &out, &other_nonce, &covered, member, false);
-    rejected_because(&run, "another request");
+    let other_coverage = claim_request(&home, &covered, (member.0, "Nobody Mutual"));
+    rejected_for_term(
+        &verify_claim(&home, &out, &other_coverage, false),
+        &["policy"],
+    );
+    let other_set = claim_request(&home, &uncovered, member);
+    rejected_for_term(
+        &verify_claim(&home, &out, &other_set, false),
+        &["covered_set_root"],
+    );
+    let other_request = claim_request(&home, &covered, member);
+    rejected_because(
+        &verify_claim(&home, &out, &other_request, false),
+        "another request",
+    );
     // A changed amount (or any other input) does not verify.
     let mut file: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     let amount = file["public_inputs"]["amount"]
@@ -269,23 +375,24 @@ fn uncovered_tampered_and_foreign_claims_are_rejected() {
     file["public_inputs"]["amount"] = Value::String((amount + 1).to_string());
     let tampered = home.file("tampered.json");
     std::fs::write(&tampered, serde_json::to_vec(&file).unwrap()).unwrap();
-    let run = verify_claim(&home, &tampered, &nonce, &covered, member, false);
+    let run = verify_claim(&home, &tampered, &request, false);
     rejected_because(&run, "does not verify");
-    // The honest proof still verifies; the claim's ExplanationOfBenefit is another resource.
-    verify_claim(&home, &out, &nonce, &covered, member, true).expect_code(0);
+    // None of the rejections consumed anything: the honest proof still answers its request.
+    verify_claim(&home, &out, &request, true).expect_code(0);
+    // The claim's ExplanationOfBenefit is another resource, with another nullifier.
     let eob = claims
         .iter()
         .find(|c| c.resource_type == "ExplanationOfBenefit")
         .expect("the claim's EOB");
     let eob_out = home.file("eob.json");
-    let (run, eob_nonce) = prove_claim(&home, &bundle, &eob.id, &covered, &eob_out);
+    let (run, eob_request) = prove_claim(&home, &bundle, &eob.id, &covered, member, &eob_out);
     run.expect_code(0);
     assert_eq!(public_input(&eob_out, "kind"), "7");
     assert_ne!(
         public_input(&eob_out, "nullifier"),
         public_input(&out, "nullifier")
     );
-    verify_claim(&home, &eob_out, &eob_nonce, &covered, member, true).expect_code(0);
+    verify_claim(&home, &eob_out, &eob_request, true).expect_code(0);
     // snarkjs, an independent verifier, accepts the exported proofs.
     assert!(common::snarkjs_accepts(&home.path, &out));
     assert!(common::snarkjs_accepts(&home.path, &eob_out));
@@ -301,65 +408,200 @@ fn a_record_proof_discloses_and_range_checks_an_observation() {
     let id = observation["id"].as_str().expect("id");
     let resource = format!("Observation/{id}");
     // Quantities are anchored in thousandths.
-    let milli = (observation["valueQuantity"]["value"].as_f64().unwrap() * 1000.0).round() as u64;
+    let milli = milli(&observation);
     let inside = format!("{}..{}", milli - 1, milli + 1);
     let below = format!("..{}", milli - 1);
     let code = common::fhir::first_coding(&observation);
     let codes = home.code_list("codes.json", &[DECOY_CODE, &code]);
-    let prove = |range: &str, out: &Path| -> (Run, String) {
-        let (nonce, _) = new_request_for(&home.path, LAB);
-        let run = home.run(&[
-            "--json",
-            "prove",
-            "record",
-            "--resource",
-            &resource,
-            "--verifier",
-            LAB,
-            "--nonce",
-            &nonce,
-            "--disclose",
-            "kind,date",
-            "--value-range",
-            range,
-            "--code-set",
-            path_str(&codes),
-            "--out",
-            path_str(out),
-        ]);
-        (run, nonce)
+    // The lab's request: kind and date disclosed, the value in `range`, the code in the set.
+    let request_for = |range: &str| {
+        record_request(
+            &home,
+            &[
+                "--disclose",
+                "kind,date",
+                "--value-range",
+                range,
+                "--code-set",
+                path_str(&codes),
+            ],
+        )
     };
     let out = home.file("record.json");
-    let (run, nonce) = prove(&inside, &out);
-    run.expect_code(0);
+    let request = request_for(&inside);
+    prove_record(&home, &resource, &request, &out).expect_code(0);
     assert_eq!(public_input(&out, "disclosed_kind"), "3", "Observation");
     assert_eq!(
         public_input(&out, "disclosed_value"),
         "0",
         "the value stays hidden"
     );
-    let verify = |consume: bool| {
-        let mut args = vec![
-            "--json",
-            "verify",
-            path_str(&out),
-            "--statement",
-            "record",
-            "--verifier",
-            LAB,
-            "--nonce",
-            &nonce,
+    let first = verify_request(&home, &out, &request, true);
+    first.expect_code(0);
+    assert_eq!(first.json()["request_checked"], true);
+    rejected_because(&verify_request(&home, &out, &request, true), "replay");
+    // A value outside the asked range proves nothing.
+    let run = prove_record(
+        &home,
+        &resource,
+        &request_for(&below),
+        &home.file("below.json"),
+    );
+    rejected_because(&run, "range");
+}
+
+/// The lab's case: request A asks for a temperature in 37.5..39 °C (kind and date
+/// disclosed); request B asks about the same kind of Observation without the range. A proof
+/// the custodian made for B (for a reading outside A's range) must not pass as an answer to
+/// A, and rejecting it consumes nothing: A is still answered once by a valid proof for it.
+#[test]
+fn a_proof_for_another_record_request_does_not_answer_the_labs() {
+    let home = anchored_home();
+    let temperature = home.code_list("temperature.json", &[TEMPERATURE]);
+    let temps = temperatures();
+    let in_range = |v: u64| (LAB_RANGE.0..=LAB_RANGE.1).contains(&v);
+    // A reading outside A's range (Bibi's 40.894 °C in the Synthea bundles), and one inside.
+    let (fever, fever_milli) = temps
+        .iter()
+        .find(|(_, v)| !in_range(*v))
+        .expect("a temperature outside 37.5..39 °C")
+        .clone();
+    let (normal, _) = temps
+        .iter()
+        .find(|(_, v)| in_range(*v))
+        .expect("a temperature inside 37.5..39 °C")
+        .clone();
+    assert!(!in_range(fever_milli));
+
+    let range = format!("{}..{}", LAB_RANGE.0, LAB_RANGE.1);
+    let request_a = record_request(
+        &home,
+        &[
+            "--disclose",
+            "kind,date",
+            "--value-range",
+            &range,
+            "--code-set",
+            path_str(&temperature),
+        ],
+    );
+    // B: only the code set. B2: A's disclosure and code set, but no range.
+    let request_b = record_request(&home, &["--code-set", path_str(&temperature)]);
+    let request_b2 = record_request(
+        &home,
+        &[
+            "--disclose",
+            "kind,date",
+            "--code-set",
+            path_str(&temperature),
+        ],
+    );
+    // The custodian cannot answer A for the fever reading…
+    rejected_because(
+        &prove_record(&home, &fever, &request_a, &home.file("fever-a.json")),
+        "range",
+    );
+    // …but answers B and B2 for it, and those proofs are valid for B and B2.
+    let proof_b = home.file("fever-b.json");
+    prove_record(&home, &fever, &request_b, &proof_b).expect_code(0);
+    let proof_b2 = home.file("fever-b2.json");
+    prove_record(&home, &fever, &request_b2, &proof_b2).expect_code(0);
+
+    // Given to the lab as answers to A, they are rejected for a term A asks, and nothing
+    // is consumed (not A, whose answer is still to come).
+    rejected_for_term(
+        &verify_request(&home, &proof_b, &request_a, true),
+        &[
+            "disclose_mask",
+            "value_lo",
+            "value_hi",
+            "date_lo",
+            "date_hi",
+            "set_field",
+            "code_set_root",
+        ],
+    );
+    rejected_for_term(
+        &verify_request(&home, &proof_b2, &request_a, true),
+        &["value_lo", "value_hi"],
+    );
+
+    // A valid proof for A (an in-range reading) is then accepted and consumes A once.
+    let proof_a = home.file("normal-a.json");
+    prove_record(&home, &normal, &request_a, &proof_a).expect_code(0);
+    let accepted = verify_request(&home, &proof_a, &request_a, true);
+    accepted.expect_code(0);
+    let v = accepted.json();
+    assert_eq!(v["request_checked"], true, "{v}");
+    assert_eq!(v["public_inputs"]["value_lo"], LAB_RANGE.0.to_string());
+    assert_eq!(v["public_inputs"]["value_hi"], LAB_RANGE.1.to_string());
+    rejected_because(&verify_request(&home, &proof_a, &request_a, true), "replay");
+    // B was not consumed by the rejected attempt either: its own proof still answers it.
+    verify_request(&home, &proof_b, &request_b, true).expect_code(0);
+}
+
+/// Every public input of a Record proof (disclosure, value and date ranges, code set) and of
+/// a Claim proof (covered set, member's policy) is pinned by its request: changed alone, it
+/// is rejected with `--consume`, and the rejections spend nothing.
+#[test]
+fn every_record_and_claim_input_is_pinned_by_the_request() {
+    let home = anchored_home();
+    let (bundle, patient) = patient_bundles()
+        .into_iter()
+        .find(|(b, _)| !diagnosed_claims(b).is_empty())
+        .expect("a diagnosed claim");
+
+    // Record: an Observation's quantity, its date, its code; all four kinds of terms.
+    let observation = resources(&bundle, "Observation")
+        .find(|o| o["valueQuantity"]["value"].is_number() && o["effectiveDateTime"].is_string())
+        .expect("a dated quantity observation");
+    let resource = format!(
+        "Observation/{}",
+        observation["id"].as_str().expect("id")
+    );
+    let value = milli(&observation);
+    let year: u32 = observation["effectiveDateTime"].as_str().unwrap()[..4]
+        .parse()
+        .expect("year");
+    let codes = home.code_list(
+        "codes.json",
+        &[DECOY_CODE, &common::fhir::first_coding(&observation)],
+    );
+    let value_range = format!("{}..{}", value.saturating_sub(500), value + 500);
+    // A year either side, whatever the time zone does to the day.
+    let date_range = format!("{}-01-01..{}-12-31", year - 1, year + 1);
+    let request = record_request(
+        &home,
+        &[
+            "--disclose",
+            "kind,date",
+            "--value-range",
+            &value_range,
+            "--date-range",
+            &date_range,
             "--code-set",
             path_str(&codes),
-        ];
-        if consume {
-            args.push("--consume");
-        }
-        home.run(&args)
-    };
-    verify(true).expect_code(0);
-    rejected_because(&verify(true), "replay");
-    // A value outside the asked range proves nothing.
-    let (run, _) = prove(&below, &home.file("below.json"));
-    rejected_because(&run, "range");
+        ],
+    );
+    let record = home.file("record.json");
+    prove_record(&home, &resource, &request, &record).expect_code(0);
+    for name in ["value_lo", "value_hi", "date_lo", "date_hi", "code_set_root"] {
+        assert_ne!(public_input(&record, name), "0", "{name} is asked");
+    }
+    assert_every_input_pinned(&home.path, &record, &request, now());
+
+    // Claim: covered set, member and coverage.
+    let claim = &diagnosed_claims(&bundle)[0];
+    let covered = home.code_list("covered.json", &[DECOY_CODE, &claim.diagnosis]);
+    let out = home.file("claim.json");
+    let (run, request) = prove_claim(
+        &home,
+        &bundle,
+        &claim.id,
+        &covered,
+        (&patient, &claim.coverage),
+        &out,
+    );
+    run.expect_code(0);
+    assert_every_input_pinned(&home.path, &out, &request, now());
 }

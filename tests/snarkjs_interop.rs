@@ -371,13 +371,12 @@ fn verify_snarkjs_cli(home: &Path, dir: &Path) -> Option<i32> {
 fn make_access_proof(home: &Path, out: &Path) {
     setup_home(home);
     let grant = issue_grant(home, "conditions,observations");
-    let (nonce, _) = new_request(home);
+    let (request, _) = new_request(home);
     let base = BASE.to_string();
     prove(
         home,
         grant,
-        &nonce,
-        "observations",
+        &request,
         &["--now", &base, "--out", out.to_str().expect("utf-8 path")],
     )
     .expect_code(0);

@@ -62,7 +62,7 @@ where
         statements,
         split,
         on_proof,
-        |keys, (public, private), rng| prove_statement::<S, _>(keys, public, private, rng),
+        |keys, (public, private), rng| prove_statement::<S>(keys, public, private, rng),
     )
 }
 

@@ -5,7 +5,7 @@
 //! matches the circuit compiled into this binary.
 //!
 //! Proving is generic over the circuits' `Statement` trait:
-//! `prove_statement::<Record, _>(&keys, &public, &private, &mut rng)`.
+//! `prove_statement::<Record>(&keys, &public, &private, &mut rng)`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![deny(clippy::unwrap_used)]

@@ -48,13 +48,13 @@ pub fn prove<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
 /// [`ProverError::Manifest`] if the keys are another statement's, [`ProverError::Depth`] if
 /// a path's depth is not the keys', [`ProverError::False`] if the statement is false, and
 /// synthesis errors.
-pub fn prove_statement<S: Statement, R: RngCore + CryptoRng>(
+pub fn prove_statement<S: Statement>(
     keys: &LoadedKeys,
     public: &S::Public,
     private: &S::Private,
-    rng: &mut R,
+    rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<Proof, ProverError> {
-    prove_inner::<S, R>(keys, public, private, rng, None)
+    prove_inner::<S>(keys, public, private, rng, None)
 }
 
 /// [`prove_statement`], running each phase alone and returning where the time went.
@@ -62,22 +62,22 @@ pub fn prove_statement<S: Statement, R: RngCore + CryptoRng>(
 /// # Errors
 ///
 /// As [`prove_statement`].
-pub fn prove_statement_profiled<S: Statement, R: RngCore + CryptoRng>(
+pub fn prove_statement_profiled<S: Statement>(
     keys: &LoadedKeys,
     public: &S::Public,
     private: &S::Private,
-    rng: &mut R,
+    rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(Proof, ProofProfile), ProverError> {
     let mut profile = ProofProfile::default();
-    let proof = prove_inner::<S, R>(keys, public, private, rng, Some(&mut profile))?;
+    let proof = prove_inner::<S>(keys, public, private, rng, Some(&mut profile))?;
     Ok((proof, profile))
 }
 
-fn prove_inner<S: Statement, R: RngCore + CryptoRng>(
+fn prove_inner<S: Statement>(
     keys: &LoadedKeys,
     public: &S::Public,
     private: &S::Private,
-    rng: &mut R,
+    rng: &mut (impl RngCore + CryptoRng),
     mut profile: Option<&mut ProofProfile>,
 ) -> Result<Proof, ProverError> {
     expect_statement(keys, S::KIND)?;
@@ -139,7 +139,7 @@ pub fn prove_access<R: RngCore + CryptoRng>(
     private: &AccessPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_statement::<Access, R>(keys, public, private, rng)
+    prove_statement::<Access>(keys, public, private, rng)
 }
 
 /// [`prove_statement_profiled`] for [`Access`].
@@ -154,7 +154,7 @@ pub fn prove_access_profiled<R: RngCore + CryptoRng>(
     private: &AccessPrivate,
     rng: &mut R,
 ) -> Result<(Proof, ProofProfile), ProverError> {
-    prove_statement_profiled::<Access, R>(keys, public, private, rng)
+    prove_statement_profiled::<Access>(keys, public, private, rng)
 }
 
 /// [`prove_statement`] for [`Authority`].
@@ -169,7 +169,7 @@ pub fn prove_authority<R: RngCore + CryptoRng>(
     private: &AuthorityPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_statement::<Authority, R>(keys, public, private, rng)
+    prove_statement::<Authority>(keys, public, private, rng)
 }
 
 /// [`prove_statement`] for [`Record`].
@@ -184,7 +184,7 @@ pub fn prove_record<R: RngCore + CryptoRng>(
     private: &RecordPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_statement::<Record, R>(keys, public, private, rng)
+    prove_statement::<Record>(keys, public, private, rng)
 }
 
 /// [`prove_statement`] for [`Claim`].
@@ -199,7 +199,7 @@ pub fn prove_claim<R: RngCore + CryptoRng>(
     private: &ClaimPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_statement::<Claim, R>(keys, public, private, rng)
+    prove_statement::<Claim>(keys, public, private, rng)
 }
 
 /// [`prove_statement`] for [`Cohort`].
@@ -214,5 +214,5 @@ pub fn prove_cohort<R: RngCore + CryptoRng>(
     private: &CohortPrivate,
     rng: &mut R,
 ) -> Result<Proof, ProverError> {
-    prove_statement::<Cohort, R>(keys, public, private, rng)
+    prove_statement::<Cohort>(keys, public, private, rng)
 }

@@ -46,9 +46,9 @@ pub fn matrices_of(kind: StatementKind, depth: usize) -> Result<ProverMatrices, 
 /// # Errors
 ///
 /// Synthesis errors.
-pub fn setup<S: Statement, R: RngCore + CryptoRng>(
+pub fn setup<S: Statement>(
     depth: usize,
-    rng: &mut R,
+    rng: &mut (impl RngCore + CryptoRng),
 ) -> Result<(ProvingKey, VerifyingKey<Curve>), SynthesisError> {
     Groth16::<Curve>::circuit_specific_setup(S::blank(depth), rng)
 }
@@ -70,7 +70,7 @@ pub fn setup_of<R: RngCore + CryptoRng>(
     impl<R: RngCore + CryptoRng> StatementVisitor for Setup<'_, R> {
         type Output = Result<(ProvingKey, VerifyingKey<Curve>), SynthesisError>;
         fn visit<S: Statement>(self) -> Self::Output {
-            setup::<S, R>(self.depth, self.rng)
+            setup::<S>(self.depth, self.rng)
         }
     }
     kind.visit(Setup { depth, rng })

@@ -104,12 +104,12 @@ fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     let mut rng = StdRng::seed_from_u64(11);
     let keys = fixture().params.load(Statement::Record).unwrap();
     let mut f = record_fixture(&mut rng, DEPTH);
-    let proof = prove_statement::<Record, _>(&keys, &f.public, &f.private, &mut rng).unwrap();
+    let proof = prove_statement::<Record>(&keys, &f.public, &f.private, &mut rng).unwrap();
     assert_verifies_and_binds_every_input(Statement::Record, &f.public.to_field_elements(), &proof);
     // A false record statement names the statement and its reason (the CLI prints this).
     let value = f.private.record.fields.value.0;
     f.public.value_range = InclusiveRange::new(value + 1, u64::MAX);
-    let err = prove_statement::<Record, _>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
+    let err = prove_statement::<Record>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
     assert_eq!(
         err.to_string(),
         "record statement is false: record value is outside the requested range"
@@ -120,11 +120,11 @@ fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     );
     let keys = fixture().params.load(Statement::Claim).unwrap();
     let mut f = claim_fixture(&mut rng, DEPTH);
-    let proof = prove_statement::<Claim, _>(&keys, &f.public, &f.private, &mut rng).unwrap();
+    let proof = prove_statement::<Claim>(&keys, &f.public, &f.private, &mut rng).unwrap();
     assert_verifies_and_binds_every_input(Statement::Claim, &f.public.to_field_elements(), &proof);
     // A false claim (the diagnosis path of another set) gives no proof.
     f.public.covered_set_root.0 += ark_bn254::Fr::one();
-    let err = prove_statement::<Claim, _>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
+    let err = prove_statement::<Claim>(&keys, &f.public, &f.private, &mut rng).unwrap_err();
     assert!(
         matches!(
             err,
@@ -147,8 +147,7 @@ fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     let keys_cohort = fixture().params.load(Statement::Cohort).unwrap();
     let c = cohort_fixture(&mut rng, DEPTH);
     let (proof, profile) =
-        prove_statement_profiled::<Cohort, _>(&keys_cohort, &c.public, &c.private, &mut rng)
-            .unwrap();
+        prove_statement_profiled::<Cohort>(&keys_cohort, &c.public, &c.private, &mut rng).unwrap();
     assert!(profile.total >= profile.check + profile.witness + profile.msm_total());
     assert!(profile.msm_total() > std::time::Duration::ZERO);
     assert_verifies_and_binds_every_input(Statement::Cohort, &c.public.to_field_elements(), &proof);
@@ -159,7 +158,7 @@ fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     let mut short = c.clone();
     short.private.grant_path.siblings.pop();
     assert!(matches!(
-        prove_statement::<Cohort, _>(&keys_cohort, &short.public, &short.private, &mut rng),
+        prove_statement::<Cohort>(&keys_cohort, &short.public, &short.private, &mut rng),
         Err(ProverError::Depth { .. })
     ));
 }
