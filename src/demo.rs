@@ -2,8 +2,8 @@
 //! expected rejections checked (the demo fails if anything is accepted that must not be).
 
 use crate::{
+    files::proof::ProofFile,
     home::{AccessRequest, GrantRequest, Home, HomeError},
-    proof_file::ProofFile,
     registry::{Role, RootPolicy},
     statements::{access::AccessTerms, Terms},
     unix_now,

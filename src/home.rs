@@ -5,7 +5,7 @@
 //! `wallet.db` (secrets and grant openings; in a real deployment each party keeps its own).
 
 use crate::{
-    proof_file::ProofFile,
+    files::proof::ProofFile,
     registry::{Registry, RegistryError, Role},
     vocab::RESEARCH,
     wallet::{Wallet, WalletError},

@@ -16,21 +16,14 @@ pub use zkconsent_registry as registry;
 pub use zkconsent_verifier as verifier;
 pub use zkconsent_wallet as wallet;
 
-pub mod anchoring;
-pub mod claim_proof;
-pub mod code_list;
-pub mod cohort_proof;
 pub mod cpu;
-pub mod criteria;
 pub mod demo;
 pub mod export;
 pub mod files;
 pub mod home;
-pub mod proof_file;
-pub mod record_proof;
+pub mod records;
 pub mod request;
 pub mod statements;
-pub mod summary_anchor;
 pub mod verify;
 pub mod vocab;
 

@@ -6,8 +6,8 @@
 //! unreadable input or an unusable environment (2).
 
 use crate::{
+    files::proof::{DecodedProof, ProofFile},
     home::Home,
-    proof_file::{DecodedProof, ProofFile},
     registry::{check_clock, Answer, RootCheckError, RootPolicy, SpentNullifier},
     request::Request,
     statements::{inputs_with, roles, InputRole},

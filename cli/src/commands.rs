@@ -333,7 +333,7 @@ fn export(cli: &Cli, command: &super::ExportCommand, out: &mut Out) -> Result<()
         }
         super::ExportCommand::Calldata { proof } => return export_calldata(cli, proof, out),
     };
-    let bytes = read_limited(proof, zkconsent::proof_file::MAX_PROOF_FILE_BYTES)
+    let bytes = read_limited(proof, zkconsent::files::proof::MAX_PROOF_FILE_BYTES)
         .map_err(Failure::malformed)?;
     let home = open(cli)?;
     let fail = |e: zkconsent::export::ExportError| match e.exit_code() {
@@ -383,7 +383,7 @@ fn export_solidity(
 
 fn export_calldata(cli: &Cli, proof: &std::path::Path, out: &mut Out) -> Result<(), Failure> {
     use zkconsent::export::read_limited;
-    let bytes = read_limited(proof, zkconsent::proof_file::MAX_PROOF_FILE_BYTES)
+    let bytes = read_limited(proof, zkconsent::files::proof::MAX_PROOF_FILE_BYTES)
         .map_err(Failure::malformed)?;
     let home = open(cli)?;
     let calldata =

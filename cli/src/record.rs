@@ -14,7 +14,6 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::{json, Map, Value};
 use std::{collections::BTreeMap, path::Path};
 use zkconsent::{
-    anchoring::AnchorReport,
     circuits::types::EpochDay,
     export::read_limited,
     fhir::{
@@ -22,6 +21,7 @@ use zkconsent::{
         dates::{format_day, parse_day},
         MAX_BUNDLE_BYTES,
     },
+    records::AnchorReport,
     unix_now,
     verifier::fr_to_decimal,
     wallet::AnchorStatus,

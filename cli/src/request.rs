@@ -9,7 +9,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
 use zkconsent::{
     circuits::fr_to_decimal,
-    criteria::read_criteria_text,
+    files::criteria::read_criteria_text,
     files::read_limited,
     prover::Statement,
     statements::{
@@ -24,7 +24,7 @@ use zkconsent::{
 };
 
 /// Largest code-list file a request embeds.
-const MAX_CODE_LIST_BYTES: usize = zkconsent::code_list::MAX_CODE_LIST_BYTES;
+const MAX_CODE_LIST_BYTES: usize = zkconsent::files::code_list::MAX_CODE_LIST_BYTES;
 
 pub fn new(cli: &Cli, args: &RequestNewArgs, out: &mut Out) -> Result<(), Failure> {
     let statement = Statement::from_name(&args.statement)

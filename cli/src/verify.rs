@@ -9,9 +9,9 @@ use crate::{
 use serde_json::json;
 use zkconsent::{
     circuits::types::Timestamp,
+    files::proof::MAX_PROOF_FILE_BYTES,
     files::read_limited,
     home::Home,
-    proof_file::MAX_PROOF_FILE_BYTES,
     prover::Statement,
     registry::RootPolicy,
     unix_now,

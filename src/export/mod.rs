@@ -11,8 +11,8 @@ pub mod snarkjs;
 pub mod solidity;
 
 use crate::{
+    files::proof::{MalformedProof, ProofFile},
     home::Home,
-    proof_file::{MalformedProof, ProofFile},
     verify::VerifyFailure,
 };
 use snarkjs::{SnarkjsProof, SnarkjsPublic, SnarkjsVerifyingKey};
@@ -108,7 +108,7 @@ pub(crate) fn decode_for_home_key(
     proof_bytes: &[u8],
 ) -> Result<
     (
-        crate::proof_file::DecodedProof,
+        crate::files::proof::DecodedProof,
         zkconsent_verifier::PreparedVerifyingKey,
     ),
     ExportError,

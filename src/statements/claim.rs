@@ -3,14 +3,17 @@
 
 use super::{InputRole, TermValue};
 use crate::{
-    claim_proof::ClaimRequest,
-    code_list::parse_code,
-    fhir::codes::{code_id, COVERAGE_SYSTEM},
+    fhir::{
+        codes::{code_id, COVERAGE_SYSTEM},
+        ExtractedRecord, Extraction,
+    },
+    files::code_list::parse_code,
+    home::{Home, HomeError},
 };
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
-    claim::{inputs, PolicyCommitment},
+    claim::{inputs, is_claim_kind, ClaimPrivate, ClaimPublic, PolicyCommitment},
     record::{CodeSet, RecordKind},
     types::{CodeId, IdentityId, Nonce, VerifierId},
 };
@@ -132,5 +135,82 @@ impl ClaimTerms {
             nonce,
             covered,
         }
+    }
+}
+
+/// What a Claim proof is for: one insurer's request about one claim.
+#[derive(Clone, Debug)]
+pub struct ClaimRequest<'a> {
+    /// The claim's resource id (a Claim or an ExplanationOfBenefit in the bundle).
+    pub claim_id: &'a str,
+    /// The insurer's public id.
+    pub insurer: VerifierId,
+    /// The insurer's nonce for this request.
+    pub nonce: Nonce,
+    /// The diagnoses the insurer covers.
+    pub covered: &'a CodeSet,
+}
+
+/// The Claim or ExplanationOfBenefit with resource id `claim_id` in a bundle.
+///
+/// # Errors
+///
+/// [`HomeError::Invalid`] if the bundle has none.
+pub fn find_claim<'e>(
+    extraction: &'e Extraction,
+    claim_id: &str,
+) -> Result<&'e ExtractedRecord, HomeError> {
+    extraction
+        .records
+        .iter()
+        .find(|r| r.id == claim_id && is_claim_kind(r.fields.kind))
+        .ok_or_else(|| {
+            HomeError::Invalid(format!(
+                "the bundle has no Claim or ExplanationOfBenefit with id {claim_id:?}"
+            ))
+        })
+}
+
+impl Home {
+    /// The Claim statement for a claim of `extraction` (the bundle as it is now). The wallet
+    /// must hold an opening of exactly this version of the resource (same fields, same
+    /// digest): a claim changed since it was anchored must be anchored again first. A
+    /// diagnosis outside the covered set gets [`CodeSet::witness_path`], so the statement is
+    /// false and proving refuses it.
+    ///
+    /// # Errors
+    ///
+    /// No such claim in the bundle, no matching opening, registry and wallet errors.
+    pub fn claim_statement(
+        &self,
+        extraction: &Extraction,
+        request: &ClaimRequest<'_>,
+    ) -> Result<(ClaimPublic, ClaimPrivate), HomeError> {
+        let claim = find_claim(extraction, request.claim_id)?;
+        let resource = format!("{}/{}", claim.resource_type(), claim.id);
+        let opening = self
+            .wallet
+            .record_openings()?
+            .into_iter()
+            .filter(|o| o.resource() == resource && o.record.fields == claim.fields)
+            .max_by_key(|o| o.index)
+            .ok_or_else(|| {
+                HomeError::Invalid(format!(
+                    "{resource} is not anchored as it is in this bundle (anchor the bundle first)"
+                ))
+            })?;
+        let (root, path) = self.registry.records_root_and_path(opening.index)?;
+        let covered_path = request
+            .covered
+            .witness_path(opening.record.fields.related_code);
+        let private = ClaimPrivate {
+            record: opening.record,
+            path,
+            covered_path,
+            insurer: request.insurer,
+            nonce: request.nonce,
+        };
+        let public = private.public_for(root, request.covered);
+        Ok((public, private))
     }
 }

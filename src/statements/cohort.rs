@@ -3,13 +3,18 @@
 
 use super::{InputRole, TermValue};
 use crate::{
-    cohort_proof::CohortRequest,
-    criteria::{CriteriaText, StudyTerms},
+    fhir::Extraction,
+    files::criteria::{CriteriaText, StudyTerms},
+    home::{Home, HomeError},
+    records::summary::summarised_codes,
+    registry::GrantStatus,
+    wallet::RecordOpening,
 };
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
-    cohort::{inputs, CohortNullifier, CohortPublic, StudyId},
+    cohort::{inputs, CohortNullifier, CohortPrivate, CohortPublic, ConditionSummary, StudyId},
+    record::RecordKind,
     types::{GrantsRoot, Nonce, RecordsRoot, RequestHash, Timestamp, VerifierId},
 };
 
@@ -94,5 +99,150 @@ impl CohortTerms {
             nonce,
             now,
         }
+    }
+}
+
+/// What a Cohort proof is for: one researcher's request about one study.
+#[derive(Clone, Debug)]
+pub struct CohortRequest<'a> {
+    /// The study's terms (from its criteria file and name).
+    pub terms: &'a StudyTerms,
+    /// The researcher's public id (the grantee of the patient's research grant).
+    pub researcher: VerifierId,
+    /// The researcher's nonce for this request.
+    pub nonce: Nonce,
+    /// The time the proof speaks for (the grant must be valid then).
+    pub now: Timestamp,
+}
+
+/// The summary's condition list, rebuilt from the Conditions anchored before it (the latest
+/// version of each, as `record summary` took them) and checked against its list hash.
+fn summary_codes(
+    openings: &[RecordOpening],
+    summary: &RecordOpening,
+) -> Result<ConditionSummary, HomeError> {
+    let codes = summarised_codes(openings, &summary.patient_name, summary.index);
+    let f = &summary.record.fields;
+    let rebuilt =
+        ConditionSummary::new(summary.record.patient, f.date, f.end_date, &codes, f.digest)
+            .map_err(|e| HomeError::Invalid(format!("condition summary: {e}")))?;
+    if rebuilt.list_hash() != f.code {
+        return Err(HomeError::Invalid(format!(
+            "the condition summary at leaf {} does not match the wallet's Conditions",
+            summary.index
+        )));
+    }
+    Ok(rebuilt)
+}
+
+impl Home {
+    /// The Cohort statement for the patient of `extraction` (their bundle). Uses their
+    /// latest anchored condition summary and an active research grant to the researcher
+    /// covering the study's scope at `now`. A patient without an included condition gets the
+    /// first slot and an empty set path, and one with an excluded condition keeps it, so the
+    /// statement is false and proving refuses it with the reason.
+    ///
+    /// # Errors
+    ///
+    /// No Patient in the bundle or not anchored, no summary, no usable grant; wallet and
+    /// registry errors.
+    pub fn cohort_statement(
+        &self,
+        extraction: &Extraction,
+        request: &CohortRequest<'_>,
+    ) -> Result<(CohortPublic, CohortPrivate), HomeError> {
+        let patient = extraction
+            .records
+            .iter()
+            .find(|r| r.fields.kind == RecordKind::Patient)
+            .ok_or_else(|| HomeError::Invalid("the bundle has no Patient resource".into()))?;
+        let openings = self.wallet.record_openings()?;
+        let resource = format!("Patient/{}", patient.id);
+        let patient_name = openings
+            .iter()
+            .find(|o| o.resource() == resource)
+            .map(|o| o.patient_name.clone())
+            .ok_or_else(|| {
+                HomeError::Invalid(format!(
+                    "{resource} is not anchored: anchor the bundle first"
+                ))
+            })?;
+        let patient_secret = self.wallet.secret(&patient_name)?;
+        let summary = openings
+            .iter()
+            .filter(|o| {
+                o.patient_name == patient_name
+                    && o.record.fields.kind == RecordKind::ConditionSummary
+            })
+            .max_by_key(|o| o.index)
+            .ok_or_else(|| {
+                HomeError::Invalid(format!(
+                    "no condition summary is anchored for {patient_name}: run `record summary`"
+                ))
+            })?;
+        let list = summary_codes(&openings, summary)?;
+        let terms = request.terms;
+        // The first listed code in the inclusion set; without one, the first slot (the
+        // statement is then false and proving names why).
+        let selected = list
+            .codes()
+            .iter()
+            .position(|c| terms.inclusion.contains(*c))
+            .unwrap_or(0);
+        let inclusion_path = terms
+            .inclusion
+            .witness_path(list.codes().get(selected).copied().unwrap_or_default());
+        let grant = self.research_grant(patient_secret.id(), request)?;
+        let (grants_root, grant_path) = self.registry.root_and_path(grant.index)?;
+        let (records_root, summary_path) = self.registry.records_root_and_path(summary.index)?;
+        let private = CohortPrivate {
+            patient_secret,
+            summary: summary.record.clone(),
+            summary_path,
+            conditions: list.codes().to_vec(),
+            selected,
+            inclusion_path,
+            exclusion: terms.exclusion.clone(),
+            grant: grant.grant,
+            grant_path,
+            nonce: request.nonce,
+        };
+        let public = private.public_for(records_root, grants_root, request.now, &terms.criteria);
+        Ok((public, private))
+    }
+
+    /// The patient's latest active research grant to the researcher that covers the study's
+    /// scope at the request's time.
+    fn research_grant(
+        &self,
+        patient: zkconsent_circuits::types::IdentityId,
+        request: &CohortRequest<'_>,
+    ) -> Result<crate::wallet::WalletGrant, HomeError> {
+        let criteria = &request.terms.criteria;
+        let mut usable = Vec::new();
+        for g in self.wallet.grants()? {
+            let f = &g.grant;
+            let fits = f.patient == patient
+                && f.grantee.0 == request.researcher.0
+                && f.purpose == criteria.purpose
+                && f.scope.covers(criteria.scope)
+                && f.not_before.0 <= request.now.0
+                && request.now.0 < f.not_after.0;
+            let active = fits
+                && self
+                    .registry
+                    .grant(g.index)?
+                    .is_some_and(|r| r.status == GrantStatus::Active);
+            if active {
+                usable.push(g);
+            }
+        }
+        usable.into_iter().max_by_key(|g| g.index).ok_or_else(|| {
+            HomeError::Invalid(
+                "no active research grant from the patient to the researcher covers the study's \
+                 scope now: the patient grants it with `grant issue --purpose research`"
+                    .into(),
+            )
+        })
     }
 }

@@ -1,5 +1,11 @@
-//! Every file the program reads goes through [`read_limited`]: a size limit that also holds
-//! for pipes and devices (`/dev/zero` is cut off at the limit, never read to the end).
+//! The files the program reads and writes: proof files ([`proof`]), code lists
+//! ([`code_list`]) and study criteria ([`criteria`]); request files are in
+//! [`crate::request`]. Every file is read through [`read_limited`]: a size limit that also
+//! holds for pipes and devices (`/dev/zero` is cut off at the limit, never read to the end).
+
+pub mod code_list;
+pub mod criteria;
+pub mod proof;
 
 use std::{io::Read, path::Path};
 

@@ -6,10 +6,7 @@
 //! `system|code` text that `code_id` hashes (spec §10.3), so the file reads as what it
 //! commits to.
 
-use crate::{
-    export::read_limited,
-    fhir::codes::{code_id, is_valid_system},
-};
+use crate::fhir::codes::{code_id, is_valid_system};
 use zkconsent_circuits::{record::CodeSet, types::CodeId};
 
 /// Largest code-list file accepted.
@@ -47,7 +44,7 @@ pub fn parse_code(entry: &str) -> Result<CodeId, String> {
 ///
 /// Unreadable or oversized file, a bad entry, or too many codes for a set.
 pub fn read_code_set(path: &std::path::Path) -> Result<CodeSet, String> {
-    let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
+    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let codes = parse_code_list(text).map_err(|e| format!("{}: {e}", path.display()))?;
     CodeSet::new(&codes).map_err(|e| format!("{}: {e}", path.display()))

@@ -19,9 +19,8 @@
 //! same public inputs.
 
 use crate::{
-    code_list::{parse_code, MAX_CODE_LIST_BYTES},
-    export::read_limited,
     fhir::dates::parse_day,
+    files::code_list::{parse_code, MAX_CODE_LIST_BYTES},
     vocab::{parse_scope, RESEARCH},
 };
 use serde::{Deserialize, Serialize};
@@ -179,7 +178,7 @@ impl CohortCriteria {
 /// Unreadable or oversized file, bad JSON or an unknown key, prefixed with the path; the
 /// values are checked by [`CriteriaText::resolve`].
 pub fn read_criteria_text(path: &std::path::Path) -> Result<CriteriaText, String> {
-    let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
+    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: study criteria: {e}", path.display()))
 }
 
@@ -189,7 +188,7 @@ pub fn read_criteria_text(path: &std::path::Path) -> Result<CriteriaText, String
 ///
 /// Unreadable or oversized file, or [`parse_criteria`]'s reasons, prefixed with the path.
 pub fn read_criteria(path: &std::path::Path) -> Result<CohortCriteria, String> {
-    let bytes = read_limited(path, MAX_CODE_LIST_BYTES)?;
+    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
     let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     parse_criteria(text).map_err(|e| format!("{}: {e}", path.display()))
 }
