@@ -25,15 +25,15 @@ use zkconsent::{
         access::{AccessCircuit, AccessPrivate, AccessPublic},
         authority::GrantAction,
         merkle,
+        statement::{Access, Authority, Claim, Cohort, Record},
         testing::{
             access_fixture, authority_for, claim::claim_fixture, cohort::cohort_fixture,
             record_fixture,
         },
     },
     prover::{
-        prove_access, prove_access_profiled, prove_authority, prove_batch, prove_batch_access,
-        prove_claim, prove_cohort, prove_record, BatchSplit, LoadedKeys, ParamsDir, Proof,
-        ProofProfile, ProverError, Statement, DEFAULT_BATCH_SPLIT,
+        prove_batch, prove_batch_statement, prove_statement, prove_statement_profiled, BatchSplit,
+        LoadedKeys, ParamsDir, Proof, ProofProfile, ProverError, Statement, DEFAULT_BATCH_SPLIT,
     },
 };
 
@@ -87,7 +87,7 @@ fn print_profile(keys: &LoadedKeys) {
     let mut rng = StdRng::seed_from_u64(10);
     let runs: Vec<ProofProfile> = (0..PROFILE_RUNS)
         .map(|_| {
-            prove_access_profiled(keys, &public, &private, &mut rng)
+            prove_statement_profiled::<Access>(keys, &public, &private, &mut rng)
                 .expect("prove")
                 .1
         })
@@ -148,7 +148,7 @@ fn bench_single(c: &mut Criterion, s: &Setup) {
         },
     );
     group.bench_function(BenchmarkId::new("zkconsent", DEPTH), |b| {
-        b.iter(|| prove_access(keys, &public, &private, &mut rng).expect("prove"))
+        b.iter(|| prove_statement::<Access>(keys, &public, &private, &mut rng).expect("prove"))
     });
     group.finish();
 
@@ -178,7 +178,10 @@ fn bench_single(c: &mut Criterion, s: &Setup) {
     let mut group = c.benchmark_group("prove_authority");
     group.sample_size(20);
     group.bench_function("zkconsent", |b| {
-        b.iter(|| prove_authority(&authority, &auth_public, &auth_private, &mut rng).expect("ok"))
+        b.iter(|| {
+            prove_statement::<Authority>(&authority, &auth_public, &auth_private, &mut rng)
+                .expect("ok")
+        })
     });
     group.finish();
 }
@@ -191,17 +194,17 @@ fn bench_statements(c: &mut Criterion, s: &Setup) {
     let keys = s.params.load(Statement::Record).expect("load");
     let f = record_fixture(&mut rng, DEPTH);
     group.bench_function(BenchmarkId::new("record", DEPTH), |b| {
-        b.iter(|| prove_record(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+        b.iter(|| prove_statement::<Record>(&keys, &f.public, &f.private, &mut rng).expect("prove"))
     });
     let keys = s.params.load(Statement::Claim).expect("load");
     let f = claim_fixture(&mut rng, DEPTH);
     group.bench_function(BenchmarkId::new("claim", DEPTH), |b| {
-        b.iter(|| prove_claim(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+        b.iter(|| prove_statement::<Claim>(&keys, &f.public, &f.private, &mut rng).expect("prove"))
     });
     let keys = s.params.load(Statement::Cohort).expect("load");
     let f = cohort_fixture(&mut rng, DEPTH);
     group.bench_function(BenchmarkId::new("cohort", DEPTH), |b| {
-        b.iter(|| prove_cohort(&keys, &f.public, &f.private, &mut rng).expect("prove"))
+        b.iter(|| prove_statement::<Cohort>(&keys, &f.public, &f.private, &mut rng).expect("prove"))
     });
     group.finish();
 }
@@ -219,7 +222,8 @@ fn bench_batch(c: &mut Criterion, s: &Setup) {
         ] {
             group.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
                 b.iter(|| {
-                    let proofs = prove_batch_access(&s.access, &all[..n], split, &|_| {});
+                    let proofs =
+                        prove_batch_statement::<Access>(&s.access, &all[..n], split, &|_| {});
                     assert!(proofs.iter().all(Result::is_ok));
                 })
             });
@@ -280,21 +284,21 @@ fn bench_batch_statements(c: &mut Criterion, s: &Setup) {
         .map(|f| (f.public, f.private))
         .collect();
     bench_one_batch(&mut group, s, Statement::Record, &batch, |k, (p, w), r| {
-        prove_record(k, p, w, r)
+        prove_statement::<Record>(k, p, w, r)
     });
     let batch: Vec<_> = std::iter::repeat_with(|| claim_fixture(&mut rng, DEPTH))
         .take(RECORDS_BATCH)
         .map(|f| (f.public, f.private))
         .collect();
     bench_one_batch(&mut group, s, Statement::Claim, &batch, |k, (p, w), r| {
-        prove_claim(k, p, w, r)
+        prove_statement::<Claim>(k, p, w, r)
     });
     let batch: Vec<_> = std::iter::repeat_with(|| cohort_fixture(&mut rng, DEPTH))
         .take(RECORDS_BATCH)
         .map(|f| (f.public, f.private))
         .collect();
     bench_one_batch(&mut group, s, Statement::Cohort, &batch, |k, (p, w), r| {
-        prove_cohort(k, p, w, r)
+        prove_statement::<Cohort>(k, p, w, r)
     });
     group.finish();
 }

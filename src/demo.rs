@@ -3,9 +3,13 @@
 
 use crate::{
     files::proof::ProofFile,
-    home::{AccessRequest, GrantRequest, Home, HomeError},
+    home::{Home, HomeError},
     registry::{Role, RootPolicy},
-    statements::{access::AccessTerms, Terms},
+    statements::{
+        access::{AccessRequest, AccessTerms},
+        authority::GrantRequest,
+        Terms,
+    },
     unix_now,
     verify::{answer_request, verify_proof_bytes, VerifyFailure, VerifyOptions},
     vocab::{describe_purpose, describe_scope, parse_scope},
@@ -15,9 +19,10 @@ use std::{path::Path, time::Instant};
 use zkconsent_circuits::{
     authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
     grant::Grant,
+    statement::Authority,
     types::{GrantSalt, Purpose, Timestamp, VerifierId},
 };
-use zkconsent_prover::{prove_authority, Statement};
+use zkconsent_prover::{prove_statement, Statement};
 
 /// How a demo step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +173,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     let keys = steps.run(
         "load the Access proving key (SHA-256 checked against the manifest)",
         || {
-            let keys = home.access_keys()?;
+            let keys = home.keys(Statement::Access)?;
             Ok((Outcome::Done, format!("vk {}", &keys.vk_sha256[..12]), keys))
         },
     )?;
@@ -437,7 +442,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 action: GrantAction::Issue,
                 commitment: forged.commit(),
             };
-            let cannot = prove_authority(
+            let cannot = prove_statement::<Authority>(
                 &home.params.load(Statement::Authority)?,
                 &public,
                 &AuthorityPrivate {
@@ -455,7 +460,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 patient: eve_secret.id(),
                 ..forged.clone()
             };
-            let proof = prove_authority(
+            let proof = prove_statement::<Authority>(
                 &home.params.load(Statement::Authority)?,
                 &AuthorityPublic {
                     action: GrantAction::Issue,

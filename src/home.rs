@@ -1,5 +1,6 @@
 //! A zkconsent home directory: params, the registry (ledger side) and the wallet (client
-//! side), and the operations of the Access flow over them.
+//! side), with keys, identities and proof files. What each statement does over a home lives
+//! with the statement ([`crate::statements`]); anchoring in [`crate::records`].
 //!
 //! Layout: `params/` (keys and manifest), `registry.db` (public state: tree, roots, events),
 //! `wallet.db` (secrets and grant openings; in a real deployment each party keeps its own).
@@ -7,7 +8,6 @@
 use crate::{
     files::proof::ProofFile,
     registry::{Registry, RegistryError, Role},
-    vocab::RESEARCH,
     wallet::{Wallet, WalletError},
 };
 use rand::{CryptoRng, RngCore};
@@ -15,15 +15,8 @@ use std::{
     cell::OnceCell,
     path::{Path, PathBuf},
 };
-use zkconsent_circuits::{
-    access::{AccessPrivate, AccessPublic},
-    authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
-    grant::Grant,
-    types::{GrantSalt, IdentityId, Nonce, Purpose, Scope, SecretKey, Timestamp, VerifierId},
-};
-use zkconsent_prover::{
-    prove_access, prove_authority, LoadedKeys, ParamsDir, ProverError, Statement,
-};
+use zkconsent_circuits::types::{IdentityId, SecretKey, Timestamp, VerifierId};
+use zkconsent_prover::{LoadedKeys, ParamsDir, ProverError, Statement};
 use zkconsent_verifier::{self as verifier, PreparedVerifyingKey};
 
 /// Params subdirectory.
@@ -67,40 +60,6 @@ pub enum HomeError {
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
-}
-
-/// What to grant.
-#[derive(Clone, Debug)]
-pub struct GrantRequest {
-    /// Patient's name in the wallet.
-    pub patient: String,
-    /// Grantee's name in the wallet (or a public id registered in the registry).
-    pub grantee: String,
-    /// Scope granted.
-    pub scope: Scope,
-    /// Purpose granted.
-    pub purpose: Purpose,
-    /// Start of validity.
-    pub not_before: Timestamp,
-    /// End of validity (exclusive).
-    pub not_after: Timestamp,
-}
-
-/// What an access proof is for.
-#[derive(Clone, Debug)]
-pub struct AccessRequest {
-    /// Leaf index of the grant (its opening must be in the wallet).
-    pub grant_index: u64,
-    /// The verifier's public id.
-    pub verifier: VerifierId,
-    /// The verifier's nonce for this request.
-    pub nonce: Nonce,
-    /// Scope requested.
-    pub scope: Scope,
-    /// Purpose requested (defaults to the grant's).
-    pub purpose: Option<Purpose>,
-    /// Time of access.
-    pub now: Timestamp,
 }
 
 /// An open home directory.
@@ -254,14 +213,14 @@ impl Home {
         self.identity_id(name)
     }
 
-    fn role_of(&self, name: &str) -> Result<Role, HomeError> {
+    pub(crate) fn role_of(&self, name: &str) -> Result<Role, HomeError> {
         self.registry
             .identity(name)?
             .map(|r| r.role)
             .ok_or_else(|| HomeError::UnknownIdentity { name: name.into() })
     }
 
-    fn expect_role(&self, name: &str, role: Role) -> Result<(), HomeError> {
+    pub(crate) fn expect_role(&self, name: &str, role: Role) -> Result<(), HomeError> {
         let actual = self.role_of(name)?;
         if actual == role {
             Ok(())
@@ -284,102 +243,6 @@ impl Home {
         Ok(VerifierId(self.identity_id(name)?.0))
     }
 
-    /// The patient issues a grant: proves authority over the new leaf, the registry verifies
-    /// and appends it, and the opening goes to the wallet. Returns the leaf index.
-    ///
-    /// # Errors
-    ///
-    /// Unknown parties, a false authority statement, registry refusal.
-    pub fn issue_grant<R: RngCore + CryptoRng>(
-        &mut self,
-        request: &GrantRequest,
-        now: Timestamp,
-        rng: &mut R,
-    ) -> Result<(u64, Grant), HomeError> {
-        if request.not_after <= request.not_before {
-            return Err(HomeError::Invalid(format!(
-                "empty validity window: not_after {} is not after not_before {}",
-                request.not_after.0, request.not_before.0
-            )));
-        }
-        self.expect_role(&request.patient, Role::Patient)?;
-        // A verifier is granted only research: the researcher a Cohort proof is made for
-        // (spec §10.10); any other purpose goes to a clinician.
-        if self.role_of(&request.grantee)? == Role::Verifier && request.purpose != RESEARCH {
-            return Err(HomeError::Invalid(format!(
-                "{} is a verifier: it can be granted research only",
-                request.grantee
-            )));
-        }
-        let patient_secret = self.wallet.secret(&request.patient)?;
-        let grant = Grant {
-            patient: patient_secret.id(),
-            grantee: self.identity_id(&request.grantee)?,
-            scope: request.scope,
-            purpose: request.purpose,
-            not_before: request.not_before,
-            not_after: request.not_after,
-            salt: GrantSalt::random(rng),
-        };
-        let proof = self.authority_proof(GrantAction::Issue, &grant, patient_secret, rng)?;
-        let (pvk, _) = self.verifying_key(Statement::Authority)?;
-        let index = self
-            .registry
-            .issue_grant(&pvk, grant.commit(), &proof, now)?;
-        self.wallet
-            .add_grant(index, &grant, &request.patient, &request.grantee)?;
-        Ok((index, grant))
-    }
-
-    /// The patient revokes a grant: proves authority, the registry zeroes the leaf.
-    ///
-    /// # Errors
-    ///
-    /// Unknown grant, a false authority statement, registry refusal.
-    pub fn revoke_grant<R: RngCore + CryptoRng>(
-        &mut self,
-        index: u64,
-        now: Timestamp,
-        rng: &mut R,
-    ) -> Result<(), HomeError> {
-        let opening = self.wallet.grant(index)?;
-        let patient_secret = self.wallet.secret(&opening.patient_name)?;
-        let proof =
-            self.authority_proof(GrantAction::Revoke, &opening.grant, patient_secret, rng)?;
-        let (pvk, _) = self.verifying_key(Statement::Authority)?;
-        self.registry.revoke_grant(&pvk, index, &proof, now)?;
-        Ok(())
-    }
-
-    fn authority_proof<R: RngCore + CryptoRng>(
-        &self,
-        action: GrantAction,
-        grant: &Grant,
-        patient_secret: SecretKey,
-        rng: &mut R,
-    ) -> Result<verifier::Proof, HomeError> {
-        let keys = self.params.load(Statement::Authority)?;
-        let public = AuthorityPublic {
-            action,
-            commitment: grant.commit(),
-        };
-        let private = AuthorityPrivate {
-            patient_secret,
-            grant: grant.clone(),
-        };
-        let proof = prove_authority(&keys, &public, &private, rng)?;
-        to_verifier_proof(&proof)
-    }
-
-    /// Loads the Access proving key (hash-checked). Load once and reuse for many proofs.
-    ///
-    /// # Errors
-    ///
-    /// Params errors.
-    pub fn access_keys(&self) -> Result<LoadedKeys, HomeError> {
-        self.keys(Statement::Access)
-    }
-
     /// Loads a statement's proving key (hash-checked). Load once and reuse for many proofs.
     ///
     /// # Errors
@@ -388,63 +251,6 @@ impl Home {
     pub fn keys(&self, statement: Statement) -> Result<LoadedKeys, HomeError> {
         Ok(self.params.load(statement)?)
     }
-
-    /// The grantee proves access under a grant in the wallet, against the current root.
-    ///
-    /// # Errors
-    ///
-    /// Unknown grant, a false statement (revoked, expired, wider scope…), proving errors.
-    pub fn prove_access<R: RngCore + CryptoRng>(
-        &self,
-        keys: &LoadedKeys,
-        request: &AccessRequest,
-        rng: &mut R,
-    ) -> Result<(ProofFile, AccessPublic), HomeError> {
-        let (public, private) = self.access_statement(request)?;
-        let proof = prove_access(keys, &public, &private, rng)?;
-        Ok((access_proof_file(keys, &public, &proof)?, public))
-    }
-
-    /// The Access statement a request asks for: the grant's opening and secret from the
-    /// wallet, its path under the registry's current root. Reads only, so a batch can gather
-    /// its statements here and prove them in parallel away from the databases.
-    ///
-    /// # Errors
-    ///
-    /// Unknown grant or identity, registry errors.
-    pub fn access_statement(
-        &self,
-        request: &AccessRequest,
-    ) -> Result<(AccessPublic, AccessPrivate), HomeError> {
-        let opening = self.wallet.grant(request.grant_index)?;
-        let grantee_secret = self.wallet.secret(&opening.grantee_name)?;
-        let (root, path) = self.registry.root_and_path(request.grant_index)?;
-        let private = AccessPrivate {
-            grant: opening.grant,
-            grantee_secret,
-            path,
-            verifier: request.verifier,
-            nonce: request.nonce,
-        };
-        let mut public = private.public_for(root, request.now, request.scope);
-        if let Some(purpose) = request.purpose {
-            public.purpose = purpose;
-        }
-        Ok((public, private))
-    }
-}
-
-/// The proof file for an Access proof made with `keys`.
-///
-/// # Errors
-///
-/// Never for proofs our prover made; an error rather than a panic all the same.
-pub fn access_proof_file(
-    keys: &LoadedKeys,
-    public: &AccessPublic,
-    proof: &zkconsent_prover::Proof,
-) -> Result<ProofFile, HomeError> {
-    proof_file(keys, &public.to_field_elements(), proof)
 }
 
 /// The proof file for a proof made with `keys`, with its public inputs in circuit order.

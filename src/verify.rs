@@ -297,11 +297,26 @@ fn check_request(
         }
     }
     match request_of(decoded) {
-        Some((proven, _)) if proven == hash => Ok(()),
-        _ => Err(VerifyFailure::Rejected(
-            "proof answers another request (request hash differs)".into(),
-        )),
+        Some((proven, _)) if proven == hash => {}
+        _ => {
+            return Err(VerifyFailure::Rejected(
+                "proof answers another request (request hash differs)".into(),
+            ))
+        }
     }
+    // A request answered before is a replay, whatever else the proof spends.
+    let answered = home
+        .registry
+        .is_answered(hash)
+        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+    if answered {
+        return Err(replayed());
+    }
+    Ok(())
+}
+
+fn replayed() -> VerifyFailure {
+    VerifyFailure::Rejected("request already answered (replay)".into())
 }
 
 /// The checks against the registry and the clock, by input role: roots the registry had
@@ -426,9 +441,7 @@ pub fn answer_request(
         .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
     match answer {
         Answer::Fresh => Ok(()),
-        Answer::RequestReplayed => Err(VerifyFailure::Rejected(
-            "request already answered (replay)".into(),
-        )),
+        Answer::RequestReplayed => Err(replayed()),
         // Only a proof with a nullifier can reuse one.
         Answer::NullifierReused => Err(nullifier_reused(
             nullifier.map_or("statement", |n| n.statement),

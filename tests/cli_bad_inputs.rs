@@ -10,10 +10,13 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use zkconsent::{
-    circuits::types::{Nonce, Purpose, RequestHash, Timestamp, VerifierId},
-    home::{AccessRequest, GrantRequest, Home},
-    registry::{Role, RootPolicy},
-    verifier::{fq_to_decimal, parse_fq_decimal, parse_fr_decimal, Fq, Fr, G2Affine},
+    circuits::types::{Purpose, Timestamp},
+    home::Home,
+    prover::Statement,
+    registry::Role,
+    request::Request,
+    statements::{access::AccessTerms, authority::GrantRequest, Terms},
+    verifier::{fq_to_decimal, parse_fq_decimal, parse_fr_decimal, Fq, G2Affine},
     verify::{verify_proof_bytes, VerifyFailure, VerifyOptions},
     vocab::parse_scope,
 };
@@ -618,52 +621,201 @@ fn grant_issue_rejects_an_empty_window() {
     assert_eq!(list.json()["grants"].as_array().unwrap().len(), 0);
 }
 
+/// The bad decimals every decimal field of a request file is tried with.
+const BAD_DECIMALS: [&str; 8] = ["-1", "+1", "01", R, TWO_256, "1e3", "0x1", ""];
+
+/// Hostile copies of the fixture's request file, each refused as malformed (exit 2) by every
+/// command that reads a request: (what, bytes, a word the one-line reason must contain).
+fn bad_request_files(fx: &Fixture) -> Vec<(String, Vec<u8>, &'static str)> {
+    let original = std::fs::read(&fx.request).expect("read request");
+    let value: Value = serde_json::from_slice(&original).expect("request JSON");
+    let edited = |edit: &dyn Fn(&mut Value)| {
+        let mut v = value.clone();
+        edit(&mut v);
+        serde_json::to_vec_pretty(&v).expect("serialise")
+    };
+    let other_scope = parse_scope("conditions").expect("scope").0;
+    let mut out: Vec<(String, Vec<u8>, &'static str)> = vec![
+        ("empty file".into(), Vec::new(), ""),
+        ("not JSON".into(), b"this is not a request".to_vec(), ""),
+        (
+            "truncated".into(),
+            original[..original.len() / 2].to_vec(),
+            "",
+        ),
+        ("JSON array".into(), b"[1, 2, 3]".to_vec(), ""),
+        ("a proof file".into(), fx.proof_bytes.clone(), ""),
+        (
+            "unknown field".into(),
+            edited(&|v| v["extra"] = json!(1)),
+            "extra",
+        ),
+        (
+            "unknown term".into(),
+            edited(&|v| v["terms"]["extra"] = json!(1)),
+            "",
+        ),
+        (
+            "missing terms".into(),
+            edited(&|v| {
+                v.as_object_mut().unwrap().remove("terms");
+            }),
+            "terms",
+        ),
+        (
+            "wrong format".into(),
+            edited(&|v| v["format"] = json!("zkconsent.proof")),
+            "format",
+        ),
+        (
+            "unknown statement".into(),
+            edited(&|v| v["statement"] = json!("telepathy")),
+            "",
+        ),
+        (
+            "other circuit version".into(),
+            edited(&|v| v["circuit_version"] = json!(99)),
+            "",
+        ),
+        (
+            "salt not hex".into(),
+            edited(&|v| v["salt"] = json!("zz")),
+            "salt",
+        ),
+        // Altered terms and fields: the stored nonce and hash no longer match.
+        (
+            "altered scope".into(),
+            edited(&|v| v["terms"]["scope"] = json!(other_scope)),
+            "altered",
+        ),
+        (
+            "altered purpose".into(),
+            edited(&|v| v["terms"]["purpose"] = json!(2)),
+            "altered",
+        ),
+        (
+            "altered patient".into(),
+            edited(&|v| {
+                let p = v["terms"]["patient"].as_str().unwrap().to_string();
+                v["terms"]["patient"] = json!(decimal_add_one(&p));
+            }),
+            "altered",
+        ),
+        (
+            "altered verifier".into(),
+            edited(&|v| {
+                let p = v["verifier"].as_str().unwrap().to_string();
+                v["verifier"] = json!(decimal_add_one(&p));
+            }),
+            "altered",
+        ),
+        (
+            "altered created_at".into(),
+            edited(&|v| v["created_at"] = json!(BASE + 1)),
+            "altered",
+        ),
+        (
+            "altered nonce".into(),
+            edited(&|v| {
+                let p = v["nonce"].as_str().unwrap().to_string();
+                v["nonce"] = json!(decimal_add_one(&p));
+            }),
+            "altered",
+        ),
+        (
+            "altered request_hash".into(),
+            edited(&|v| {
+                let p = v["request_hash"].as_str().unwrap().to_string();
+                v["request_hash"] = json!(decimal_add_one(&p));
+            }),
+            "altered",
+        ),
+    ];
+    for field in ["nonce", "request_hash", "verifier"] {
+        for bad in BAD_DECIMALS {
+            out.push((
+                format!("{field} = {bad:?}"),
+                edited(&|v| v[field] = json!(bad)),
+                field,
+            ));
+        }
+    }
+    out
+}
+
+/// Writes `bytes` as a request file in a fresh directory.
+fn write_request(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("request.json");
+    std::fs::write(&path, bytes).expect("write request");
+    (dir, path)
+}
+
 #[test]
 fn verify_arguments() {
     let fx = fixture();
     let path = fx.proof_path.to_str().unwrap();
     let base = BASE.to_string();
-    for (what, nonce) in [
-        ("-1", "-1"),
-        ("r", R),
-        ("2^256", TWO_256),
-        ("hex", "0x10"),
-        ("empty", ""),
-    ] {
-        let flag = format!("--nonce={nonce}");
-        let run = zkh(
-            &fx.home,
-            &[
-                "verify",
-                path,
-                "--verifier",
-                "clinic",
-                &flag,
-                "--now",
-                &base,
-            ],
+    // A malformed or altered request file: exit 2, one line, whatever the proof.
+    for (what, bytes, word) in bad_request_files(fx) {
+        let (_guard, request) = write_request(&bytes);
+        let run = verify_answer(&fx.home, &fx.proof_path, &request);
+        assert_malformed(&run, &format!("verify --request ({what})"));
+        assert!(
+            run.stderr.contains(word),
+            "{what}: expected {word:?} in {}",
+            run.stderr
         );
-        assert_malformed(&run, &format!("verify --nonce {what}"));
     }
-    let run = zkh(
-        &fx.home,
-        &[
-            "verify",
-            path,
-            "--verifier",
-            "nobody",
-            "--nonce",
-            &fx.nonce,
-            "--now",
-            &base,
-        ],
+    // A request file that does not exist, or is a directory.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-request.json");
+    let run = verify_answer(&fx.home, &fx.proof_path, &missing);
+    assert_malformed(&run, "nonexistent request file");
+    assert!(
+        run.stderr.contains("no-such-request.json"),
+        "{}",
+        run.stderr
     );
-    assert_malformed(&run, "verify --verifier unknown");
-    // clap usage errors: exit 2, no panic.
+    assert_malformed(
+        &verify_answer(&fx.home, &fx.proof_path, dir.path()),
+        "request is a directory",
+    );
+    // A self-consistent request this home never issued (terms changed, nonce and hash
+    // recomputed): exit 2.
+    let mut forged =
+        Request::from_file_bytes(&std::fs::read(&fx.request).unwrap()).expect("request");
+    match &mut forged.terms {
+        Terms::Access(terms) => terms.scope = parse_scope("conditions").unwrap().0,
+        other => panic!("fixture request is not Access: {other:?}"),
+    }
+    let (_g, forged_path) = write_request(&forged.to_file_bytes());
+    let run = verify_answer(&fx.home, &fx.proof_path, &forged_path);
+    assert_malformed(&run, "request not issued by this home");
+    assert!(run.stderr.contains("not issued"), "{}", run.stderr);
+    // The honest request still accepts the proof: nothing above disturbed it.
+    fx.verify_path(&fx.proof_path).expect_code(0);
+    let request = fx.request.to_str().unwrap();
+    // clap usage errors, including the removed --nonce/--verifier/terms flags: exit 2.
     for args in [
         vec!["verify"],
         vec!["verify", path, "--nonce", "5"],
         vec!["verify", path, "--verifier", "clinic"],
+        vec!["verify", path, "--patient", "alice"],
+        vec!["verify", path, "--scope", "observations"],
+        vec!["verify", path, "--purpose", "treatment"],
+        vec!["verify", path, "--request"],
+        vec!["verify", path, "--consume"],
+        vec!["verify", path, "--consume", "--now", &base],
+        vec![
+            "verify",
+            path,
+            "--request",
+            request,
+            "--statement",
+            "access",
+        ],
+        vec!["verify", path, "--statement", "telepathy"],
         vec!["verify", path, "--max-root-age", "-5"],
         vec!["verify", path, "--now", "soon"],
         vec!["verify", path, "--clock-skew", "18446744073709551616"],
@@ -678,67 +830,159 @@ fn verify_arguments() {
 fn prove_bad_arguments() {
     let fx = fixture();
     let base = BASE.to_string();
-    // `--nonce -1`: clap sees a flag, a usage error.
-    let run = prove(&fx.home, 0, "-1", "observations", &["--now", &base]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    run.no_panic();
-    // `--nonce=-1` and friends reach the decimal parser.
-    for nonce in ["-1", "+1", "01", R, TWO_256, "1e3", "0x1", ""] {
-        let grant = "0";
-        let flag = format!("--nonce={nonce}");
-        let run = zkh(
-            &fx.home,
-            &[
-                "prove",
-                "access",
-                "--grant",
-                grant,
-                "--verifier",
-                "clinic",
-                &flag,
-                "--scope",
-                "observations",
-                "--now",
-                &base,
-            ],
-        );
-        assert_malformed(&run, &format!("prove --nonce {nonce:?}"));
-        assert!(run.stderr.contains("nonce"), "{}", run.stderr);
-    }
-    assert_malformed(
-        &prove(&fx.home, 0, &fx.nonce, "telepathy", &["--now", &base]),
-        "unknown scope",
-    );
-    assert_malformed(
-        &prove(
-            &fx.home,
-            0,
-            &fx.nonce,
-            "observations",
-            &["--now", &base, "--purpose", "curiosity"],
-        ),
-        "unknown purpose",
-    );
-    let run = zkh(
-        &fx.home,
-        &[
+    let request = fx.request.to_str().unwrap();
+    // The removed flags, a missing --request and a negative grant are clap usage errors.
+    for args in [
+        vec!["prove", "access", "--grant", "0"],
+        vec!["prove", "access", "--grant", "0", "--request"],
+        vec!["prove", "access", "--grant", "-1", "--request", request],
+        vec![
             "prove",
             "access",
             "--grant",
             "0",
-            "--verifier",
-            "nobody",
+            "--request",
+            request,
             "--nonce",
-            &fx.nonce,
+            "5",
+        ],
+        vec![
+            "prove",
+            "access",
+            "--grant",
+            "0",
+            "--request",
+            request,
+            "--verifier",
+            "clinic",
+        ],
+        vec![
+            "prove",
+            "access",
+            "--grant",
+            "0",
+            "--request",
+            request,
             "--scope",
             "observations",
-            "--now",
-            &base,
         ],
+    ] {
+        let run = zkh(&fx.home, &args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+        run.no_panic();
+    }
+    // A malformed or altered request file reaches the request parser: exit 2, one line.
+    for (what, bytes, word) in bad_request_files(fx) {
+        let (_guard, path) = write_request(&bytes);
+        let run = prove(&fx.home, 0, &path, &["--now", &base]);
+        assert_malformed(&run, &format!("prove --request ({what})"));
+        assert!(
+            run.stderr.contains(word),
+            "{what}: expected {word:?} in {}",
+            run.stderr
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-request.json");
+    let run = prove(&fx.home, 0, &missing, &["--now", &base]);
+    assert_malformed(&run, "nonexistent request file");
+    assert!(
+        run.stderr.contains("no-such-request.json"),
+        "{}",
+        run.stderr
     );
-    assert_malformed(&run, "unknown verifier");
+    // Unknown scope, purpose or parties are refused when the request is made, and no file
+    // is written.
+    let out = dir.path().join("bad-request.json");
+    let out_str = out.to_str().unwrap();
+    for (what, args) in [
+        (
+            "unknown scope",
+            vec![
+                "--statement",
+                "access",
+                "--patient",
+                "alice",
+                "--scope",
+                "telepathy",
+            ],
+        ),
+        (
+            "unknown purpose",
+            vec![
+                "--statement",
+                "access",
+                "--patient",
+                "alice",
+                "--scope",
+                "observations",
+                "--purpose",
+                "curiosity",
+            ],
+        ),
+        (
+            "unknown patient",
+            vec![
+                "--statement",
+                "access",
+                "--patient",
+                "nobody",
+                "--scope",
+                "observations",
+            ],
+        ),
+        (
+            "unknown statement",
+            vec![
+                "--statement",
+                "telepathy",
+                "--patient",
+                "alice",
+                "--scope",
+                "observations",
+            ],
+        ),
+    ] {
+        let mut all = vec!["request", "new", "--verifier", "clinic", "--out", out_str];
+        all.extend_from_slice(&args);
+        let run = zkh(&fx.home, &all);
+        assert_eq!(run.code, Some(2), "request new ({what}): {}", run.stderr);
+        run.no_panic();
+        assert!(!out.exists(), "request new ({what}) wrote a file");
+    }
+    for (what, verifier) in [("unknown verifier", "nobody"), ("not a verifier", "bob")] {
+        let run = zkh(
+            &fx.home,
+            &[
+                "request",
+                "new",
+                "--verifier",
+                verifier,
+                "--statement",
+                "access",
+                "--patient",
+                "alice",
+                "--scope",
+                "observations",
+                "--out",
+                out_str,
+            ],
+        );
+        assert_malformed(&run, what);
+        assert!(!out.exists(), "request new ({what}) wrote a file");
+    }
+    // A request for another statement, given to the Access prover.
+    let (record, _) = new_request_with(
+        &fx.home,
+        "clinic",
+        &["--statement", "record", "--disclose", "kind,date"],
+    );
+    assert_malformed(
+        &prove(&fx.home, 0, &record, &["--now", &base]),
+        "record request to prove access",
+    );
     // A grant index that was never issued: refused (1) or malformed (2), one line.
-    let run = prove(&fx.home, 9, &fx.nonce, "observations", &["--now", &base]);
+    let run = prove(&fx.home, 9, &fx.request, &["--now", &base]);
     assert!(matches!(run.code, Some(1) | Some(2)), "{}", run.stderr);
     run.no_panic();
     run.one_line_error();
@@ -746,8 +990,7 @@ fn prove_bad_arguments() {
     let run = prove(
         &fx.home,
         0,
-        &fx.nonce,
-        "observations",
+        &fx.request,
         &["--now", &base, "--out", "/nonexistent-dir/x/proof.json"],
     );
     assert_malformed(&run, "unwritable --out");
@@ -860,7 +1103,21 @@ fn identity_and_grant_bad_arguments() {
     let list = zkh(&home, &["--json", "grant", "list"]);
     list.expect_code(0);
     assert_eq!(list.json()["grants"].as_array().unwrap().len(), 0);
-    let run = zkh(&home, &["request", "new", "--verifier", "nobody"]);
+    let run = zkh(
+        &home,
+        &[
+            "request",
+            "new",
+            "--verifier",
+            "nobody",
+            "--statement",
+            "access",
+            "--patient",
+            "alice",
+            "--scope",
+            "observations",
+        ],
+    );
     assert_malformed(&run, "request new --verifier nobody");
 }
 
@@ -870,6 +1127,7 @@ fn home_never_set_up() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("never-set-up");
     let proof = fx.proof_path.to_str().unwrap();
+    let request = fx.request.to_str().unwrap();
     for args in [
         vec!["identity", "list"],
         vec!["identity", "new", "alice", "--role", "patient"],
@@ -885,19 +1143,20 @@ fn home_never_set_up() {
             "--scope",
             "observations",
         ],
-        vec!["request", "new", "--verifier", "clinic"],
         vec![
-            "prove",
-            "access",
-            "--grant",
-            "0",
+            "request",
+            "new",
             "--verifier",
             "clinic",
-            "--nonce",
-            "5",
+            "--statement",
+            "access",
+            "--patient",
+            "alice",
             "--scope",
             "observations",
         ],
+        vec!["prove", "access", "--grant", "0", "--request", request],
+        vec!["verify", proof, "--request", request],
         vec!["verify", proof],
         vec!["registry", "audit"],
         vec!["registry", "roots"],
@@ -997,8 +1256,9 @@ fn normalise(bytes: &[u8]) -> Option<Value> {
 
 /// A home built through the library with seeded randomness and explicit times, so its
 /// proof file is the same bytes on every run (the CLI draws keys, secrets and salts from
-/// the OS): returns the home, the proof bytes and options under which they verify.
-fn deterministic_home(dir: &std::path::Path) -> (Home, Vec<u8>, VerifyOptions) {
+/// the OS): returns the home, the proof bytes, the request they answer and options under
+/// which they verify.
+fn deterministic_home(dir: &std::path::Path) -> (Home, Vec<u8>, Request, VerifyOptions) {
     let mut rng = StdRng::seed_from_u64(0x7a6b_636f_6e73_656e);
     let mut home = Home::init(dir, 4, Timestamp(BASE), &mut rng).expect("init");
     for (name, role) in [
@@ -1020,35 +1280,38 @@ fn deterministic_home(dir: &std::path::Path) -> (Home, Vec<u8>, VerifyOptions) {
     let (index, _) = home
         .issue_grant(&grant, Timestamp(BASE), &mut rng)
         .expect("issue");
-    let verifier = VerifierId(home.identity_id("clinic").expect("clinic").0);
-    let nonce = Nonce(Fr::from(0x5eed_1234_5678_9abc_u64));
-    let keys = home.access_keys().expect("keys");
-    let request = AccessRequest {
-        grant_index: index,
-        verifier,
-        nonce,
-        scope: parse_scope("observations").expect("scope"),
-        purpose: None,
-        now: Timestamp(BASE),
-    };
-    let (file, _) = home.prove_access(&keys, &request, &mut rng).expect("prove");
-    let options = VerifyOptions {
-        policy: RootPolicy::default(),
-        expected_request: Some(RequestHash::derive(verifier, nonce)),
-        ..VerifyOptions::access(Timestamp(BASE))
-    };
-    (home, file.to_json().into_bytes(), options)
+    // clinic asks for alice's observations, for treatment.
+    let patient = home.identity_id("alice").expect("alice");
+    let terms = AccessTerms::new(
+        patient,
+        parse_scope("observations").expect("scope"),
+        Purpose(1),
+    );
+    let request = home
+        .issue_request(
+            "clinic",
+            Terms::Access(terms.clone()),
+            Timestamp(BASE),
+            &mut rng,
+        )
+        .expect("request");
+    let keys = home.keys(Statement::Access).expect("keys");
+    let access = terms.prove_request(index, request.verifier, request.nonce(), Timestamp(BASE));
+    let (file, _) = home.prove_access(&keys, &access, &mut rng).expect("prove");
+    let options = VerifyOptions::access(Timestamp(BASE));
+    (home, file.to_json().into_bytes(), request, options)
 }
 
 #[test]
 fn mutated_proof_bytes_never_panic_and_never_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (built, original, options) = deterministic_home(&dir.path().join("home"));
+    let (built, original, request, options) = deterministic_home(&dir.path().join("home"));
     drop(built);
     // Verify through a freshly opened home, as a verifier process would.
     let home = Home::open(&dir.path().join("home")).expect("open home");
     let original = &original;
-    verify_proof_bytes(&home, original, &options).expect("the unmutated proof verifies");
+    verify_proof_bytes(&home, original, Some(&request), &options)
+        .expect("the unmutated proof verifies");
     let original_value = normalise(original).expect("JSON");
 
     let mut rng = XorShift::new(0x2b99_2ddf_a232_49d6);
@@ -1093,7 +1356,7 @@ fn mutated_proof_bytes_never_panic_and_never_verify() {
             continue;
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            verify_proof_bytes(&home, &bytes, &options)
+            verify_proof_bytes(&home, &bytes, Some(&request), &options)
         }))
         .unwrap_or_else(|_| {
             panic!(

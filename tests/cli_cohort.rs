@@ -3,9 +3,12 @@
 //! sample study's criteria and verifies once (a second enrolment in the same study is
 //! caught, another study is not linked); too old, excluded, not included, without consent,
 //! revoked consent and a study's terms changed are rejected; snarkjs accepts an exported
-//! Cohort proof.
+//! Cohort proof; every public input of a Cohort proof is pinned by its request.
 //!
-//! One home at depth 10 (all ~680 supported resources) serves the whole file.
+//! The researcher writes a cohort request (criteria and study) for each proof; `prove cohort`
+//! answers it and `verify --request --consume` checks the terms and spends the nullifier.
+//!
+//! One home at depth 10 (all ~680 supported resources) serves each test.
 
 mod common;
 

@@ -70,26 +70,41 @@ fn malformed_batch_proves_nothing() {
     let altered = scratch.path().join("altered.json");
     std::fs::write(&altered, serde_json::to_vec_pretty(&edited).expect("JSON")).expect("write");
     let missing = scratch.path().join("missing.json");
-    let cases: [(&str, Vec<String>); 6] = [
-        ("not JSON", vec![line(&request), "{".into()]),
+    // Each case: what it is, its lines, and what the error must say.
+    let cases: [(&str, Vec<String>, &str); 6] = [
+        ("not JSON", vec![line(&request), "{".into()], ":2:"),
         (
             "unknown field",
             vec![format!(r#"{{"grant":0,"request":"{request_s}","x":1}}"#)],
+            "unknown field `x`",
         ),
         (
             "the old terms keys",
             vec![r#"{"grant":0,"verifier":"clinic","nonce":"1","scope":"observations"}"#.into()],
+            "unknown field `verifier`",
         ),
-        ("altered request", vec![line(&request), line(&altered)]),
-        ("missing request", vec![line(&request), line(&missing)]),
-        ("empty", vec![String::new()]),
+        (
+            "altered request",
+            vec![line(&request), line(&altered)],
+            "altered",
+        ),
+        (
+            "missing request",
+            vec![line(&request), line(&missing)],
+            ":2:",
+        ),
+        ("empty", vec![String::new()], "no requests"),
     ];
-    for (what, lines) in cases {
+    for (what, lines, reason) in cases {
         let scratch = tempfile::tempdir().expect("tempdir");
         let out_dir = scratch.path().join("proofs");
-        prove_batch(&f.home, &lines, &out_dir)
-            .expect_code(2)
-            .no_panic();
+        let run = prove_batch(&f.home, &lines, &out_dir);
+        run.expect_code(2).no_panic();
+        // With --json the refusal is the JSON on stdout.
+        let v = run.json();
+        assert_eq!(v["ok"], false, "{what}: {v}");
+        let error = v["error"].as_str().expect("error");
+        assert!(error.contains(reason), "{what}: {error}");
         assert!(!out_dir.exists(), "{what}: nothing may be written");
     }
 }

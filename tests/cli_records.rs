@@ -555,10 +555,7 @@ fn every_record_and_claim_input_is_pinned_by_the_request() {
     let observation = resources(&bundle, "Observation")
         .find(|o| o["valueQuantity"]["value"].is_number() && o["effectiveDateTime"].is_string())
         .expect("a dated quantity observation");
-    let resource = format!(
-        "Observation/{}",
-        observation["id"].as_str().expect("id")
-    );
+    let resource = format!("Observation/{}", observation["id"].as_str().expect("id"));
     let value = milli(&observation);
     let year: u32 = observation["effectiveDateTime"].as_str().unwrap()[..4]
         .parse()
@@ -585,7 +582,13 @@ fn every_record_and_claim_input_is_pinned_by_the_request() {
     );
     let record = home.file("record.json");
     prove_record(&home, &resource, &request, &record).expect_code(0);
-    for name in ["value_lo", "value_hi", "date_lo", "date_hi", "code_set_root"] {
+    for name in [
+        "value_lo",
+        "value_hi",
+        "date_lo",
+        "date_hi",
+        "code_set_root",
+    ] {
         assert_ne!(public_input(&record, name), "0", "{name} is asked");
     }
     assert_every_input_pinned(&home.path, &record, &request, now());

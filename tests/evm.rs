@@ -26,8 +26,8 @@ use std::{
 };
 use zkconsent::{
     export::solidity::{self, EvmArgs},
+    files::proof::ProofFile,
     home::Home,
-    proof_file::ProofFile,
     prover::Statement,
 };
 

@@ -23,9 +23,11 @@ use rand_chacha::ChaCha20Rng;
 use serde_json::json;
 use std::{path::PathBuf, time::Instant};
 use zkconsent::{
-    circuits::{fr_to_decimal, merkle::DEFAULT_TREE_DEPTH, testing::access_fixture},
+    circuits::{
+        fr_to_decimal, merkle::DEFAULT_TREE_DEPTH, statement::Access, testing::access_fixture,
+    },
     home::to_verifier_proof,
-    prover::{prove_access, prove_access_profiled, LoadedKeys, ParamsDir, Statement},
+    prover::{prove_statement, prove_statement_profiled, LoadedKeys, ParamsDir, Statement},
     verifier::{prepare_verifying_key, verify, VerifyingKey},
 };
 
@@ -98,11 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(args.seed.wrapping_add(2));
 
     // Warm-up (page faults, rayon's pool), then the timed proofs.
-    let warm = prove_access(&keys, public, private, &mut rng)?;
+    let warm = prove_statement::<Access>(&keys, public, private, &mut rng)?;
     let mut times = Vec::with_capacity(args.runs);
     for _ in 0..args.runs {
         let start = Instant::now();
-        let _proof = prove_access(&keys, public, private, &mut rng)?;
+        let _proof = prove_statement::<Access>(&keys, public, private, &mut rng)?;
         times.push(ms(start.elapsed()));
     }
     let mut sorted = times.clone();
@@ -112,7 +114,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) / 2.0
     };
-    let (_, profile) = prove_access_profiled(&keys, public, private, &mut rng)?;
+    let (_, profile) = prove_statement_profiled::<Access>(&keys, public, private, &mut rng)?;
     let witness_ms = ms(profile.check + profile.witness);
 
     // The proof verifies under the params' verifying key, through the verifier crate.

@@ -3,10 +3,7 @@
 use crate::{error::ProverError, params::LoadedKeys, prove::prove_statement, Proof};
 use rand::{rngs::StdRng, SeedableRng};
 use rayon::prelude::*;
-use zkconsent_circuits::{
-    access::{AccessPrivate, AccessPublic},
-    statement::{Access, Statement},
-};
+use zkconsent_circuits::statement::Statement;
 
 /// How a batch shares the cores between proofs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,22 +61,4 @@ where
         on_proof,
         |keys, (public, private), rng| prove_statement::<S>(keys, public, private, rng),
     )
-}
-
-/// [`prove_batch_statement`] for Access statements.
-pub fn prove_batch_access(
-    keys: &LoadedKeys,
-    statements: &[(AccessPublic, AccessPrivate)],
-    split: BatchSplit,
-    on_proof: &(dyn Fn(usize) + Sync),
-) -> Vec<Result<Proof, ProverError>> {
-    prove_batch_statement::<Access>(keys, statements, split, on_proof)
-}
-
-/// [`prove_batch_access`] with [`DEFAULT_BATCH_SPLIT`] and no progress callback.
-pub fn prove_many_access(
-    keys: &LoadedKeys,
-    statements: &[(AccessPublic, AccessPrivate)],
-) -> Vec<Result<Proof, ProverError>> {
-    prove_batch_access(keys, statements, DEFAULT_BATCH_SPLIT, &|_| {})
 }

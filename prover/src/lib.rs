@@ -24,18 +24,11 @@ pub mod statement;
 #[cfg(any(test, feature = "test-dependencies"))]
 pub mod testing;
 
-pub use batch::{
-    prove_batch, prove_batch_access, prove_batch_statement, prove_many_access, BatchSplit,
-    DEFAULT_BATCH_SPLIT,
-};
+pub use batch::{prove_batch, prove_batch_statement, BatchSplit, DEFAULT_BATCH_SPLIT};
 pub use error::ProverError;
 pub use params::{KeyEntry, LoadedKeys, Manifest, ParamsDir, SETUP_KIND_SINGLE_PARTY};
 pub use profile::ProofProfile;
 pub use prove::{prove, prove_statement, prove_statement_profiled};
-#[doc(hidden)]
-pub use prove::{
-    prove_access, prove_access_profiled, prove_authority, prove_claim, prove_cohort, prove_record,
-};
 /// Which statement, by its circuits-side name `StatementKind`: kept under this name while
 /// callers move to `zkconsent_circuits::statement::StatementKind` (the `Statement` trait
 /// there is the statement as a type).

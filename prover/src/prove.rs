@@ -16,13 +16,8 @@ use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 use std::time::Instant;
 use zkconsent_circuits::{
-    access::{AccessPrivate, AccessPublic},
-    authority::{AuthorityPrivate, AuthorityPublic},
-    claim::{ClaimPrivate, ClaimPublic},
-    cohort::{CohortPrivate, CohortPublic},
     merkle::MerklePath,
-    record::{RecordPrivate, RecordPublic},
-    statement::{Access, Authority, Claim, Cohort, Record, Statement, StatementKind},
+    statement::{Statement, StatementKind},
 };
 
 /// Groth16-proves any circuit with a proving key. Does not check the statement: callers
@@ -125,94 +120,4 @@ fn expect_depth(keys: &LoadedKeys, path: &MerklePath) -> Result<(), ProverError>
             got: path.depth(),
         })
     }
-}
-
-/// [`prove_statement`] for [`Access`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_access<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &AccessPublic,
-    private: &AccessPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProverError> {
-    prove_statement::<Access>(keys, public, private, rng)
-}
-
-/// [`prove_statement_profiled`] for [`Access`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_access_profiled<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &AccessPublic,
-    private: &AccessPrivate,
-    rng: &mut R,
-) -> Result<(Proof, ProofProfile), ProverError> {
-    prove_statement_profiled::<Access>(keys, public, private, rng)
-}
-
-/// [`prove_statement`] for [`Authority`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_authority<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &AuthorityPublic,
-    private: &AuthorityPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProverError> {
-    prove_statement::<Authority>(keys, public, private, rng)
-}
-
-/// [`prove_statement`] for [`Record`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_record<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &RecordPublic,
-    private: &RecordPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProverError> {
-    prove_statement::<Record>(keys, public, private, rng)
-}
-
-/// [`prove_statement`] for [`Claim`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_claim<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &ClaimPublic,
-    private: &ClaimPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProverError> {
-    prove_statement::<Claim>(keys, public, private, rng)
-}
-
-/// [`prove_statement`] for [`Cohort`].
-///
-/// # Errors
-///
-/// As [`prove_statement`].
-#[doc(hidden)]
-pub fn prove_cohort<R: RngCore + CryptoRng>(
-    keys: &LoadedKeys,
-    public: &CohortPublic,
-    private: &CohortPrivate,
-    rng: &mut R,
-) -> Result<Proof, ProverError> {
-    prove_statement::<Cohort>(keys, public, private, rng)
 }

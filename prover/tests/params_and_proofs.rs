@@ -11,16 +11,15 @@ use zkconsent_circuits::{
     claim::ClaimError,
     merkle::EMPTY_LEAF,
     record::{InclusiveRange, RecordError},
-    statement::{self, Claim, Cohort, Record, StatementKind},
+    statement::{self, Access, Authority, Claim, Cohort, Record, StatementKind},
     testing::{
         access_fixture, authority_for, claim::claim_fixture, cohort::cohort_fixture, record_fixture,
     },
 };
 use zkconsent_prover::{
     params::{sha256_hex, MANIFEST_FILE},
-    prove, prove_access, prove_authority, prove_batch, prove_batch_statement, prove_claim,
-    prove_many_access, prove_statement, prove_statement_profiled, BatchSplit, LoadedKeys,
-    ParamsDir, ProverError, Statement,
+    prove, prove_batch, prove_batch_statement, prove_statement, prove_statement_profiled,
+    BatchSplit, LoadedKeys, ParamsDir, ProverError, Statement,
 };
 use zkconsent_verifier as verifier;
 
@@ -63,7 +62,7 @@ fn access_keys() -> &'static LoadedKeys {
 fn access_proof_verifies_and_binds_every_public_input() {
     let mut rng = StdRng::seed_from_u64(1);
     let f = access_fixture(&mut rng, DEPTH);
-    let proof = prove_access(access_keys(), &f.public, &f.private, &mut rng).unwrap();
+    let proof = prove_statement::<Access>(access_keys(), &f.public, &f.private, &mut rng).unwrap();
     let pvk = pvk(Statement::Access);
     let inputs = f.public.to_field_elements();
     let proof = to_verifier_proof(&proof);
@@ -152,7 +151,7 @@ fn record_claim_and_cohort_proofs_verify_and_bind_every_public_input() {
     assert!(profile.msm_total() > std::time::Duration::ZERO);
     assert_verifies_and_binds_every_input(Statement::Cohort, &c.public.to_field_elements(), &proof);
     // Keys of one statement do not prove another.
-    let err = prove_claim(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
+    let err = prove_statement::<Claim>(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
     assert!(matches!(err, ProverError::Manifest(_)), "{err}");
     // A path of another depth is refused before any check.
     let mut short = c.clone();
@@ -181,7 +180,8 @@ fn false_statement_gives_no_proof_and_a_forced_proof_does_not_verify() {
     let index = f.private.path.index;
     f.public.grants_root = f.tree.set(index, EMPTY_LEAF).unwrap(); // revoked
     f.private.path = f.tree.path(index).unwrap();
-    let err = prove_access(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
+    let err =
+        prove_statement::<Access>(access_keys(), &f.public, &f.private, &mut rng).unwrap_err();
     assert_eq!(
         err.reason::<AccessError>(),
         Some(&AccessError::NotInTree),
@@ -212,7 +212,9 @@ fn authority_proof_is_bound_to_action_and_leaf() {
     let f = access_fixture(&mut rng, DEPTH);
     let keys = fixture().params.load(Statement::Authority).unwrap();
     let (public, private) = authority_for(&f, GrantAction::Issue);
-    let proof = to_verifier_proof(&prove_authority(&keys, &public, &private, &mut rng).unwrap());
+    let proof = to_verifier_proof(
+        &prove_statement::<Authority>(&keys, &public, &private, &mut rng).unwrap(),
+    );
     let pvk = pvk(Statement::Authority);
     verifier::verify(&pvk, &public.to_field_elements(), &proof).unwrap();
     let revoke = AuthorityPublic {
@@ -224,13 +226,13 @@ fn authority_proof_is_bound_to_action_and_leaf() {
     let mut forged = private.clone();
     forged.patient_secret = f.private.grantee_secret.clone();
     assert!(matches!(
-        prove_authority(&keys, &public, &forged, &mut rng),
+        prove_statement::<Authority>(&keys, &public, &forged, &mut rng),
         Err(ProverError::False {
             statement: StatementKind::Authority,
             ..
         })
     ));
-    let err = prove_authority(&keys, &public, &forged, &mut rng).unwrap_err();
+    let err = prove_statement::<Authority>(&keys, &public, &forged, &mut rng).unwrap_err();
     assert_eq!(
         err.reason::<AuthorityError>(),
         Some(&AuthorityError::NotThePatient)
@@ -247,10 +249,12 @@ fn batch_proving_matches_single_proving() {
         })
         .collect();
     let pvk = pvk(Statement::Access);
-    for ((public, _), proof) in statements
-        .iter()
-        .zip(prove_many_access(access_keys(), &statements))
-    {
+    for ((public, _), proof) in statements.iter().zip(prove_batch_statement::<Access>(
+        access_keys(),
+        &statements,
+        zkconsent_prover::DEFAULT_BATCH_SPLIT,
+        &|_| {},
+    )) {
         verifier::verify(
             &pvk,
             &public.to_field_elements(),
@@ -295,7 +299,7 @@ fn batches_of_any_statement_fail_one_by_one() {
         &statements[..1],
         BatchSplit::WithinProofs,
         &|_| {},
-        |keys, (public, private), rng| prove_claim(keys, public, private, rng),
+        |keys, (public, private), rng| prove_statement::<Claim>(keys, public, private, rng),
     );
     assert!(one[0].is_ok());
     let pvk = pvk(Statement::Claim);
@@ -411,7 +415,7 @@ fn proof_for_wrong_depth_is_refused() {
     let mut rng = StdRng::seed_from_u64(6);
     let f = access_fixture(&mut rng, DEPTH + 1);
     assert!(matches!(
-        prove_access(access_keys(), &f.public, &f.private, &mut rng),
+        prove_statement::<Access>(access_keys(), &f.public, &f.private, &mut rng),
         Err(ProverError::Depth { .. })
     ));
 }
@@ -523,9 +527,13 @@ fn our_groth16_equals_ark_groth16_bit_for_bit() {
 fn profiled_proof_verifies_and_accounts_for_its_time() {
     let mut rng = StdRng::seed_from_u64(7);
     let f = access_fixture(&mut rng, DEPTH);
-    let (proof, profile) =
-        zkconsent_prover::prove_access_profiled(access_keys(), &f.public, &f.private, &mut rng)
-            .unwrap();
+    let (proof, profile) = zkconsent_prover::prove_statement_profiled::<Access>(
+        access_keys(),
+        &f.public,
+        &f.private,
+        &mut rng,
+    )
+    .unwrap();
     let inputs = f.public.to_field_elements();
     verifier::verify(&pvk(Statement::Access), &inputs, &to_verifier_proof(&proof)).unwrap();
     let named = profile.check + profile.witness + profile.qap + profile.msm_total();

@@ -1,24 +1,20 @@
 //! Access (statement 1): the request terms a record custodian sets, and the Access statement
 //! gathered from a clinician's home.
 
-use super::{InputRole, TermValue};
-use crate::home::AccessRequest;
+use super::TermValue;
+use crate::{
+    files::proof::ProofFile,
+    home::{proof_file, Home, HomeError},
+};
+use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
-    access::inputs,
+    access::{inputs, AccessPrivate, AccessPublic},
+    statement::Access,
     types::{IdentityId, Nonce, PatientRef, Purpose, Scope, Timestamp, VerifierId},
 };
+use zkconsent_prover::{prove_statement, LoadedKeys};
 use zkconsent_verifier::parse_fr_decimal;
-
-/// The role of each Access public input, in circuit order.
-pub const ROLES: [InputRole; inputs::COUNT] = {
-    let mut r = [InputRole::Term; inputs::COUNT];
-    r[inputs::GRANTS_ROOT] = InputRole::GrantsRoot;
-    r[inputs::NOW] = InputRole::Time;
-    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
-    r[inputs::ACCESS_TAG] = InputRole::AccessTag;
-    r
-};
 
 /// What a custodian asks of a clinician: access to this patient's records in this scope,
 /// for this purpose.
@@ -94,4 +90,80 @@ impl AccessTerms {
             now,
         }
     }
+}
+
+/// What an access proof is for.
+#[derive(Clone, Debug)]
+pub struct AccessRequest {
+    /// Leaf index of the grant (its opening must be in the wallet).
+    pub grant_index: u64,
+    /// The verifier's public id.
+    pub verifier: VerifierId,
+    /// The verifier's nonce for this request.
+    pub nonce: Nonce,
+    /// Scope requested.
+    pub scope: Scope,
+    /// Purpose requested (defaults to the grant's).
+    pub purpose: Option<Purpose>,
+    /// Time of access.
+    pub now: Timestamp,
+}
+
+impl Home {
+    /// The grantee proves access under a grant in the wallet, against the current root.
+    ///
+    /// # Errors
+    ///
+    /// Unknown grant, a false statement (revoked, expired, wider scope…), proving errors.
+    pub fn prove_access<R: RngCore + CryptoRng>(
+        &self,
+        keys: &LoadedKeys,
+        request: &AccessRequest,
+        rng: &mut R,
+    ) -> Result<(ProofFile, AccessPublic), HomeError> {
+        let (public, private) = self.access_statement(request)?;
+        let proof = prove_statement::<Access>(keys, &public, &private, rng)?;
+        Ok((access_proof_file(keys, &public, &proof)?, public))
+    }
+
+    /// The Access statement a request asks for: the grant's opening and secret from the
+    /// wallet, its path under the registry's current root. Reads only, so a batch can gather
+    /// its statements here and prove them in parallel away from the databases.
+    ///
+    /// # Errors
+    ///
+    /// Unknown grant or identity, registry errors.
+    pub fn access_statement(
+        &self,
+        request: &AccessRequest,
+    ) -> Result<(AccessPublic, AccessPrivate), HomeError> {
+        let opening = self.wallet.grant(request.grant_index)?;
+        let grantee_secret = self.wallet.secret(&opening.grantee_name)?;
+        let (root, path) = self.registry.root_and_path(request.grant_index)?;
+        let private = AccessPrivate {
+            grant: opening.grant,
+            grantee_secret,
+            path,
+            verifier: request.verifier,
+            nonce: request.nonce,
+        };
+        let mut public = private.public_for(root, request.now, request.scope);
+        if let Some(purpose) = request.purpose {
+            public.purpose = purpose;
+        }
+        Ok((public, private))
+    }
+}
+
+/// The proof file for an Access proof made with `keys`.
+///
+/// # Errors
+///
+/// Never for proofs our prover made; an error rather than a panic all the same.
+pub fn access_proof_file(
+    keys: &LoadedKeys,
+    public: &AccessPublic,
+    proof: &zkconsent_prover::Proof,
+) -> Result<ProofFile, HomeError> {
+    proof_file(keys, &public.to_field_elements(), proof)
 }

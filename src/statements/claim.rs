@@ -1,7 +1,7 @@
 //! Claim (statement 3): the terms an insurer sets (its covered diagnoses, its member's
 //! policy, the record kinds it accepts) and the Claim statement from a custodian's home.
 
-use super::{InputRole, TermValue};
+use super::TermValue;
 use crate::{
     fhir::{
         codes::{code_id, COVERAGE_SYSTEM},
@@ -18,18 +18,6 @@ use zkconsent_circuits::{
     types::{CodeId, IdentityId, Nonce, VerifierId},
 };
 use zkconsent_verifier::parse_fr_decimal;
-
-/// The role of each Claim public input, in circuit order.
-pub const ROLES: [InputRole; inputs::COUNT] = {
-    let mut r = [InputRole::Term; inputs::COUNT];
-    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
-    r[inputs::SERVICE_CODE] = InputRole::Disclosed;
-    r[inputs::SERVICE_DATE] = InputRole::Disclosed;
-    r[inputs::AMOUNT] = InputRole::Disclosed;
-    r[inputs::NULLIFIER] = InputRole::Nullifier;
-    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
-    r
-};
 
 /// The claim kinds a request may accept, by their FHIR resource type.
 const KINDS: [(&str, RecordKind); 2] = [

@@ -13,20 +13,9 @@ use crate::{
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
-    cohort::{inputs, CohortNullifier, CohortPrivate, CohortPublic, ConditionSummary, StudyId},
+    cohort::{CohortNullifier, CohortPrivate, CohortPublic, ConditionSummary, StudyId},
     record::RecordKind,
     types::{GrantsRoot, Nonce, RecordsRoot, RequestHash, Timestamp, VerifierId},
-};
-
-/// The role of each Cohort public input, in circuit order.
-pub const ROLES: [InputRole; inputs::COUNT] = {
-    let mut r = [InputRole::Term; inputs::COUNT];
-    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
-    r[inputs::GRANTS_ROOT] = InputRole::GrantsRoot;
-    r[inputs::NOW] = InputRole::Time;
-    r[inputs::NULLIFIER] = InputRole::Nullifier;
-    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
-    r
 };
 
 /// What a researcher asks: eligibility for this study under these criteria.
@@ -70,7 +59,8 @@ impl CohortTerms {
             request_hash: RequestHash(zero),
         }
         .to_field_elements();
-        Ok(ROLES
+        Ok(zkconsent_prover::Statement::Cohort
+            .input_roles()
             .iter()
             .enumerate()
             .filter(|(_, role)| **role == InputRole::Term)

@@ -6,9 +6,11 @@
 //! proof's time (checked against the verifier's clock), the request hash, a nullifier
 //! (checked unspent, spent on `--consume`) or a value the proof discloses (bound in-circuit to
 //! the others, so the pairing check is what pins it). `verify` walks these roles; it never
-//! matches on a statement. This file is the one list of statements and their terms.
+//! matches on a statement: the roles are declared by each statement in `circuits`. This
+//! file is the one list of the statements a verifier can request, and their terms.
 
 pub mod access;
+pub mod authority;
 pub mod claim;
 pub mod cohort;
 pub mod record;
@@ -18,38 +20,11 @@ use serde_json::Value;
 use zkconsent_circuits::types::VerifierId;
 use zkconsent_prover::Statement;
 
-/// What a verifier checks about one public input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputRole {
-    /// A term of the request: must equal the request's value.
-    Term,
-    /// A grants-tree root: one the registry had, recently enough.
-    GrantsRoot,
-    /// A records-tree root: one the registry had, recently enough.
-    RecordsRoot,
-    /// The time the proof speaks for: close to the verifier's clock.
-    Time,
-    /// The request hash: must be the request's.
-    RequestHash,
-    /// A nullifier: unspent; spent when the verifier consumes the request.
-    Nullifier,
-    /// An access tag: the patient's audit handle, recorded with the answered request.
-    AccessTag,
-    /// A value the proof discloses or derives; the circuit binds it to the other inputs.
-    Disclosed,
-}
+pub use zkconsent_circuits::statement::InputRole;
 
-/// The roles of a statement's public inputs, in circuit order.
+/// The roles of a statement's public inputs, in circuit order (declared by the statement).
 pub fn roles(statement: Statement) -> &'static [InputRole] {
-    match statement {
-        Statement::Access => &access::ROLES,
-        Statement::Record => &record::ROLES,
-        Statement::Claim => &claim::ROLES,
-        Statement::Cohort => &cohort::ROLES,
-        // Authority proofs go to the registry with the grant change they authorise, never
-        // through a request: both inputs are what the registry compares with the change.
-        Statement::Authority => &[InputRole::Disclosed, InputRole::Disclosed],
-    }
+    statement.input_roles()
 }
 
 /// What a request's terms require of a term input.

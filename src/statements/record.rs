@@ -1,7 +1,7 @@
 //! Record (statement 2): the terms a verifier asks of a record (disclosure, value and date
 //! ranges, a code set) and the Record statement gathered from a custodian's home.
 
-use super::{InputRole, TermValue};
+use super::TermValue;
 use crate::{
     fhir::dates::parse_day,
     files::code_list::parse_code,
@@ -16,19 +16,6 @@ use zkconsent_circuits::{
         RecordPublic, SetField, CODE_SET_DEPTH, DISCLOSABLE_FIELDS,
     },
     types::{CodeId, Nonce, VerifierId},
-};
-
-/// The role of each Record public input, in circuit order.
-pub const ROLES: [InputRole; inputs::COUNT] = {
-    let mut r = [InputRole::Term; inputs::COUNT];
-    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
-    let mut i = 0;
-    while i < DISCLOSABLE_FIELDS {
-        r[inputs::DISCLOSED + i] = InputRole::Disclosed;
-        i += 1;
-    }
-    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
-    r
 };
 
 /// A code-set predicate as a request states it.

@@ -3,9 +3,19 @@
 use super::{check, inputs, AccessCircuit, AccessError, AccessPrivate, AccessPublic};
 use crate::{
     merkle::MerklePath,
-    statement::{InputError, PublicInputs, Statement, StatementKind},
+    statement::{InputError, InputRole, PublicInputs, Statement, StatementKind},
 };
 use ark_bn254::Fr;
+
+/// The role of each Access public input, in circuit order.
+const ROLES: [InputRole; inputs::COUNT] = {
+    let mut r = [InputRole::Term; inputs::COUNT];
+    r[inputs::GRANTS_ROOT] = InputRole::GrantsRoot;
+    r[inputs::NOW] = InputRole::Time;
+    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
+    r[inputs::ACCESS_TAG] = InputRole::AccessTag;
+    r
+};
 
 /// Statement 1, Access ([`crate::access`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -16,6 +26,7 @@ impl Statement for Access {
     const NAME: &'static str = super::STATEMENT;
     const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
     const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const INPUT_ROLES: &'static [InputRole] = &ROLES;
     const HAS_TREE_DEPTH: bool = true;
 
     type Public = AccessPublic;

@@ -3,9 +3,13 @@
 use super::{check, inputs, AuthorityCircuit, AuthorityError, AuthorityPrivate, AuthorityPublic};
 use crate::{
     merkle::MerklePath,
-    statement::{InputError, PublicInputs, Statement, StatementKind},
+    statement::{InputError, InputRole, PublicInputs, Statement, StatementKind},
 };
 use ark_bn254::Fr;
+
+/// The role of each authority public input: the registry compares both with the grant
+/// change the proof authorises; no verifier request is involved.
+const ROLES: [InputRole; inputs::COUNT] = [InputRole::Disclosed; inputs::COUNT];
 
 /// Statement 0, grant authority ([`crate::authority`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -16,6 +20,7 @@ impl Statement for Authority {
     const NAME: &'static str = super::STATEMENT;
     const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
     const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const INPUT_ROLES: &'static [InputRole] = &ROLES;
     const HAS_TREE_DEPTH: bool = false;
 
     type Public = AuthorityPublic;

@@ -3,9 +3,22 @@
 use super::{check, inputs, ClaimCircuit, ClaimError, ClaimPrivate, ClaimPublic};
 use crate::{
     merkle::MerklePath,
-    statement::{InputError, PublicInputs, Statement, StatementKind},
+    statement::{InputError, InputRole, PublicInputs, Statement, StatementKind},
 };
 use ark_bn254::Fr;
+
+/// The role of each Claim public input, in circuit order: service, date and amount are
+/// disclosed; kind, covered set and policy are the insurer's terms.
+const ROLES: [InputRole; inputs::COUNT] = {
+    let mut r = [InputRole::Term; inputs::COUNT];
+    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
+    r[inputs::SERVICE_CODE] = InputRole::Disclosed;
+    r[inputs::SERVICE_DATE] = InputRole::Disclosed;
+    r[inputs::AMOUNT] = InputRole::Disclosed;
+    r[inputs::NULLIFIER] = InputRole::Nullifier;
+    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
+    r
+};
 
 /// Statement 3, Claim ([`crate::claim`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -16,6 +29,7 @@ impl Statement for Claim {
     const NAME: &'static str = super::STATEMENT;
     const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
     const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const INPUT_ROLES: &'static [InputRole] = &ROLES;
     const HAS_TREE_DEPTH: bool = true;
 
     type Public = ClaimPublic;

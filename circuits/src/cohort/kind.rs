@@ -3,9 +3,21 @@
 use super::{check, inputs, CohortCircuit, CohortError, CohortPrivate, CohortPublic};
 use crate::{
     merkle::MerklePath,
-    statement::{InputError, PublicInputs, Statement, StatementKind},
+    statement::{InputError, InputRole, PublicInputs, Statement, StatementKind},
 };
 use ark_bn254::Fr;
+
+/// The role of each Cohort public input, in circuit order: everything between the time and
+/// the nullifier is the study's terms.
+const ROLES: [InputRole; inputs::COUNT] = {
+    let mut r = [InputRole::Term; inputs::COUNT];
+    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
+    r[inputs::GRANTS_ROOT] = InputRole::GrantsRoot;
+    r[inputs::NOW] = InputRole::Time;
+    r[inputs::NULLIFIER] = InputRole::Nullifier;
+    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
+    r
+};
 
 /// Statement 4, Cohort ([`crate::cohort`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -16,6 +28,7 @@ impl Statement for Cohort {
     const NAME: &'static str = super::STATEMENT;
     const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
     const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const INPUT_ROLES: &'static [InputRole] = &ROLES;
     const HAS_TREE_DEPTH: bool = true;
 
     type Public = CohortPublic;

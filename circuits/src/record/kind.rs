@@ -3,9 +3,23 @@
 use super::{check, inputs, RecordCircuit, RecordError, RecordPrivate, RecordPublic};
 use crate::{
     merkle::MerklePath,
-    statement::{InputError, PublicInputs, Statement, StatementKind},
+    statement::{InputError, InputRole, PublicInputs, Statement, StatementKind},
 };
 use ark_bn254::Fr;
+
+/// The role of each Record public input, in circuit order: the disclosed values are the
+/// proof's; the mask, ranges and code set are the verifier's terms.
+const ROLES: [InputRole; inputs::COUNT] = {
+    let mut r = [InputRole::Term; inputs::COUNT];
+    r[inputs::RECORDS_ROOT] = InputRole::RecordsRoot;
+    let mut i = 0;
+    while i < super::DISCLOSABLE_FIELDS {
+        r[inputs::DISCLOSED + i] = InputRole::Disclosed;
+        i += 1;
+    }
+    r[inputs::REQUEST_HASH] = InputRole::RequestHash;
+    r
+};
 
 /// Statement 2, Record ([`crate::record::statement`]). Not to be confused with
 /// [`crate::record::Record`], the anchored record itself.
@@ -17,6 +31,7 @@ impl Statement for Record {
     const NAME: &'static str = super::STATEMENT;
     const CIRCUIT_VERSION: u32 = super::CIRCUIT_VERSION;
     const INPUT_NAMES: &'static [&'static str] = &inputs::NAMES;
+    const INPUT_ROLES: &'static [InputRole] = &ROLES;
     const HAS_TREE_DEPTH: bool = true;
 
     type Public = RecordPublic;

@@ -32,6 +32,9 @@ pub trait Statement {
     const CIRCUIT_VERSION: u32;
     /// Public input names, in circuit order (as many as [`PublicInputs::COUNT`]).
     const INPUT_NAMES: &'static [&'static str];
+    /// What a verifier checks of each public input, in circuit order (same length as
+    /// [`Self::INPUT_NAMES`]).
+    const INPUT_ROLES: &'static [InputRole];
     /// Whether the circuit's shape depends on the tree depth (grants and records trees
     /// share it).
     const HAS_TREE_DEPTH: bool;
@@ -131,6 +134,11 @@ impl StatementKind {
         self.visit(Identity).input_names
     }
 
+    /// What a verifier checks of each public input, in circuit order.
+    pub fn input_roles(self) -> &'static [InputRole] {
+        self.visit(Identity).input_roles
+    }
+
     /// Whether the circuit depends on the tree depth (grants and records trees share it).
     pub fn has_tree_depth(self) -> bool {
         self.visit(Identity).has_tree_depth
@@ -169,6 +177,29 @@ pub fn constraint_count<S: Statement>(depth: usize) -> Result<usize, SynthesisEr
     Ok(cs.num_constraints())
 }
 
+/// What a verifier checks about one public input of a statement. Every input of every
+/// statement has exactly one role, so a verifier that walks the roles checks everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputRole {
+    /// A term of the verifier's request: must equal the request's value.
+    Term,
+    /// A grants-tree root: one the registry had, recently enough.
+    GrantsRoot,
+    /// A records-tree root: one the registry had, recently enough.
+    RecordsRoot,
+    /// The time the proof speaks for: close to the verifier's clock.
+    Time,
+    /// The request hash: must be the request's.
+    RequestHash,
+    /// A nullifier: unspent; spent when the verifier consumes the request.
+    Nullifier,
+    /// An access tag: the patient's audit handle, recorded with the answered request.
+    AccessTag,
+    /// A value the proof discloses or the circuit derives from the witness; the circuit binds
+    /// it to the other inputs, so the pairing check is what pins it.
+    Disclosed,
+}
+
 /// A statement's identity constants, read through the visitor so that the kind's accessors
 /// need no `match` of their own.
 struct Identity;
@@ -178,6 +209,7 @@ struct IdentityOf {
     name: &'static str,
     circuit_version: u32,
     input_names: &'static [&'static str],
+    input_roles: &'static [InputRole],
     has_tree_depth: bool,
 }
 
@@ -189,6 +221,7 @@ impl StatementVisitor for Identity {
             name: S::NAME,
             circuit_version: S::CIRCUIT_VERSION,
             input_names: S::INPUT_NAMES,
+            input_roles: S::INPUT_ROLES,
             has_tree_depth: S::HAS_TREE_DEPTH,
         }
     }

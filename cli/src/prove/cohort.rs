@@ -1,17 +1,18 @@
 //! `zkconsent prove cohort`: a Cohort proof that the patient of a bundle meets a study's
 //! criteria, for the researcher's request.
 
-use super::{
+use super::{json_map, prove_and_emit, Emit, LoadTimed};
+use crate::{
     context::{open, read_request, refused},
     output::Out,
-    prove::{json_map, prove_and_emit},
     record::read_bundle,
     Cli, Failure, ProveCohortArgs,
 };
 use serde_json::json;
 use zkconsent::{
+    circuits::statement::Cohort,
     circuits::{fr_to_decimal, types::Timestamp},
-    prover::{prove_cohort, Statement},
+    prover::Statement,
     statements::Terms,
     unix_now,
 };
@@ -35,20 +36,23 @@ pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failu
         asked.nonce(),
         args.now.map(Timestamp).unwrap_or_else(unix_now),
     );
-    let keys = home.keys(Statement::Cohort).map_err(Failure::malformed)?;
+    let keys = LoadTimed::load(&home, Statement::Cohort)?;
     let (public, private) = home
         .cohort_statement(&extraction, &request)
         .map_err(refused)?;
-    prove_and_emit(
+    prove_and_emit::<Cohort>(
         out,
         &keys,
-        &public.to_field_elements(),
-        args.out.as_deref(),
-        &format!("cohort proof for study {}", cohort.study),
-        json_map([
-            ("study", json!(cohort.study)),
-            ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-        ]),
-        |rng| prove_cohort(&keys, &public, &private, rng),
+        &public,
+        &private,
+        Emit {
+            path: args.out.as_deref(),
+            summary: &format!("cohort proof for study {}", cohort.study),
+            result: json_map([
+                ("study", json!(cohort.study)),
+                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
+            ]),
+            profile: args.profile,
+        },
     )
 }

@@ -1,17 +1,14 @@
 //! `zkconsent prove record`: a Record proof for one anchored resource, with the verifier's
 //! disclosure, ranges and code set.
 
-use super::{
+use super::{json_map, prove_and_emit, Emit, LoadTimed};
+use crate::{
     context::{open, read_request, refused},
     output::Out,
-    prove::{json_map, prove_and_emit},
     Cli, Failure, ProveRecordArgs,
 };
 use serde_json::json;
-use zkconsent::{
-    prover::{prove_record, Statement},
-    statements::Terms,
-};
+use zkconsent::{circuits::statement::Record, prover::Statement, statements::Terms};
 
 pub fn run(cli: &Cli, args: &ProveRecordArgs, out: &mut Out) -> Result<(), Failure> {
     let asked = read_request(&args.request)?;
@@ -31,15 +28,18 @@ pub fn run(cli: &Cli, args: &ProveRecordArgs, out: &mut Out) -> Result<(), Failu
     let request = terms
         .prove_request(leaf_index, asked.verifier, asked.nonce())
         .map_err(Failure::malformed)?;
-    let keys = home.keys(Statement::Record).map_err(Failure::malformed)?;
+    let keys = LoadTimed::load(&home, Statement::Record)?;
     let (public, private) = home.record_statement(&request).map_err(refused)?;
-    prove_and_emit(
+    prove_and_emit::<Record>(
         out,
         &keys,
-        &public.to_field_elements(),
-        args.out.as_deref(),
-        &format!("record proof for leaf {leaf_index}"),
-        json_map([("leaf", json!(leaf_index))]),
-        |rng| prove_record(&keys, &public, &private, rng),
+        &public,
+        &private,
+        Emit {
+            path: args.out.as_deref(),
+            summary: &format!("record proof for leaf {leaf_index}"),
+            result: json_map([("leaf", json!(leaf_index))]),
+            profile: args.profile,
+        },
     )
 }

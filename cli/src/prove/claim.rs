@@ -1,18 +1,16 @@
 //! `zkconsent prove claim`: a Claim proof for one claim of a bundle, against the insurer's
 //! covered diagnoses and request.
 
-use super::{
+use super::{json_map, prove_and_emit, Emit, LoadTimed};
+use crate::{
     context::{open, read_request, refused},
     output::Out,
-    prove::{json_map, prove_and_emit},
     record::read_bundle,
     Cli, Failure, ProveClaimArgs,
 };
 use serde_json::json;
 use zkconsent::{
-    circuits::fr_to_decimal,
-    prover::{prove_claim, Statement},
-    statements::Terms,
+    circuits::fr_to_decimal, circuits::statement::Claim, prover::Statement, statements::Terms,
 };
 
 pub fn run(cli: &Cli, args: &ProveClaimArgs, out: &mut Out) -> Result<(), Failure> {
@@ -29,20 +27,23 @@ pub fn run(cli: &Cli, args: &ProveClaimArgs, out: &mut Out) -> Result<(), Failur
     let covered = terms.covered_set().map_err(Failure::malformed)?;
     let home = open(cli)?;
     let request = terms.prove_request(&args.claim, asked.verifier, asked.nonce(), &covered);
-    let keys = home.keys(Statement::Claim).map_err(Failure::malformed)?;
+    let keys = LoadTimed::load(&home, Statement::Claim)?;
     let (public, private) = home
         .claim_statement(&extraction, &request)
         .map_err(refused)?;
-    prove_and_emit(
+    prove_and_emit::<Claim>(
         out,
         &keys,
-        &public.to_field_elements(),
-        args.out.as_deref(),
-        &format!("claim proof for {}", args.claim),
-        json_map([
-            ("claim", json!(args.claim)),
-            ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-        ]),
-        |rng| prove_claim(&keys, &public, &private, rng),
+        &public,
+        &private,
+        Emit {
+            path: args.out.as_deref(),
+            summary: &format!("claim proof for {}", args.claim),
+            result: json_map([
+                ("claim", json!(args.claim)),
+                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
+            ]),
+            profile: args.profile,
+        },
     )
 }
