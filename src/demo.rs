@@ -24,6 +24,26 @@ use zkconsent_circuits::{
 };
 use zkconsent_prover::{prove_statement, Statement};
 
+/// Why the demo stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A step the demo expects to succeed failed.
+    #[error(transparent)]
+    Home(#[from] HomeError),
+    /// A registry, wallet or prover step the demo calls directly failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// The wallet failed.
+    #[error(transparent)]
+    Wallet(#[from] crate::wallet::WalletError),
+    /// The prover failed.
+    #[error(transparent)]
+    Prover(#[from] zkconsent_prover::ProverError),
+    /// Something was accepted that must not be, or the reverse (the demo checks itself).
+    #[error("{0}")]
+    Unexpected(String),
+}
+
 /// How a demo step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -71,8 +91,8 @@ impl Steps<'_> {
     fn run<T>(
         &mut self,
         title: &str,
-        f: impl FnOnce() -> Result<(Outcome, String, T), HomeError>,
-    ) -> Result<T, HomeError> {
+        f: impl FnOnce() -> Result<(Outcome, String, T), DemoError>,
+    ) -> Result<T, DemoError> {
         self.count += 1;
         let start = Instant::now();
         let (outcome, detail, value) = f()?;
@@ -95,13 +115,13 @@ const DAY: u64 = 86_400;
 /// # Errors
 ///
 /// Any failure, including an expected rejection that did not happen.
-pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<(), HomeError> {
+pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<(), DemoError> {
     let mut rng = StdRng::from_entropy();
     let mut steps = Steps { count: 0, sink };
     let start = unix_now();
     let proofs_dir = dir.join("proofs");
     std::fs::create_dir_all(&proofs_dir)
-        .map_err(|e| HomeError::Other(format!("{}: {e}", proofs_dir.display())))?;
+        .map_err(|e| DemoError::Unexpected(format!("{}: {e}", proofs_dir.display())))?;
 
     let mut home = steps.run(
         "setup: single-party Groth16 keys, empty registry and wallet",
@@ -145,7 +165,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     )?;
     let verifier = VerifierId(home.identity_id("st-mary")?.0);
 
-    let scope = parse_scope("conditions,observations").map_err(HomeError::Other)?;
+    let scope = parse_scope("conditions,observations").map_err(DemoError::Unexpected)?;
     let grant_request = GrantRequest {
         patient: "alice".into(),
         grantee: "dr-bob".into(),
@@ -180,7 +200,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
 
     let terms = AccessTerms::new(
         home.identity_id("alice")?,
-        parse_scope("observations").map_err(HomeError::Other)?,
+        parse_scope("observations").map_err(DemoError::Unexpected)?,
         Purpose(1),
     );
     let st_mary_request = steps.run(
@@ -194,7 +214,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             )?;
             let path = proofs_dir.join("request.json");
             std::fs::write(&path, r.to_file_bytes())
-                .map_err(|e| HomeError::Other(e.to_string()))?;
+                .map_err(|e| DemoError::Unexpected(e.to_string()))?;
             Ok((Outcome::Done, format!("{}", path.display()), r))
         },
     )?;
@@ -205,7 +225,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         || {
             let (file, _) = home.prove_access(&keys, &request, &mut rng)?;
             let json = file.to_json();
-            std::fs::write(&proof_path, &json).map_err(|e| HomeError::Other(e.to_string()))?;
+            std::fs::write(&proof_path, &json).map_err(|e| DemoError::Unexpected(e.to_string()))?;
             Ok((
                 Outcome::Done,
                 format!("{} ({} bytes)", proof_path.display(), json.len()),
@@ -219,7 +239,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         "st-mary verifies it: alice's observations, for treatment, for this request",
         || {
             let accepted = verify_proof_bytes(&home, proof_json.as_bytes(), Some(&st_mary_request), &options)
-                .map_err(|e| HomeError::Other(format!("expected acceptance, got {e}")))?;
+                .map_err(|e| DemoError::Unexpected(format!("expected acceptance, got {e}")))?;
             Ok((
                 Outcome::Accepted,
                 "valid proof; current root; clock within skew; request, patient, scope and purpose match".into(),
@@ -229,20 +249,18 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
     )?;
     steps.run("st-mary records the request as answered", || {
         answer_request(&mut home, &accepted, unix_now())
-            .map_err(|e| HomeError::Other(e.to_string()))?;
+            .map_err(|e| DemoError::Unexpected(e.to_string()))?;
         Ok((Outcome::Done, String::new(), ()))
     })?;
     steps.run(
         "the same proof is presented to st-mary again (replay)",
         || {
-            let again = verify_proof_bytes(
+            expect_rejected(verify_proof_bytes(
                 &home,
                 proof_json.as_bytes(),
                 Some(&st_mary_request),
                 &options,
-            )
-            .map_err(|e| HomeError::Other(e.to_string()))?;
-            expect_rejected(answer_request(&mut home, &again, unix_now()))
+            ))
         },
     )?;
 
@@ -291,7 +309,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         "alice grants dr-bob again (observations, treatment, 1 day)",
         || {
             let request = GrantRequest {
-                scope: parse_scope("observations").map_err(HomeError::Other)?,
+                scope: parse_scope("observations").map_err(DemoError::Unexpected)?,
                 not_after: Timestamp(start.0 + DAY),
                 ..grant_request.clone()
             };
@@ -322,7 +340,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
         "dr-bob asks for a wider scope (observations + medications)",
         || {
             let request = AccessRequest {
-                scope: parse_scope("observations,medications").map_err(HomeError::Other)?,
+                scope: parse_scope("observations,medications").map_err(DemoError::Unexpected)?,
                 ..live_request.clone()
             };
             expect_refused(home.prove_access(&keys, &request, &mut rng))
@@ -401,7 +419,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             let request = GrantRequest {
                 patient: "sock".into(),
                 grantee: "dr-eve".into(),
-                scope: parse_scope("all").map_err(HomeError::Other)?,
+                scope: parse_scope("all").map_err(DemoError::Unexpected)?,
                 ..grant_request.clone()
             };
             let (index, _) = home.issue_grant(&request, unix_now(), &mut rng)?;
@@ -432,7 +450,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             let forged = Grant {
                 patient: home.identity_id("alice")?,
                 grantee: home.identity_id("dr-eve")?,
-                scope: parse_scope("all").map_err(HomeError::Other)?,
+                scope: parse_scope("all").map_err(DemoError::Unexpected)?,
                 purpose: Purpose(1),
                 not_before: start,
                 not_after: Timestamp(start.0 + DAY),
@@ -452,7 +470,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 &mut rng,
             );
             if cannot.is_ok() {
-                return Err(HomeError::Other(
+                return Err(DemoError::Unexpected(
                     "authority proof for someone else's patient id was made".into(),
                 ));
             }
@@ -478,7 +496,9 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 .registry
                 .issue_grant(&pvk, forged.commit(), &proof, unix_now())
             {
-                Ok(_) => Err(HomeError::Other("registry accepted a forged grant".into())),
+                Ok(_) => Err(DemoError::Unexpected(
+                    "registry accepted a forged grant".into(),
+                )),
                 Err(e) => Ok((Outcome::Rejected, e.to_string(), ())),
             }
         },
@@ -499,7 +519,7 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                     (),
                 ))
             } else {
-                Err(HomeError::Other(format!(
+                Err(DemoError::Unexpected(format!(
                     "audit failed: {:?}",
                     report.finding
                 )))
@@ -511,43 +531,45 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
 
 fn expect_accepted<T>(
     result: Result<T, VerifyFailure>,
-) -> Result<(Outcome, String, ()), HomeError> {
+) -> Result<(Outcome, String, ()), DemoError> {
     match result {
         Ok(_) => Ok((
             Outcome::Accepted,
             "valid proof; current root; clock within skew; request, patient, scope and purpose match".into(),
             (),
         )),
-        Err(e) => Err(HomeError::Other(format!("expected acceptance, got {e}"))),
+        Err(e) => Err(DemoError::Unexpected(format!("expected acceptance, got {e}"))),
     }
 }
 
 fn expect_rejected<T>(
     result: Result<T, VerifyFailure>,
-) -> Result<(Outcome, String, ()), HomeError> {
+) -> Result<(Outcome, String, ()), DemoError> {
     match result {
-        Ok(_) => Err(HomeError::Other(
+        Ok(_) => Err(DemoError::Unexpected(
             "expected rejection, proof was accepted".into(),
         )),
         Err(e @ VerifyFailure::Rejected(_)) => Ok((Outcome::Rejected, e.to_string(), ())),
-        Err(e) => Err(HomeError::Other(format!("expected a rejection, got {e}"))),
+        Err(e) => Err(DemoError::Unexpected(format!(
+            "expected a rejection, got {e}"
+        ))),
     }
 }
 
-fn expect_refused<T>(result: Result<T, HomeError>) -> Result<(Outcome, String, ()), HomeError> {
+fn expect_refused<T>(result: Result<T, HomeError>) -> Result<(Outcome, String, ()), DemoError> {
     match result {
-        Ok(_) => Err(HomeError::Other(
+        Ok(_) => Err(DemoError::Unexpected(
             "expected the prover to refuse, a proof was made".into(),
         )),
         Err(HomeError::Prover(e)) => Ok((Outcome::Rejected, format!("no proof: {e}"), ())),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Returns the proof JSON with one public input replaced.
-fn edit_input(json: &str, name: &str, value: &str) -> Result<String, HomeError> {
+fn edit_input(json: &str, name: &str, value: &str) -> Result<String, DemoError> {
     let mut file: ProofFile =
-        serde_json::from_str(json).map_err(|e| HomeError::Other(e.to_string()))?;
+        serde_json::from_str(json).map_err(|e| DemoError::Unexpected(e.to_string()))?;
     file.public_inputs.set(name, value.into());
     Ok(file.to_json())
 }

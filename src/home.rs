@@ -57,9 +57,29 @@ pub enum HomeError {
         /// The role needed.
         expected: Role,
     },
-    /// Anything else, described.
-    #[error("{0}")]
-    Other(String),
+    /// `init` was pointed at a directory that already holds a registry.
+    #[error("{} already holds a registry; use another directory", .0.display())]
+    HomeExists(PathBuf),
+    /// The registry's tree depth is not the params'.
+    #[error("registry depth {registry} differs from params depth {params}")]
+    DepthMismatch {
+        /// The registry's depth.
+        registry: usize,
+        /// The params' depth.
+        params: usize,
+    },
+    /// A hash-checked key or a proof our prover made does not decode: a bug or a damaged
+    /// file that still hashes right (never outside input).
+    #[error("{what}: {reason}")]
+    Encoding {
+        /// What failed to decode.
+        what: &'static str,
+        /// The decoder's reason.
+        reason: String,
+    },
+    /// The stored state contradicts itself.
+    #[error("inconsistent home: {0}")]
+    Inconsistent(&'static str),
 }
 
 /// An open home directory.
@@ -96,10 +116,7 @@ impl Home {
         rng: &mut R,
     ) -> Result<Self, HomeError> {
         if dir.join(REGISTRY_FILE).exists() {
-            return Err(HomeError::Other(format!(
-                "{} already holds a registry; use another directory",
-                dir.display()
-            )));
+            return Err(HomeError::HomeExists(dir.to_path_buf()));
         }
         let params = ParamsDir::setup(&dir.join(PARAMS_DIR), depth, now.0, rng)?;
         let registry = Registry::create(dir.join(REGISTRY_FILE), depth)?;
@@ -123,11 +140,10 @@ impl Home {
         let registry = Registry::open(dir.join(REGISTRY_FILE))?;
         let wallet = Wallet::open(dir.join(WALLET_FILE))?;
         if registry.depth() != params.manifest().tree_depth {
-            return Err(HomeError::Other(format!(
-                "registry depth {} differs from params depth {}",
-                registry.depth(),
-                params.manifest().tree_depth
-            )));
+            return Err(HomeError::DepthMismatch {
+                registry: registry.depth(),
+                params: params.manifest().tree_depth,
+            });
         }
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -166,10 +182,16 @@ impl Home {
     ) -> Result<(PreparedVerifyingKey, String), HomeError> {
         let (bytes, sha) = self.params.verifying_key_bytes(statement)?;
         // Trusted: the bytes hash to the manifest's value, which our setup wrote.
-        let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes)
-            .map_err(|e| HomeError::Other(format!("verifying key: {e}")))?;
-        let pvk = verifier::prepare_verifying_key(&vk)
-            .map_err(|e| HomeError::Other(format!("verifying key: {e}")))?;
+        let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes).map_err(|e| {
+            HomeError::Encoding {
+                what: "verifying key",
+                reason: e.to_string(),
+            }
+        })?;
+        let pvk = verifier::prepare_verifying_key(&vk).map_err(|e| HomeError::Encoding {
+            what: "verifying key",
+            reason: e.to_string(),
+        })?;
         Ok((pvk, sha))
     }
 
@@ -288,7 +310,14 @@ fn statement_slot(statement: Statement) -> usize {
 /// Never for proofs our prover made; an error rather than a panic all the same.
 pub fn to_verifier_proof(proof: &zkconsent_prover::Proof) -> Result<verifier::Proof, HomeError> {
     let mut bytes = Vec::new();
-    ark_serialize::CanonicalSerialize::serialize_compressed(proof, &mut bytes)
-        .map_err(|e| HomeError::Other(e.to_string()))?;
-    verifier::Proof::from_bytes(&bytes).map_err(|e| HomeError::Other(e.to_string()))
+    ark_serialize::CanonicalSerialize::serialize_compressed(proof, &mut bytes).map_err(|e| {
+        HomeError::Encoding {
+            what: "proof",
+            reason: e.to_string(),
+        }
+    })?;
+    verifier::Proof::from_bytes(&bytes).map_err(|e| HomeError::Encoding {
+        what: "proof",
+        reason: e.to_string(),
+    })
 }

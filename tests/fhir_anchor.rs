@@ -179,14 +179,15 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
     assert_ne!(v["records_root"], root.as_str());
     total += 1;
 
-    // Refusals (exit 1): unknown patient, not a patient, another patient's resources.
-    for (who, why) in [
-        ("nobody", "no identity named"),
-        ("dr", "not a patient"),
-        ("patient1", "anchored for patient \"patient0\""),
+    // An unknown patient or another role is malformed input (exit 2), as from every
+    // command; another patient's resources are refused (exit 1).
+    for (who, why, code) in [
+        ("nobody", "no identity named", 2),
+        ("dr", "not a patient", 2),
+        ("patient1", "anchored for patient \"patient0\"", 1),
     ] {
         let run = record_anchor(&home, &[], &files[0], who);
-        run.expect_code(1);
+        run.expect_code(code);
         assert!(run.one_line_error().contains(why), "{who}: {}", run.stderr);
     }
 

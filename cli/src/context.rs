@@ -14,17 +14,41 @@ pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
     })
 }
 
-pub(crate) fn refused(e: HomeError) -> Failure {
-    match e {
-        // Input that can never succeed, the same exit from every command.
-        HomeError::Invalid(_) | HomeError::UnknownIdentity { .. } | HomeError::WrongRole { .. } => {
-            Failure::malformed(e)
+/// The one rule from a home error to an exit code: input that can never succeed (an unknown
+/// identity, a wrong role, an impossible request) and an unusable home are 2 from every
+/// command; a refusal of a well-formed operation (a false statement, a registry or wallet
+/// refusal) is 1.
+impl From<HomeError> for Failure {
+    fn from(e: HomeError) -> Self {
+        match e {
+            HomeError::Invalid(_)
+            | HomeError::UnknownIdentity { .. }
+            | HomeError::WrongRole { .. }
+            | HomeError::HomeExists(_)
+            | HomeError::DepthMismatch { .. }
+            | HomeError::Encoding { .. }
+            | HomeError::Inconsistent(_) => Failure::malformed(e),
+            HomeError::Registry(_) | HomeError::Wallet(_) | HomeError::Prover(_) => {
+                Failure::refused(e)
+            }
         }
-        _ => Failure::refused(e),
     }
+}
+
+/// [`Failure::from`] a home error, for `map_err`.
+pub(crate) fn refused(e: HomeError) -> Failure {
+    Failure::from(e)
 }
 
 /// Reads a request file: unreadable, malformed or altered is exit 2.
 pub(crate) fn read_request(path: &std::path::Path) -> Result<zkconsent::request::Request, Failure> {
     zkconsent::request::Request::read(path).map_err(Failure::malformed)
+}
+
+/// Reads and extracts a FHIR bundle (or a single resource); malformed input is exit 2.
+pub(crate) fn read_bundle(file: &std::path::Path) -> Result<zkconsent::fhir::Extraction, Failure> {
+    let bytes = zkconsent::files::read_limited(file, zkconsent::fhir::MAX_BUNDLE_BYTES)
+        .map_err(Failure::malformed)?;
+    zkconsent::fhir::extract(&bytes)
+        .map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))
 }

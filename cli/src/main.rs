@@ -285,41 +285,55 @@ enum ProveCommand {
 #[derive(Args, Debug)]
 struct ProveCohortArgs {
     /// The patient's FHIR bundle (anchored, with a condition summary).
-    #[arg(long)]
-    bundle: PathBuf,
+    #[arg(long, required_unless_present = "batch")]
+    bundle: Option<PathBuf>,
     /// The researcher's request file (`zkconsent request new --statement cohort`).
-    #[arg(long)]
-    request: PathBuf,
+    #[arg(long, required_unless_present = "batch")]
+    request: Option<PathBuf>,
     /// The time the proof speaks for, Unix seconds (default: now).
     #[arg(long)]
     now: Option<u64>,
     /// Print where the proof's time went (witness, FFTs, each of the five MSMs, key load,
     /// peak memory), running the phases one after another.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     profile: bool,
     /// Output file (default: print the proof JSON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     out: Option<PathBuf>,
+    /// Prove many at once with one key load, in parallel: a JSON Lines file, one proof per
+    /// line ({"bundle":"b.json","request":"r.json"}, optional "now"); proofs go to --out-dir as <line>.proof.json.
+    #[arg(long, requires = "out_dir", conflicts_with_all = ["bundle", "request", "now"])]
+    batch: Option<PathBuf>,
+    /// Directory for --batch proofs (created if missing).
+    #[arg(long, requires = "batch")]
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 struct ProveClaimArgs {
     /// The FHIR bundle holding the claim (as anchored).
-    #[arg(long)]
-    bundle: PathBuf,
+    #[arg(long, required_unless_present = "batch")]
+    bundle: Option<PathBuf>,
     /// The Claim or ExplanationOfBenefit resource id.
-    #[arg(long)]
-    claim: String,
+    #[arg(long, required_unless_present = "batch")]
+    claim: Option<String>,
     /// The insurer's request file (`zkconsent request new --statement claim`).
-    #[arg(long)]
-    request: PathBuf,
+    #[arg(long, required_unless_present = "batch")]
+    request: Option<PathBuf>,
     /// Print where the proof's time went (witness, FFTs, each of the five MSMs, key load,
     /// peak memory), running the phases one after another.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     profile: bool,
     /// Output file (default: print the proof JSON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     out: Option<PathBuf>,
+    /// Prove many at once with one key load, in parallel: a JSON Lines file, one proof per
+    /// line ({"bundle":"b.json","claim":"ID","request":"r.json"}); proofs go to --out-dir as <line>.proof.json.
+    #[arg(long, requires = "out_dir", conflicts_with_all = ["bundle", "claim", "request"])]
+    batch: Option<PathBuf>,
+    /// Directory for --batch proofs (created if missing).
+    #[arg(long, requires = "batch")]
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -331,15 +345,22 @@ struct ProveRecordArgs {
     #[arg(long)]
     leaf: Option<u64>,
     /// The verifier's request file (`zkconsent request new --statement record`).
-    #[arg(long)]
-    request: PathBuf,
+    #[arg(long, required_unless_present = "batch")]
+    request: Option<PathBuf>,
     /// Print where the proof's time went (witness, FFTs, each of the five MSMs, key load,
     /// peak memory), running the phases one after another.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     profile: bool,
     /// Output file (default: print the proof JSON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "batch")]
     out: Option<PathBuf>,
+    /// Prove many at once with one key load, in parallel: a JSON Lines file, one proof per
+    /// line ({"resource":"Type/id","request":"r.json"} or "leaf" for "resource"); proofs go to --out-dir as <line>.proof.json.
+    #[arg(long, requires = "out_dir", conflicts_with_all = ["resource", "leaf", "request"])]
+    batch: Option<PathBuf>,
+    /// Directory for --batch proofs (created if missing).
+    #[arg(long, requires = "batch")]
+    out_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

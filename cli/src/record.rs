@@ -6,7 +6,7 @@
 //! full tree), 0 otherwise.
 
 use super::{
-    context::{open, refused},
+    context::{open, read_bundle, refused},
     output::Out,
     Cli, Failure, RecordCommand,
 };
@@ -15,12 +15,7 @@ use serde_json::{json, Map, Value};
 use std::{collections::BTreeMap, path::Path};
 use zkconsent::{
     circuits::types::EpochDay,
-    export::read_limited,
-    fhir::{
-        self,
-        dates::{format_day, parse_day},
-        MAX_BUNDLE_BYTES,
-    },
+    fhir::dates::{format_day, parse_day},
     records::AnchorReport,
     unix_now,
     verifier::fr_to_decimal,
@@ -36,12 +31,6 @@ pub fn run(cli: &Cli, command: &RecordCommand, out: &mut Out) -> Result<(), Fail
         RecordCommand::List => list(cli, out),
         RecordCommand::Summary { patient, as_of } => summary(cli, patient, as_of.as_deref(), out),
     }
-}
-
-/// Reads and extracts a FHIR bundle (or a single resource); malformed input is exit 2.
-pub(crate) fn read_bundle(file: &Path) -> Result<fhir::Extraction, Failure> {
-    let bytes = read_limited(file, MAX_BUNDLE_BYTES).map_err(Failure::malformed)?;
-    fhir::extract(&bytes).map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))
 }
 
 fn anchor(cli: &Cli, file: &Path, patient: &str, out: &mut Out) -> Result<(), Failure> {

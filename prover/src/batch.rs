@@ -49,11 +49,7 @@ pub fn prove_batch_statement<S: Statement>(
     statements: &[(S::Public, S::Private)],
     split: BatchSplit,
     on_proof: &(dyn Fn(usize) + Sync),
-) -> Vec<Result<Proof, ProverError>>
-where
-    S::Public: Sync,
-    S::Private: Sync,
-{
+) -> Vec<Result<Proof, ProverError>> {
     prove_batch(
         keys,
         statements,

@@ -4,7 +4,6 @@
 use crate::{
     fhir::Extraction,
     home::{Home, HomeError},
-    registry::Role,
     wallet::{AnchoredRecord, RecordCandidate},
 };
 use rand::{CryptoRng, RngCore};
@@ -54,7 +53,7 @@ impl Home {
     ///
     /// # Errors
     ///
-    /// [`HomeError::Other`] for an unknown patient or another role; wallet and registry
+    /// [`HomeError::UnknownIdentity`] or [`HomeError::WrongRole`]; wallet and registry
     /// refusals (a resource of another patient, a full tree, time running backwards).
     pub fn anchor_records<R: RngCore + CryptoRng>(
         &mut self,
@@ -63,16 +62,7 @@ impl Home {
         now: Timestamp,
         rng: &mut R,
     ) -> Result<AnchorReport, HomeError> {
-        let identity = self
-            .registry
-            .identity(patient)?
-            .ok_or_else(|| HomeError::Other(format!("no identity named {patient:?}")))?;
-        if identity.role != Role::Patient {
-            return Err(HomeError::Other(format!(
-                "{patient} is a {}, not a patient",
-                identity.role
-            )));
-        }
+        let patient_id = self.patient_id(patient)?;
         let candidates: Vec<RecordCandidate> = extraction
             .records
             .iter()
@@ -80,7 +70,7 @@ impl Home {
                 resource_id: r.id.clone(),
                 record: Record {
                     fields: r.fields.clone(),
-                    patient: identity.id,
+                    patient: patient_id,
                     salt: RecordSalt::random(rng),
                 },
             })

@@ -131,7 +131,7 @@ impl Home {
             })?;
         let anchored = anchored
             .pop()
-            .ok_or_else(|| HomeError::Other("the wallet anchored nothing".into()))?;
+            .ok_or(HomeError::Inconsistent("the wallet anchored nothing"))?;
         Ok(SummaryReport {
             anchored,
             codes: summary.codes().len(),

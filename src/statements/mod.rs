@@ -16,6 +16,7 @@ pub mod cohort;
 pub mod record;
 
 use ark_bn254::Fr;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zkconsent_circuits::types::VerifierId;
 use zkconsent_prover::Statement;
@@ -46,8 +47,11 @@ impl TermValue {
     }
 }
 
-/// A statement and its terms: what a request asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A statement and its terms: what a request asks for. Serialised as a request file holds
+/// them (`"statement"` names the variant, `"terms"` its fields), so reading a request picks
+/// the statement's terms by name without a hand-written dispatch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "statement", content = "terms", rename_all = "lowercase")]
 pub enum Terms {
     /// Access: patient, scope, purpose.
     Access(access::AccessTerms),
@@ -72,35 +76,23 @@ impl Terms {
 
     /// The terms as they appear in a request file.
     pub fn to_json(&self) -> Value {
-        let value = match self {
-            Self::Access(t) => serde_json::to_value(t),
-            Self::Record(t) => serde_json::to_value(t),
-            Self::Claim(t) => serde_json::to_value(t),
-            Self::Cohort(t) => serde_json::to_value(t),
-        };
         // Plain structs of strings and integers always serialise.
-        value.unwrap_or(Value::Null)
+        let mut tagged = serde_json::to_value(self).unwrap_or(Value::Null);
+        tagged
+            .get_mut("terms")
+            .map(Value::take)
+            .unwrap_or(Value::Null)
     }
 
-    /// Parses and validates a request file's terms for `statement`.
+    /// Parses and validates a request file's terms for `statement` (a statement that takes no
+    /// request, such as authority, is an unknown variant).
     ///
     /// # Errors
     ///
-    /// A one-line reason: an unknown or missing field, a bad value, or a statement that
-    /// takes no request.
+    /// A one-line reason: an unknown or missing field, or a bad value.
     pub fn from_json(statement: Statement, value: &Value) -> Result<Self, String> {
-        fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
-            serde_json::from_value(value.clone()).map_err(|e| format!("terms: {e}"))
-        }
-        let terms = match statement {
-            Statement::Access => Self::Access(parse(value)?),
-            Statement::Record => Self::Record(parse(value)?),
-            Statement::Claim => Self::Claim(parse(value)?),
-            Statement::Cohort => Self::Cohort(parse(value)?),
-            Statement::Authority => {
-                return Err("authority proofs are not requested: the registry checks them".into())
-            }
-        };
+        let tagged = serde_json::json!({ "statement": statement.name(), "terms": value });
+        let terms: Self = serde_json::from_value(tagged).map_err(|e| format!("terms: {e}"))?;
         // Everything the terms say must resolve now, so a bad request fails when read.
         terms.term_values(VerifierId(Fr::from(0u64)))?;
         Ok(terms)

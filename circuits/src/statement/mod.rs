@@ -40,9 +40,9 @@ pub trait Statement {
     const HAS_TREE_DEPTH: bool;
 
     /// The public inputs, with their encoder and its decoder twin.
-    type Public: PublicInputs + Clone + core::fmt::Debug + Eq;
+    type Public: PublicInputs + Clone + core::fmt::Debug + Eq + Send + Sync;
     /// The witness.
-    type Private: Clone + core::fmt::Debug;
+    type Private: Clone + core::fmt::Debug + Send + Sync;
     /// Why the statement is false.
     type Error: std::error::Error + Send + Sync + 'static;
     /// The constraint system.

@@ -1,45 +1,95 @@
-//! `zkconsent prove cohort`: a Cohort proof that the patient of a bundle meets a study's
-//! criteria, for the researcher's request.
+//! `zkconsent prove cohort`: the patient of a bundle meets a study's criteria, for the
+//! researcher's request, once per study; one proof, or a batch.
 
-use super::{json_map, prove_and_emit, Emit, LoadTimed};
+use super::{
+    batch::{self, BatchOf},
+    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
+};
 use crate::{
-    context::{open, read_request, refused},
+    context::{open, read_bundle},
     output::Out,
-    record::read_bundle,
     Cli, Failure, ProveCohortArgs,
 };
+use serde::Deserialize;
 use serde_json::json;
+use std::path::PathBuf;
 use zkconsent::{
-    circuits::statement::Cohort,
-    circuits::{fr_to_decimal, types::Timestamp},
+    circuits::{
+        cohort::{CohortPrivate, CohortPublic},
+        fr_to_decimal,
+        statement::Cohort,
+        types::{Nonce, Timestamp, VerifierId},
+    },
+    fhir::Extraction,
+    files::criteria::StudyTerms,
+    home::{Home, HomeError},
     prover::Statement,
-    statements::Terms,
+    statements::{cohort::CohortRequest, Terms},
     unix_now,
 };
 
-pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failure> {
-    // Inputs first: a malformed bundle or criteria file is exit 2 whatever the home holds.
-    let extraction = read_bundle(&args.bundle)?;
-    let asked = read_request(&args.request)?;
+/// One proof to make: the flags of a single `prove cohort`, or one `--batch` line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Line {
+    bundle: PathBuf,
+    request: PathBuf,
+    now: Option<u64>,
+}
+
+/// A line with its bundle and request read.
+pub(crate) struct Prepared {
+    extraction: Extraction,
+    study: String,
+    terms: StudyTerms,
+    researcher: VerifierId,
+    nonce: Nonce,
+    now: Timestamp,
+}
+
+fn prepare(line: Line) -> Result<Prepared, Failure> {
+    // Inputs first: a malformed bundle or request is exit 2 whatever the home holds.
+    let extraction = read_bundle(&line.bundle)?;
+    let asked = read_request_for(&line.request, Statement::Cohort)?;
     let Terms::Cohort(cohort) = &asked.terms else {
-        return Err(Failure::malformed(format!(
-            "{}: a request for {}, not cohort",
-            args.request.display(),
-            asked.statement().name()
-        )));
+        return Err(Failure::malformed("not a cohort request"));
     };
-    let terms = cohort.study_terms().map_err(Failure::malformed)?;
+    Ok(Prepared {
+        extraction,
+        study: cohort.study.clone(),
+        terms: cohort.study_terms().map_err(Failure::malformed)?,
+        researcher: asked.verifier,
+        nonce: asked.nonce(),
+        now: line.now.map(Timestamp).unwrap_or_else(unix_now),
+    })
+}
+
+fn gather(home: &Home, p: &Prepared) -> Result<(CohortPublic, CohortPrivate), HomeError> {
+    let request = CohortRequest {
+        terms: &p.terms,
+        researcher: p.researcher,
+        nonce: p.nonce,
+        now: p.now,
+    };
+    home.cohort_statement(&p.extraction, &request)
+}
+
+pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failure> {
+    if let Some(file) = &args.batch {
+        let batch = BatchOf::<Line, Prepared, Cohort> {
+            prepare: &prepare,
+            gather: &gather,
+        };
+        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
+    }
+    let prepared = prepare(Line {
+        bundle: required(&args.bundle, "bundle")?,
+        request: required(&args.request, "request")?,
+        now: args.now,
+    })?;
     let home = open(cli)?;
-    let request = cohort.prove_request(
-        &terms,
-        asked.verifier,
-        asked.nonce(),
-        args.now.map(Timestamp).unwrap_or_else(unix_now),
-    );
     let keys = LoadTimed::load(&home, Statement::Cohort)?;
-    let (public, private) = home
-        .cohort_statement(&extraction, &request)
-        .map_err(refused)?;
+    let (public, private) = gather(&home, &prepared)?;
     prove_and_emit::<Cohort>(
         out,
         &keys,
@@ -47,9 +97,9 @@ pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failu
         &private,
         Emit {
             path: args.out.as_deref(),
-            summary: &format!("cohort proof for study {}", cohort.study),
+            summary: &format!("cohort proof for study {}", prepared.study),
             result: json_map([
-                ("study", json!(cohort.study)),
+                ("study", json!(prepared.study)),
                 ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
             ]),
             profile: args.profile,

@@ -2,12 +2,13 @@
 //! proof file, optionally profiled (every statement), and the statement commands.
 
 pub mod access;
+mod batch;
 pub mod claim;
 pub mod cohort;
 pub mod record;
 
 use crate::{
-    context::refused,
+    context::{read_request, refused},
     output::{say, Out},
     Failure,
 };
@@ -18,7 +19,29 @@ use zkconsent::{
     circuits::statement::{PublicInputs, Statement as StatementType},
     home::{proof_file, Home},
     prover::{prove_statement, prove_statement_profiled, LoadedKeys, Statement},
+    request::Request,
 };
+
+/// Reads a request file asking for `statement` (one for another statement is exit 2).
+pub(crate) fn read_request_for(path: &Path, statement: Statement) -> Result<Request, Failure> {
+    let request = read_request(path)?;
+    if request.statement() != statement {
+        return Err(Failure::malformed(format!(
+            "{}: a request for {}, not {}",
+            path.display(),
+            request.statement().name(),
+            statement.name()
+        )));
+    }
+    Ok(request)
+}
+
+/// A flag the command needs unless it runs a batch.
+pub(crate) fn required<T: Clone>(value: &Option<T>, flag: &str) -> Result<T, Failure> {
+    value
+        .clone()
+        .ok_or_else(|| Failure::malformed(format!("--{flag} is required")))
+}
 
 /// A proving key with the time its load took (hash check, matrices, decoding).
 pub(crate) struct LoadTimed {

@@ -1,35 +1,101 @@
-//! `zkconsent prove record`: a Record proof for one anchored resource, with the verifier's
-//! disclosure, ranges and code set.
+//! `zkconsent prove record`: the custodian proves facts about one anchored resource for a
+//! verifier's request (disclosure, ranges, code set); one proof, or a batch.
 
-use super::{json_map, prove_and_emit, Emit, LoadTimed};
-use crate::{
-    context::{open, read_request, refused},
-    output::Out,
-    Cli, Failure, ProveRecordArgs,
+use super::{
+    batch::{self, BatchOf},
+    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
 };
+use crate::{context::open, output::Out, Cli, Failure, ProveRecordArgs};
+use serde::Deserialize;
 use serde_json::json;
-use zkconsent::{circuits::statement::Record, prover::Statement, statements::Terms};
+use std::path::PathBuf;
+use zkconsent::{
+    circuits::{
+        record::{RecordPrivate, RecordPublic},
+        statement::Record,
+        types::{Nonce, VerifierId},
+    },
+    home::{Home, HomeError},
+    prover::Statement,
+    statements::{record::RecordTerms, Terms},
+};
+
+/// One proof to make: the flags of a single `prove record`, or one `--batch` line.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Line {
+    /// `Type/id` (its latest anchored version)…
+    resource: Option<String>,
+    /// …or a leaf index.
+    leaf: Option<u64>,
+    request: PathBuf,
+}
+
+/// A line with its request read.
+pub(crate) struct Prepared {
+    resource: Option<String>,
+    leaf: Option<u64>,
+    terms: RecordTerms,
+    verifier: VerifierId,
+    nonce: Nonce,
+}
+
+fn prepare(line: Line) -> Result<Prepared, Failure> {
+    if line.resource.is_some() == line.leaf.is_some() {
+        return Err(Failure::malformed("name the record by resource or by leaf"));
+    }
+    let asked = read_request_for(&line.request, Statement::Record)?;
+    let Terms::Record(terms) = asked.terms.clone() else {
+        return Err(Failure::malformed("not a record request"));
+    };
+    // The terms resolve (codes, dates, ranges) before anything is proved.
+    terms.resolve().map_err(Failure::malformed)?;
+    Ok(Prepared {
+        resource: line.resource,
+        leaf: line.leaf,
+        terms,
+        verifier: asked.verifier,
+        nonce: asked.nonce(),
+    })
+}
+
+/// The leaf a line names.
+fn leaf_of(home: &Home, p: &Prepared) -> Result<u64, HomeError> {
+    match (&p.resource, p.leaf) {
+        (Some(resource), _) => home.record_leaf_of(resource),
+        (None, Some(leaf)) => Ok(leaf),
+        (None, None) => Err(HomeError::Invalid("no record named".into())),
+    }
+}
+
+fn gather(home: &Home, p: &Prepared) -> Result<(RecordPublic, RecordPrivate), HomeError> {
+    let request = p
+        .terms
+        .prove_request(leaf_of(home, p)?, p.verifier, p.nonce)
+        .map_err(HomeError::Invalid)?;
+    home.record_statement(&request)
+}
 
 pub fn run(cli: &Cli, args: &ProveRecordArgs, out: &mut Out) -> Result<(), Failure> {
-    let asked = read_request(&args.request)?;
-    let Terms::Record(terms) = &asked.terms else {
-        return Err(Failure::malformed(format!(
-            "{}: a request for {}, not record",
-            args.request.display(),
-            asked.statement().name()
-        )));
-    };
+    if let Some(file) = &args.batch {
+        let batch = BatchOf::<Line, Prepared, Record> {
+            prepare: &prepare,
+            gather: &gather,
+        };
+        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
+    }
+    if args.resource.is_none() && args.leaf.is_none() {
+        return Err(Failure::malformed("--resource or --leaf is required"));
+    }
+    let prepared = prepare(Line {
+        resource: args.resource.clone(),
+        leaf: args.leaf,
+        request: required(&args.request, "request")?,
+    })?;
     let home = open(cli)?;
-    let leaf_index = match (&args.resource, args.leaf) {
-        (Some(resource), _) => home.record_leaf_of(resource).map_err(refused)?,
-        (None, Some(leaf)) => leaf,
-        (None, None) => return Err(Failure::malformed("--resource or --leaf is required")),
-    };
-    let request = terms
-        .prove_request(leaf_index, asked.verifier, asked.nonce())
-        .map_err(Failure::malformed)?;
+    let leaf_index = leaf_of(&home, &prepared)?;
     let keys = LoadTimed::load(&home, Statement::Record)?;
-    let (public, private) = home.record_statement(&request).map_err(refused)?;
+    let (public, private) = gather(&home, &prepared)?;
     prove_and_emit::<Record>(
         out,
         &keys,
