@@ -267,6 +267,50 @@ fn every_patient_with_a_condition_enrols_once_per_study() {
         enrolled, 7,
         "every patient bundle but Roland's has a condition"
     );
+
+    // `prove cohort --batch`: one line per patient for a third study, each under a request
+    // naming one of that patient's conditions; Roland (no condition) fails alone.
+    let mut lines = String::new();
+    let mut requests = Vec::new();
+    let mut roland = None;
+    for (bundle, patient) in patient_bundles() {
+        let codes = conditions(&bundle);
+        let include = codes.first().map_or(DECOY_CODE, String::as_str);
+        let criteria = home.criteria(&format!("{patient}.c.json"), (0, 120), &[include], &[]);
+        let (request, _) = ask(&home, &criteria, "STUDY-C");
+        if codes.is_empty() {
+            roland = Some(requests.len() + 1);
+        }
+        lines.push_str(&json!({ "bundle": bundle, "request": request, "now": NOW }).to_string());
+        lines.push('\n');
+        requests.push(request);
+    }
+    let file = home.file("cohort.jsonl");
+    std::fs::write(&file, lines).expect("write lines");
+    let out_dir = home.file("batch");
+    let run = home.run(&[
+        "--json",
+        "prove",
+        "cohort",
+        "--batch",
+        path_str(&file),
+        "--out-dir",
+        path_str(&out_dir),
+    ]);
+    run.expect_code(1);
+    let v = run.json();
+    assert_eq!(v["proofs"], 7, "{v}");
+    assert_eq!(
+        v["failed"][0]["line"],
+        roland.expect("Roland's line"),
+        "{v}"
+    );
+    for (i, request) in requests.iter().enumerate() {
+        let proof = out_dir.join(format!("{}.proof.json", i + 1));
+        if Some(i + 1) != roland {
+            verify(&home, &proof, request).expect_code(0);
+        }
+    }
 }
 
 #[test]

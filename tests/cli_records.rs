@@ -608,3 +608,100 @@ fn every_record_and_claim_input_is_pinned_by_the_request() {
     run.expect_code(0);
     assert_every_input_pinned(&home.path, &out, &request, now());
 }
+
+/// `prove record --batch` and `prove claim --batch`: every line is read before proving, each
+/// proof answers its own request, and a false statement fails alone, named by its line.
+#[test]
+fn record_and_claim_batches_prove_each_line_and_fail_alone() {
+    let home = anchored_home();
+    let out_dir = home.file("batch");
+
+    // Record: a temperature reading is in the lab's set; the Patient record (leaf 0) is not.
+    let set = home.code_list("temperature.json", &[TEMPERATURE]);
+    let request = record_request(&home, &["--code-set", path_str(&set)]);
+    let (reading, _) = temperatures().into_iter().next().expect("a temperature");
+    let lines = home.file("record.jsonl");
+    std::fs::write(
+        &lines,
+        format!(
+            "{}\n{}\n",
+            serde_json::json!({ "resource": reading, "request": request }),
+            serde_json::json!({ "leaf": 0, "request": request }),
+        ),
+    )
+    .expect("write lines");
+    let run = home.run(&[
+        "--json",
+        "prove",
+        "record",
+        "--batch",
+        path_str(&lines),
+        "--out-dir",
+        path_str(&out_dir),
+    ]);
+    run.expect_code(1);
+    let v = run.json();
+    assert_eq!(
+        (v["proofs"].as_u64(), v["requests"].as_u64()),
+        (Some(1), Some(2)),
+        "{v}"
+    );
+    assert_eq!(v["failed"][0]["line"], 2, "{v}");
+    verify_request(&home, &out_dir.join("1.proof.json"), &request, true).expect_code(0);
+
+    // Claim: one diagnosed claim under its insurer's request, and one line naming a claim id
+    // the bundle does not have.
+    let (bundle, patient) = patient_bundles()
+        .into_iter()
+        .find(|(b, _)| !diagnosed_claims(b).is_empty())
+        .expect("a diagnosed claim");
+    let claim = diagnosed_claims(&bundle).remove(0);
+    let covered = home.code_list("covered.json", &[&claim.diagnosis]);
+    let request = claim_request(&home, &covered, (&patient, &claim.coverage));
+    let lines = home.file("claim.jsonl");
+    std::fs::write(
+        &lines,
+        format!(
+            "{}\n{}\n",
+            serde_json::json!({ "bundle": bundle, "claim": claim.id, "request": request }),
+            serde_json::json!({ "bundle": bundle, "claim": "no-such-claim", "request": request }),
+        ),
+    )
+    .expect("write lines");
+    let claim_dir = home.file("claims");
+    let run = home.run(&[
+        "--json",
+        "prove",
+        "claim",
+        "--batch",
+        path_str(&lines),
+        "--out-dir",
+        path_str(&claim_dir),
+    ]);
+    run.expect_code(1);
+    let v = run.json();
+    assert_eq!(v["proofs"], 1, "{v}");
+    assert_eq!(v["failed"][0]["line"], 2, "{v}");
+    verify_claim(&home, &claim_dir.join("1.proof.json"), &request, true).expect_code(0);
+
+    // A line whose request file does not exist: the whole batch is malformed, nothing proved.
+    std::fs::write(
+        &lines,
+        format!(
+            "{}\n",
+            serde_json::json!({ "bundle": bundle, "claim": claim.id, "request": "missing.json" })
+        ),
+    )
+    .expect("write lines");
+    let empty = home.file("none");
+    home.run(&[
+        "prove",
+        "claim",
+        "--batch",
+        path_str(&lines),
+        "--out-dir",
+        path_str(&empty),
+    ])
+    .expect_code(2);
+    assert!(!empty.exists());
+}

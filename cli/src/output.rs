@@ -13,11 +13,16 @@ pub fn say(text: impl std::fmt::Display) {
 /// Where command results go.
 pub struct Out {
     json: bool,
+    /// A JSON result was printed (it carries `"ok": false` when the command then fails).
+    printed: bool,
 }
 
 impl Out {
     pub fn new(json: bool) -> Self {
-        Self { json }
+        Self {
+            json,
+            printed: false,
+        }
     }
 
     pub fn is_json(&self) -> bool {
@@ -28,6 +33,7 @@ impl Out {
     pub fn result(&mut self, human: &str, machine: Value) {
         if self.json {
             say(machine);
+            self.printed = true;
         } else {
             say(human);
         }
@@ -40,10 +46,14 @@ impl Out {
         }
     }
 
-    /// Prints a failure: one line on stderr, or a JSON object on stdout.
+    /// Prints a failure: one line on stderr, or a JSON object on stdout unless the command
+    /// already printed its result (one JSON object per command: a batch's summary names its
+    /// failed lines and says `"ok": false` itself).
     pub fn error(&mut self, message: &str) {
         if self.json {
-            say(json!({ "ok": false, "error": message }));
+            if !self.printed {
+                say(json!({ "ok": false, "error": message }));
+            }
         } else {
             eprintln!("zkconsent: {message}");
         }

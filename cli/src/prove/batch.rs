@@ -19,12 +19,15 @@ use zkconsent::{
 /// Largest `--batch` file read.
 const MAX_BATCH_BYTES: usize = 16 << 20;
 
+/// A statement's public and private inputs, gathered from a home.
+type Gathered<S> = Result<(<S as StatementType>::Public, <S as StatementType>::Private), HomeError>;
+
 /// How one statement's batch reads a line and gathers its statement.
 pub(crate) struct BatchOf<'a, L, P, S: StatementType> {
     /// Reads what a line names (request file, bundle) before the home is opened.
     pub prepare: &'a dyn Fn(L) -> Result<P, Failure>,
     /// The statement a prepared line asks for, from the home.
-    pub gather: &'a dyn Fn(&Home, &P) -> Result<(S::Public, S::Private), HomeError>,
+    pub gather: &'a dyn Fn(&Home, &P) -> Gathered<S>,
 }
 
 /// Runs a batch of statement `S` from `file` into `out_dir`.
