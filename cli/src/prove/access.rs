@@ -1,20 +1,13 @@
 //! `zkconsent prove access`: the clinician proves access under a grant for a custodian's
 //! request; one proof, or a batch.
 
-use super::{
-    batch::{self, BatchOf},
-    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
-};
-use crate::{context::open, output::Out, Cli, Failure, ProveAccessArgs};
+use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
+use crate::{output::Out, Cli, Failure, ProveAccessArgs};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use zkconsent::{
-    circuits::{
-        access::{AccessPrivate, AccessPublic},
-        statement::Access,
-        types::Timestamp,
-    },
+    circuits::{access::AccessPublic, statement::Access, types::Timestamp},
     home::{Home, HomeError},
     prover::Statement,
     statements::{access::AccessRequest, Terms},
@@ -30,54 +23,53 @@ pub(crate) struct Line {
     now: Option<u64>,
 }
 
-/// What the clinician proves for a line: its request's terms under the grant.
-fn prepare(line: Line) -> Result<AccessRequest, Failure> {
-    let asked = read_request_for(&line.request, Statement::Access)?;
-    let Terms::Access(terms) = &asked.terms else {
-        return Err(Failure::malformed("not an access request"));
-    };
-    Ok(terms.prove_request(
-        line.grant,
-        asked.verifier,
-        asked.nonce(),
-        line.now.map(Timestamp).unwrap_or_else(unix_now),
-    ))
-}
+/// `prove access`.
+struct AccessCommand;
 
-fn gather(
-    home: &Home,
-    request: &AccessRequest,
-) -> Result<(AccessPublic, AccessPrivate), HomeError> {
-    home.access_statement(request)
+impl ProveCommand for AccessCommand {
+    type S = Access;
+    type Line = Line;
+    type Prepared = (u64, AccessRequest);
+
+    /// The request's terms under the grant.
+    fn prepare(line: Line) -> Result<Self::Prepared, Failure> {
+        let asked = read_request_for(&line.request, Statement::Access)?;
+        let Terms::Access(terms) = &asked.terms else {
+            return Err(Failure::malformed("not an access request"));
+        };
+        let now = line.now.map(Timestamp).unwrap_or_else(unix_now);
+        let request = terms.prove_request(line.grant, asked.verifier, asked.nonce(), now);
+        Ok((line.grant, request))
+    }
+
+    fn gather(home: &Home, (_, request): &Self::Prepared) -> Gathered<Access> {
+        home.access_statement(request)
+    }
+
+    fn describe(
+        _: &Home,
+        (grant, _): &Self::Prepared,
+        _: &AccessPublic,
+    ) -> Result<(String, Map<String, Value>), HomeError> {
+        Ok((
+            format!("access proof under grant {grant}"),
+            json_map([("grant", json!(grant))]),
+        ))
+    }
 }
 
 pub fn run(cli: &Cli, args: &ProveAccessArgs, out: &mut Out) -> Result<(), Failure> {
-    if let Some(file) = &args.batch {
-        let batch = BatchOf::<Line, AccessRequest, Access> {
-            prepare: &prepare,
-            gather: &gather,
-        };
-        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
-    }
-    let grant = required(&args.grant, "grant")?;
-    let request = prepare(Line {
-        grant,
-        request: required(&args.request, "request")?,
-        now: args.now,
-    })?;
-    let home = open(cli)?;
-    let keys = LoadTimed::load(&home, Statement::Access)?;
-    let (public, private) = gather(&home, &request)?;
-    prove_and_emit::<Access>(
-        out,
-        &keys,
-        &public,
-        &private,
-        Emit {
-            path: args.out.as_deref(),
-            summary: &format!("access proof under grant {grant}"),
-            result: json_map([("grant", json!(grant))]),
-            profile: args.profile,
-        },
-    )
+    let options = Options {
+        batch: args.batch.as_deref(),
+        out_dir: args.out_dir.as_deref(),
+        out: args.out.as_deref(),
+        profile: args.profile,
+    };
+    super::run::<AccessCommand>(cli, out, options, || {
+        Ok(Line {
+            grant: required(&args.grant, "grant")?,
+            request: required(&args.request, "request")?,
+            now: args.now,
+        })
+    })
 }

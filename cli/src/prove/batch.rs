@@ -3,7 +3,7 @@
 //! proves nothing), statements gathered from the home one after another, then proved in
 //! parallel with one key load; a false statement fails alone (exit 1, named by its line).
 
-use super::write_file;
+use super::{write_file, ProveCommand};
 use crate::{context::open, output::Out, Cli, Failure};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
@@ -12,45 +12,35 @@ use std::{path::Path, time::Instant};
 use zkconsent::{
     circuits::statement::{PublicInputs, Statement as StatementType},
     files::read_limited,
-    home::{proof_file, Home, HomeError},
+    home::proof_file,
     prover::{prove_batch_statement, DEFAULT_BATCH_SPLIT},
 };
 
 /// Largest `--batch` file read.
 const MAX_BATCH_BYTES: usize = 16 << 20;
 
-/// A statement's public and private inputs, gathered from a home.
-type Gathered<S> = Result<(<S as StatementType>::Public, <S as StatementType>::Private), HomeError>;
-
-/// How one statement's batch reads a line and gathers its statement.
-pub(crate) struct BatchOf<'a, L, P, S: StatementType> {
-    /// Reads what a line names (request file, bundle) before the home is opened.
-    pub prepare: &'a dyn Fn(L) -> Result<P, Failure>,
-    /// The statement a prepared line asks for, from the home.
-    pub gather: &'a dyn Fn(&Home, &P) -> Gathered<S>,
-}
-
-/// Runs a batch of statement `S` from `file` into `out_dir`.
-pub(crate) fn run<S: StatementType, L: DeserializeOwned, P>(
+/// Runs a batch of command `C` from `file` into `out_dir`.
+pub(crate) fn run<C: ProveCommand>(
     cli: &Cli,
     file: &Path,
     out_dir: Option<&Path>,
     out: &mut Out,
-    batch: BatchOf<'_, L, P, S>,
 ) -> Result<(), Failure> {
     let out_dir = out_dir.ok_or_else(|| Failure::malformed("--batch needs --out-dir"))?;
-    let lines = read_lines(file, batch.prepare)?;
+    let lines = read_lines(file, &C::prepare)?;
     let home = open(cli)?;
     std::fs::create_dir_all(out_dir)
         .map_err(|e| Failure::malformed(format!("{}: {e}", out_dir.display())))?;
-    let keys = home.keys(S::KIND).map_err(Failure::malformed)?;
+    let keys = home
+        .keys(<C::S as StatementType>::KIND)
+        .map_err(Failure::malformed)?;
 
     // Gather statements from the databases first; prove away from them, in parallel.
     let mut failures = Vec::new();
     let mut numbers = Vec::new();
     let mut statements = Vec::new();
     for (line, prepared) in &lines {
-        match (batch.gather)(&home, prepared) {
+        match C::gather(&home, prepared) {
             Ok(statement) => {
                 numbers.push(*line);
                 statements.push(statement);
@@ -61,7 +51,7 @@ pub(crate) fn run<S: StatementType, L: DeserializeOwned, P>(
     let bar = progress_bar(statements.len(), out);
     let start = Instant::now();
     let proofs =
-        prove_batch_statement::<S>(&keys, &statements, DEFAULT_BATCH_SPLIT, &|_| bar.inc(1));
+        prove_batch_statement::<C::S>(&keys, &statements, DEFAULT_BATCH_SPLIT, &|_| bar.inc(1));
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -93,7 +83,7 @@ pub(crate) fn run<S: StatementType, L: DeserializeOwned, P>(
         ),
         json!({
             "ok": failures.is_empty(),
-            "statement": S::NAME,
+            "statement": <C::S as StatementType>::NAME,
             "proofs": written,
             "requests": lines.len(),
             "seconds": seconds,

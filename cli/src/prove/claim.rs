@@ -1,21 +1,14 @@
 //! `zkconsent prove claim`: the custodian proves one claim of a bundle for an insurer's
 //! request (covered diagnosis, member policy, claim nullifier); one proof, or a batch.
 
-use super::{
-    batch::{self, BatchOf},
-    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
-};
-use crate::{
-    context::{open, read_bundle},
-    output::Out,
-    Cli, Failure, ProveClaimArgs,
-};
+use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
+use crate::{context::read_bundle, output::Out, Cli, Failure, ProveClaimArgs};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use zkconsent::{
     circuits::{
-        claim::{ClaimPrivate, ClaimPublic},
+        claim::ClaimPublic,
         fr_to_decimal,
         record::CodeSet,
         statement::Claim,
@@ -45,61 +38,67 @@ pub(crate) struct Prepared {
     nonce: Nonce,
 }
 
-fn prepare(line: Line) -> Result<Prepared, Failure> {
-    // Inputs first: a malformed bundle or request is exit 2 whatever the home holds.
-    let extraction = read_bundle(&line.bundle)?;
-    let asked = read_request_for(&line.request, Statement::Claim)?;
-    let Terms::Claim(terms) = &asked.terms else {
-        return Err(Failure::malformed("not a claim request"));
-    };
-    Ok(Prepared {
-        extraction,
-        claim: line.claim,
-        covered: terms.covered_set().map_err(Failure::malformed)?,
-        insurer: asked.verifier,
-        nonce: asked.nonce(),
-    })
-}
+/// `prove claim`.
+struct ClaimCommand;
 
-fn gather(home: &Home, p: &Prepared) -> Result<(ClaimPublic, ClaimPrivate), HomeError> {
-    let request = ClaimRequest {
-        claim_id: &p.claim,
-        insurer: p.insurer,
-        nonce: p.nonce,
-        covered: &p.covered,
-    };
-    home.claim_statement(&p.extraction, &request)
+impl ProveCommand for ClaimCommand {
+    type S = Claim;
+    type Line = Line;
+    type Prepared = Prepared;
+
+    fn prepare(line: Line) -> Result<Prepared, Failure> {
+        // Inputs first: a malformed bundle or request is exit 2 whatever the home holds.
+        let extraction = read_bundle(&line.bundle)?;
+        let asked = read_request_for(&line.request, Statement::Claim)?;
+        let Terms::Claim(terms) = &asked.terms else {
+            return Err(Failure::malformed("not a claim request"));
+        };
+        Ok(Prepared {
+            extraction,
+            claim: line.claim,
+            covered: terms.covered_set().map_err(Failure::malformed)?,
+            insurer: asked.verifier,
+            nonce: asked.nonce(),
+        })
+    }
+
+    fn gather(home: &Home, p: &Prepared) -> Gathered<Claim> {
+        let request = ClaimRequest {
+            claim_id: &p.claim,
+            insurer: p.insurer,
+            nonce: p.nonce,
+            covered: &p.covered,
+        };
+        home.claim_statement(&p.extraction, &request)
+    }
+
+    fn describe(
+        _: &Home,
+        p: &Prepared,
+        public: &ClaimPublic,
+    ) -> Result<(String, Map<String, Value>), HomeError> {
+        Ok((
+            format!("claim proof for {}", p.claim),
+            json_map([
+                ("claim", json!(p.claim)),
+                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
+            ]),
+        ))
+    }
 }
 
 pub fn run(cli: &Cli, args: &ProveClaimArgs, out: &mut Out) -> Result<(), Failure> {
-    if let Some(file) = &args.batch {
-        let batch = BatchOf::<Line, Prepared, Claim> {
-            prepare: &prepare,
-            gather: &gather,
-        };
-        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
-    }
-    let prepared = prepare(Line {
-        bundle: required(&args.bundle, "bundle")?,
-        claim: required(&args.claim, "claim")?,
-        request: required(&args.request, "request")?,
-    })?;
-    let home = open(cli)?;
-    let keys = LoadTimed::load(&home, Statement::Claim)?;
-    let (public, private) = gather(&home, &prepared)?;
-    prove_and_emit::<Claim>(
-        out,
-        &keys,
-        &public,
-        &private,
-        Emit {
-            path: args.out.as_deref(),
-            summary: &format!("claim proof for {}", prepared.claim),
-            result: json_map([
-                ("claim", json!(prepared.claim)),
-                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-            ]),
-            profile: args.profile,
-        },
-    )
+    let options = Options {
+        batch: args.batch.as_deref(),
+        out_dir: args.out_dir.as_deref(),
+        out: args.out.as_deref(),
+        profile: args.profile,
+    };
+    super::run::<ClaimCommand>(cli, out, options, || {
+        Ok(Line {
+            bundle: required(&args.bundle, "bundle")?,
+            claim: required(&args.claim, "claim")?,
+            request: required(&args.request, "request")?,
+        })
+    })
 }

@@ -1,21 +1,14 @@
 //! `zkconsent prove cohort`: the patient of a bundle meets a study's criteria, for the
 //! researcher's request, once per study; one proof, or a batch.
 
-use super::{
-    batch::{self, BatchOf},
-    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
-};
-use crate::{
-    context::{open, read_bundle},
-    output::Out,
-    Cli, Failure, ProveCohortArgs,
-};
+use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
+use crate::{context::read_bundle, output::Out, Cli, Failure, ProveCohortArgs};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use zkconsent::{
     circuits::{
-        cohort::{CohortPrivate, CohortPublic},
+        cohort::CohortPublic,
         fr_to_decimal,
         statement::Cohort,
         types::{Nonce, Timestamp, VerifierId},
@@ -47,62 +40,68 @@ pub(crate) struct Prepared {
     now: Timestamp,
 }
 
-fn prepare(line: Line) -> Result<Prepared, Failure> {
-    // Inputs first: a malformed bundle or request is exit 2 whatever the home holds.
-    let extraction = read_bundle(&line.bundle)?;
-    let asked = read_request_for(&line.request, Statement::Cohort)?;
-    let Terms::Cohort(cohort) = &asked.terms else {
-        return Err(Failure::malformed("not a cohort request"));
-    };
-    Ok(Prepared {
-        extraction,
-        study: cohort.study.clone(),
-        terms: cohort.study_terms().map_err(Failure::malformed)?,
-        researcher: asked.verifier,
-        nonce: asked.nonce(),
-        now: line.now.map(Timestamp).unwrap_or_else(unix_now),
-    })
-}
+/// `prove cohort`.
+struct CohortCommand;
 
-fn gather(home: &Home, p: &Prepared) -> Result<(CohortPublic, CohortPrivate), HomeError> {
-    let request = CohortRequest {
-        terms: &p.terms,
-        researcher: p.researcher,
-        nonce: p.nonce,
-        now: p.now,
-    };
-    home.cohort_statement(&p.extraction, &request)
+impl ProveCommand for CohortCommand {
+    type S = Cohort;
+    type Line = Line;
+    type Prepared = Prepared;
+
+    fn prepare(line: Line) -> Result<Prepared, Failure> {
+        // Inputs first: a malformed bundle or request is exit 2 whatever the home holds.
+        let extraction = read_bundle(&line.bundle)?;
+        let asked = read_request_for(&line.request, Statement::Cohort)?;
+        let Terms::Cohort(cohort) = &asked.terms else {
+            return Err(Failure::malformed("not a cohort request"));
+        };
+        Ok(Prepared {
+            extraction,
+            study: cohort.study.clone(),
+            terms: cohort.study_terms().map_err(Failure::malformed)?,
+            researcher: asked.verifier,
+            nonce: asked.nonce(),
+            now: line.now.map(Timestamp).unwrap_or_else(unix_now),
+        })
+    }
+
+    fn gather(home: &Home, p: &Prepared) -> Gathered<Cohort> {
+        let request = CohortRequest {
+            terms: &p.terms,
+            researcher: p.researcher,
+            nonce: p.nonce,
+            now: p.now,
+        };
+        home.cohort_statement(&p.extraction, &request)
+    }
+
+    fn describe(
+        _: &Home,
+        p: &Prepared,
+        public: &CohortPublic,
+    ) -> Result<(String, Map<String, Value>), HomeError> {
+        Ok((
+            format!("cohort proof for study {}", p.study),
+            json_map([
+                ("study", json!(p.study)),
+                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
+            ]),
+        ))
+    }
 }
 
 pub fn run(cli: &Cli, args: &ProveCohortArgs, out: &mut Out) -> Result<(), Failure> {
-    if let Some(file) = &args.batch {
-        let batch = BatchOf::<Line, Prepared, Cohort> {
-            prepare: &prepare,
-            gather: &gather,
-        };
-        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
-    }
-    let prepared = prepare(Line {
-        bundle: required(&args.bundle, "bundle")?,
-        request: required(&args.request, "request")?,
-        now: args.now,
-    })?;
-    let home = open(cli)?;
-    let keys = LoadTimed::load(&home, Statement::Cohort)?;
-    let (public, private) = gather(&home, &prepared)?;
-    prove_and_emit::<Cohort>(
-        out,
-        &keys,
-        &public,
-        &private,
-        Emit {
-            path: args.out.as_deref(),
-            summary: &format!("cohort proof for study {}", prepared.study),
-            result: json_map([
-                ("study", json!(prepared.study)),
-                ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
-            ]),
-            profile: args.profile,
-        },
-    )
+    let options = Options {
+        batch: args.batch.as_deref(),
+        out_dir: args.out_dir.as_deref(),
+        out: args.out.as_deref(),
+        profile: args.profile,
+    };
+    super::run::<CohortCommand>(cli, out, options, || {
+        Ok(Line {
+            bundle: required(&args.bundle, "bundle")?,
+            request: required(&args.request, "request")?,
+            now: args.now,
+        })
+    })
 }

@@ -8,19 +8,90 @@ pub mod cohort;
 pub mod record;
 
 use crate::{
-    context::{read_request, refused},
+    context::{open, read_request, refused},
     output::{say, Out},
-    Failure,
+    Cli, Failure,
 };
 use rand::{rngs::StdRng, SeedableRng};
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
 use std::{path::Path, time::Instant};
 use zkconsent::{
     circuits::statement::{PublicInputs, Statement as StatementType},
-    home::{proof_file, Home},
+    home::{proof_file, Home, HomeError},
     prover::{prove_statement, prove_statement_profiled, LoadedKeys, Statement},
     request::Request,
 };
+
+/// A statement's public and private inputs, gathered from a home.
+pub(crate) type Gathered<S> =
+    Result<(<S as StatementType>::Public, <S as StatementType>::Private), HomeError>;
+
+/// What one `prove` command adds to the generic path: how a proof is named (a `--batch`
+/// line, or the command's flags as one), what is read before the home is opened, how the
+/// statement is gathered from the home, and how the proof is described.
+pub(crate) trait ProveCommand {
+    /// The statement proved.
+    type S: StatementType;
+    /// One proof's fields: a `--batch` line, or the command's flags.
+    type Line: DeserializeOwned;
+    /// A line with its files read (request, bundle) and checked.
+    type Prepared;
+
+    /// Reads what a line names, before the home is opened (malformed input is exit 2).
+    fn prepare(line: Self::Line) -> Result<Self::Prepared, Failure>;
+
+    /// The statement a prepared line asks for.
+    fn gather(home: &Home, prepared: &Self::Prepared) -> Gathered<Self::S>;
+
+    /// The summary of one proof and its extra JSON fields.
+    fn describe(
+        home: &Home,
+        prepared: &Self::Prepared,
+        public: &<Self::S as StatementType>::Public,
+    ) -> Result<(String, Map<String, Value>), HomeError>;
+}
+
+/// The options every `prove` command has.
+pub(crate) struct Options<'a> {
+    /// `--batch FILE`.
+    pub batch: Option<&'a Path>,
+    /// `--out-dir DIR` (with `--batch`).
+    pub out_dir: Option<&'a Path>,
+    /// `--out FILE` (one proof).
+    pub out: Option<&'a Path>,
+    /// `--profile` (one proof).
+    pub profile: bool,
+}
+
+/// Runs a `prove` command: a batch, or the one proof its flags name (`line`).
+pub(crate) fn run<C: ProveCommand>(
+    cli: &Cli,
+    out: &mut Out,
+    options: Options<'_>,
+    line: impl FnOnce() -> Result<C::Line, Failure>,
+) -> Result<(), Failure> {
+    if let Some(file) = options.batch {
+        return batch::run::<C>(cli, file, options.out_dir, out);
+    }
+    let prepared = C::prepare(line()?)?;
+    let home = open(cli)?;
+    let keys = LoadTimed::load(&home, <C::S as StatementType>::KIND)?;
+    let (public, private) = C::gather(&home, &prepared)?;
+    let (summary, result) = C::describe(&home, &prepared, &public)?;
+    prove_and_emit::<C::S>(
+        out,
+        &keys,
+        &public,
+        &private,
+        Emit {
+            path: options.out,
+            summary: &summary,
+            result,
+            profile: options.profile,
+        },
+    )
+}
 
 /// Reads a request file asking for `statement` (one for another statement is exit 2).
 pub(crate) fn read_request_for(path: &Path, statement: Statement) -> Result<Request, Failure> {
@@ -44,14 +115,14 @@ pub(crate) fn required<T: Clone>(value: &Option<T>, flag: &str) -> Result<T, Fai
 }
 
 /// A proving key with the time its load took (hash check, matrices, decoding).
-pub(crate) struct LoadTimed {
+struct LoadTimed {
     keys: LoadedKeys,
     millis: f64,
 }
 
 impl LoadTimed {
     /// Loads `statement`'s proving key from the home's params.
-    pub(crate) fn load(home: &Home, statement: Statement) -> Result<Self, Failure> {
+    fn load(home: &Home, statement: Statement) -> Result<Self, Failure> {
         let start = Instant::now();
         let keys = home.keys(statement).map_err(Failure::malformed)?;
         Ok(Self {
@@ -69,7 +140,7 @@ impl std::ops::Deref for LoadTimed {
 }
 
 /// Where a proof goes and what is said about it.
-pub(crate) struct Emit<'a> {
+struct Emit<'a> {
     /// The proof file (none: print the proof JSON).
     pub path: Option<&'a Path>,
     /// The human summary, e.g. `record proof for leaf 93`.
@@ -83,7 +154,7 @@ pub(crate) struct Emit<'a> {
 /// Proves statement `S` (timed, profiled if asked), then writes the proof file and reports
 /// the summary (and the result, with `ok`, `out`, `ms` and `profile` added, as JSON), or
 /// prints the proof JSON when no path is given. Every `prove` command ends here.
-pub(crate) fn prove_and_emit<S: StatementType>(
+fn prove_and_emit<S: StatementType>(
     out: &mut Out,
     keys: &LoadTimed,
     public: &S::Public,

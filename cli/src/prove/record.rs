@@ -1,17 +1,14 @@
 //! `zkconsent prove record`: the custodian proves facts about one anchored resource for a
 //! verifier's request (disclosure, ranges, code set); one proof, or a batch.
 
-use super::{
-    batch::{self, BatchOf},
-    json_map, prove_and_emit, read_request_for, required, Emit, LoadTimed,
-};
-use crate::{context::open, output::Out, Cli, Failure, ProveRecordArgs};
+use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
+use crate::{output::Out, Cli, Failure, ProveRecordArgs};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use zkconsent::{
     circuits::{
-        record::{RecordPrivate, RecordPublic},
+        record::RecordPublic,
         statement::Record,
         types::{Nonce, VerifierId},
     },
@@ -40,23 +37,54 @@ pub(crate) struct Prepared {
     nonce: Nonce,
 }
 
-fn prepare(line: Line) -> Result<Prepared, Failure> {
-    if line.resource.is_some() == line.leaf.is_some() {
-        return Err(Failure::malformed("name the record by resource or by leaf"));
+/// `prove record`.
+struct RecordCommand;
+
+impl ProveCommand for RecordCommand {
+    type S = Record;
+    type Line = Line;
+    type Prepared = Prepared;
+
+    fn prepare(line: Line) -> Result<Prepared, Failure> {
+        if line.resource.is_some() == line.leaf.is_some() {
+            return Err(Failure::malformed(
+                "name the record by --resource or by --leaf",
+            ));
+        }
+        let asked = read_request_for(&line.request, Statement::Record)?;
+        let Terms::Record(terms) = asked.terms.clone() else {
+            return Err(Failure::malformed("not a record request"));
+        };
+        // The terms resolve (codes, dates, ranges) before anything is proved.
+        terms.resolve().map_err(Failure::malformed)?;
+        Ok(Prepared {
+            resource: line.resource,
+            leaf: line.leaf,
+            terms,
+            verifier: asked.verifier,
+            nonce: asked.nonce(),
+        })
     }
-    let asked = read_request_for(&line.request, Statement::Record)?;
-    let Terms::Record(terms) = asked.terms.clone() else {
-        return Err(Failure::malformed("not a record request"));
-    };
-    // The terms resolve (codes, dates, ranges) before anything is proved.
-    terms.resolve().map_err(Failure::malformed)?;
-    Ok(Prepared {
-        resource: line.resource,
-        leaf: line.leaf,
-        terms,
-        verifier: asked.verifier,
-        nonce: asked.nonce(),
-    })
+
+    fn gather(home: &Home, p: &Prepared) -> Gathered<Record> {
+        let request = p
+            .terms
+            .prove_request(leaf_of(home, p)?, p.verifier, p.nonce)
+            .map_err(HomeError::Invalid)?;
+        home.record_statement(&request)
+    }
+
+    fn describe(
+        home: &Home,
+        p: &Prepared,
+        _: &RecordPublic,
+    ) -> Result<(String, Map<String, Value>), HomeError> {
+        let leaf = leaf_of(home, p)?;
+        Ok((
+            format!("record proof for leaf {leaf}"),
+            json_map([("leaf", json!(leaf))]),
+        ))
+    }
 }
 
 /// The leaf a line names.
@@ -68,44 +96,21 @@ fn leaf_of(home: &Home, p: &Prepared) -> Result<u64, HomeError> {
     }
 }
 
-fn gather(home: &Home, p: &Prepared) -> Result<(RecordPublic, RecordPrivate), HomeError> {
-    let request = p
-        .terms
-        .prove_request(leaf_of(home, p)?, p.verifier, p.nonce)
-        .map_err(HomeError::Invalid)?;
-    home.record_statement(&request)
-}
-
 pub fn run(cli: &Cli, args: &ProveRecordArgs, out: &mut Out) -> Result<(), Failure> {
-    if let Some(file) = &args.batch {
-        let batch = BatchOf::<Line, Prepared, Record> {
-            prepare: &prepare,
-            gather: &gather,
-        };
-        return batch::run(cli, file, args.out_dir.as_deref(), out, batch);
-    }
-    if args.resource.is_none() && args.leaf.is_none() {
-        return Err(Failure::malformed("--resource or --leaf is required"));
-    }
-    let prepared = prepare(Line {
-        resource: args.resource.clone(),
-        leaf: args.leaf,
-        request: required(&args.request, "request")?,
-    })?;
-    let home = open(cli)?;
-    let leaf_index = leaf_of(&home, &prepared)?;
-    let keys = LoadTimed::load(&home, Statement::Record)?;
-    let (public, private) = gather(&home, &prepared)?;
-    prove_and_emit::<Record>(
-        out,
-        &keys,
-        &public,
-        &private,
-        Emit {
-            path: args.out.as_deref(),
-            summary: &format!("record proof for leaf {leaf_index}"),
-            result: json_map([("leaf", json!(leaf_index))]),
-            profile: args.profile,
-        },
-    )
+    let options = Options {
+        batch: args.batch.as_deref(),
+        out_dir: args.out_dir.as_deref(),
+        out: args.out.as_deref(),
+        profile: args.profile,
+    };
+    super::run::<RecordCommand>(cli, out, options, || {
+        if args.resource.is_none() && args.leaf.is_none() {
+            return Err(Failure::malformed("--resource or --leaf is required"));
+        }
+        Ok(Line {
+            resource: args.resource.clone(),
+            leaf: args.leaf,
+            request: required(&args.request, "request")?,
+        })
+    })
 }
