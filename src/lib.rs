@@ -24,6 +24,7 @@ pub mod home;
 pub mod records;
 pub mod request;
 pub mod statements;
+pub mod verdict;
 pub mod verify;
 pub mod vocab;
 

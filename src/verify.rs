@@ -19,26 +19,7 @@ use zkconsent_circuits::{
 use zkconsent_prover::Statement;
 use zkconsent_verifier as verifier;
 
-/// Why a proof was not accepted.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyFailure {
-    /// Well-formed, but the proof does not verify or the policy rejects it.
-    #[error("rejected: {0}")]
-    Rejected(String),
-    /// Unreadable or malformed input, or params/registry unusable.
-    #[error("malformed: {0}")]
-    Malformed(String),
-}
-
-impl VerifyFailure {
-    /// The CLI exit code: 1 for rejected, 2 for malformed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Rejected(_) => 1,
-            Self::Malformed(_) => 2,
-        }
-    }
-}
+pub use crate::verdict::{Malformation, Rejection, VerifyFailure};
 
 /// What the verifier checks besides the proof and the request's terms.
 #[derive(Clone, Copy, Debug)]
@@ -115,7 +96,7 @@ pub fn verify_proof_bytes(
         check_request(home, &decoded, request)?;
     }
     verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
-        .map_err(|e| VerifyFailure::Rejected(format!("proof does not verify: {e}")))?;
+        .map_err(|e| VerifyFailure::Rejected(Rejection::Invalid(e)))?;
     check_registry(home, &decoded, options)?;
     Ok(Accepted {
         proof: decoded,
@@ -164,9 +145,9 @@ pub fn verify_batch_bytes(
             .filter_map(|position| batch.get(position).map(|(index, _)| *index))
             .collect();
         for index in failing {
-            results[index] = Err(VerifyFailure::Rejected(
-                "proof does not verify: proof is invalid".into(),
-            ));
+            results[index] = Err(VerifyFailure::Rejected(Rejection::Invalid(
+                verifier::VerifyError::InvalidProof,
+            )));
         }
     }
     results
@@ -176,7 +157,7 @@ pub fn verify_batch_bytes(
                 proof: decoded,
                 request: None,
             }),
-            Ok(None) => Err(VerifyFailure::Malformed("no proof".into())),
+            Ok(None) => Err(Malformation::NoProof.into()),
             Err(e) => Err(e),
         })
         .collect()
@@ -204,47 +185,43 @@ fn decode_for(
     bytes: &[u8],
     options: &VerifyOptions,
 ) -> Result<(DecodedProof, verifier::PreparedVerifyingKey), VerifyFailure> {
-    let decoded = ProofFile::decode(bytes).map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
+    let decoded = ProofFile::decode(bytes).map_err(|e| Malformation::ProofFile(e.to_string()))?;
     let statement = decoded.statement;
     if statement != options.statement {
-        return Err(VerifyFailure::Rejected(format!(
-            "this is a proof of {}, not of {}",
-            statement.name(),
-            options.statement.name()
-        )));
+        return Err(Rejection::OtherStatement {
+            proof: statement,
+            asked: options.statement,
+        }
+        .into());
     }
     let (pvk, vk_sha256) = home
         .verifying_key(statement)
-        .map_err(|e| VerifyFailure::Malformed(format!("verifying key: {e}")))?;
+        .map_err(Malformation::VerifyingKey)?;
     if decoded.circuit_version != statement.circuit_version() {
-        return Err(VerifyFailure::Rejected(format!(
-            "proof is for {} circuit version {}, this verifier has {}",
-            statement.name(),
-            decoded.circuit_version,
-            statement.circuit_version()
-        )));
+        return Err(Rejection::CircuitVersion {
+            statement,
+            proof: decoded.circuit_version,
+            ours: statement.circuit_version(),
+        }
+        .into());
     }
     let params_depth = home.params.manifest().tree_depth;
     if statement.has_tree_depth() && decoded.tree_depth != Some(params_depth) {
-        return Err(VerifyFailure::Rejected(format!(
-            "proof is for a grants tree of depth {}, this registry's is {params_depth}",
-            decoded
-                .tree_depth
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        )));
+        return Err(Rejection::TreeDepth {
+            proof: decoded.tree_depth,
+            ours: params_depth,
+        }
+        .into());
     }
     if decoded.vk_sha256 != vk_sha256 {
-        return Err(VerifyFailure::Rejected(format!(
-            "proof was made for verifying key {}, not this registry's {}",
-            short(&decoded.vk_sha256),
-            short(&vk_sha256)
-        )));
+        return Err(Rejection::OtherKey {
+            proof: short(&decoded.vk_sha256).into(),
+            ours: short(&vk_sha256).into(),
+        }
+        .into());
     }
     if decoded.inputs.len() != pvk.num_public_inputs() {
-        return Err(VerifyFailure::Malformed(
-            "wrong number of public inputs for the key".into(),
-        ));
+        return Err(Malformation::InputCount.into());
     }
     Ok((decoded, pvk))
 }
@@ -258,57 +235,42 @@ fn check_request(
     request: &Request,
 ) -> Result<(), VerifyFailure> {
     let hash = request.hash();
-    let issued = home
-        .wallet
-        .request(hash)
-        .map_err(|e| VerifyFailure::Malformed(format!("wallet: {e}")))?;
+    let issued = home.wallet.request(hash).map_err(Malformation::Wallet)?;
     match issued.map(|body| Request::from_file_bytes(&body)) {
         Some(Ok(stored)) if stored == *request => {}
-        Some(_) => {
-            return Err(VerifyFailure::Malformed(
-                "the request differs from the one this home issued under its hash".into(),
-            ))
-        }
-        None => {
-            return Err(VerifyFailure::Malformed(
-                "the request was not issued by this home (`zkconsent request new`)".into(),
-            ))
-        }
+        Some(_) => return Err(Malformation::RequestDiffers.into()),
+        None => return Err(Malformation::RequestNotIssued.into()),
     }
     if request.statement() != decoded.statement {
-        return Err(VerifyFailure::Rejected(format!(
-            "this is a proof of {}, the request asks for {}",
-            decoded.statement.name(),
-            request.statement().name()
-        )));
+        return Err(Rejection::OtherStatement {
+            proof: decoded.statement,
+            asked: request.statement(),
+        }
+        .into());
     }
     let names = decoded.statement.input_names();
     let terms = request
         .terms
         .term_values(request.verifier)
-        .map_err(VerifyFailure::Malformed)?;
+        .map_err(Malformation::Terms)?;
     for (offset, expected) in terms {
         let proven = decoded.inputs.get(offset);
         if !proven.is_some_and(|x| expected.admits(x)) {
-            return Err(VerifyFailure::Rejected(format!(
-                "proof's {} is not what the request asks (the proof answers other terms)",
-                names.get(offset).copied().unwrap_or("input")
-            )));
+            return Err(Rejection::OtherTerms {
+                input: names.get(offset).copied().unwrap_or("input"),
+            }
+            .into());
         }
     }
     match request_of(decoded) {
         Some((proven, _)) if proven == hash => {}
-        _ => {
-            return Err(VerifyFailure::Rejected(
-                "proof answers another request (request hash differs)".into(),
-            ))
-        }
+        _ => return Err(Rejection::OtherRequest.into()),
     }
     // A request answered before is a replay, whatever else the proof spends.
     let answered = home
         .registry
         .is_answered(hash)
-        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+        .map_err(Malformation::Registry)?;
     if answered {
         return Err(replayed());
     }
@@ -316,7 +278,7 @@ fn check_request(
 }
 
 fn replayed() -> VerifyFailure {
-    VerifyFailure::Rejected("request already answered (replay)".into())
+    Rejection::Replay.into()
 }
 
 /// The checks against the registry and the clock, by input role: roots the registry had
@@ -366,7 +328,7 @@ fn request_of(decoded: &DecodedProof) -> Option<(RequestHash, AccessTag)> {
 /// patient, one study).
 pub fn nullifier_of(decoded: &DecodedProof) -> Option<SpentNullifier> {
     Some(SpentNullifier {
-        statement: decoded.statement.name(),
+        statement: decoded.statement,
         value: input_with(decoded, InputRole::Nullifier)?,
     })
 }
@@ -379,7 +341,7 @@ fn check_nullifier_unspent(home: &Home, decoded: &DecodedProof) -> Result<(), Ve
     let spent = home
         .registry
         .is_spent(&nullifier)
-        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+        .map_err(Malformation::Registry)?;
     if spent {
         Err(nullifier_reused(nullifier.statement))
     } else {
@@ -387,14 +349,14 @@ fn check_nullifier_unspent(home: &Home, decoded: &DecodedProof) -> Result<(), Ve
     }
 }
 
-fn nullifier_reused(statement: &str) -> VerifyFailure {
-    VerifyFailure::Rejected(format!("{statement} nullifier already spent"))
+fn nullifier_reused(statement: Statement) -> VerifyFailure {
+    Rejection::NullifierSpent { statement }.into()
 }
 
 fn root_failure(e: RootCheckError) -> VerifyFailure {
     match e {
-        RootCheckError::Policy(p) => VerifyFailure::Rejected(p.to_string()),
-        RootCheckError::Registry(r) => VerifyFailure::Malformed(format!("registry: {r}")),
+        RootCheckError::Policy(p) => Rejection::Policy(p).into(),
+        RootCheckError::Registry(r) => Malformation::Registry(r).into(),
     }
 }
 
@@ -402,16 +364,14 @@ fn root_failure(e: RootCheckError) -> VerifyFailure {
 fn check_time(now: &verifier::Fr, options: &VerifyOptions) -> Result<(), VerifyFailure> {
     // A verifying proof has now < 2^64 (the circuit range-checks it); be defensive anyway.
     if !fits_in_bits(now, 64) {
-        return Err(VerifyFailure::Rejected(
-            "proof time is not a 64-bit timestamp".into(),
-        ));
+        return Err(Rejection::TimeOutOfRange.into());
     }
     check_clock(
         Timestamp(fr_to_u64(now)),
         options.verifier_now,
         &options.policy,
     )
-    .map_err(|e| VerifyFailure::Rejected(e.to_string()))
+    .map_err(|e| Rejection::Policy(e).into())
 }
 
 /// Records an accepted proof's request as answered and spends its nullifier, if it has one;
@@ -427,9 +387,7 @@ pub fn answer_request(
     at: Timestamp,
 ) -> Result<(), VerifyFailure> {
     if accepted.request.is_none() {
-        return Err(VerifyFailure::Malformed(
-            "only a proof checked against a request can consume it (pass --request)".into(),
-        ));
+        return Err(Malformation::NoRequest.into());
     }
     let Some((request, tag)) = request_of(&accepted.proof) else {
         return Ok(());
@@ -438,13 +396,13 @@ pub fn answer_request(
     let answer = home
         .registry
         .answer(request, tag, nullifier, at)
-        .map_err(|e| VerifyFailure::Malformed(format!("registry: {e}")))?;
+        .map_err(Malformation::Registry)?;
     match answer {
         Answer::Fresh => Ok(()),
         Answer::RequestReplayed => Err(replayed()),
         // Only a proof with a nullifier can reuse one.
         Answer::NullifierReused => Err(nullifier_reused(
-            nullifier.map_or("statement", |n| n.statement),
+            nullifier.map_or(accepted.proof.statement, |n| n.statement),
         )),
     }
 }

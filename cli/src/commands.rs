@@ -18,7 +18,6 @@ use zkconsent::{
     statements::authority::GrantRequest,
     unix_now,
     verifier::{fr_to_decimal, parse_fr_decimal},
-    verify::VerifyFailure,
     vocab::{describe_purpose, describe_scope, parse_purpose, parse_scope},
 };
 
@@ -410,9 +409,6 @@ fn verify_snarkjs(args: &super::VerifySnarkjsArgs, out: &mut Out) -> Result<(), 
             );
             Ok(())
         }
-        Err(VerifyFailure::Rejected(reason)) => Err(Failure::refused(format!("invalid: {reason}"))),
-        Err(VerifyFailure::Malformed(reason)) => {
-            Err(Failure::malformed(format!("malformed: {reason}")))
-        }
+        Err(failure) => Err(failure.into()),
     }
 }

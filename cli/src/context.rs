@@ -2,7 +2,10 @@
 //! home error into a failure.
 
 use crate::{Cli, Failure};
-use zkconsent::home::{Home, HomeError};
+use zkconsent::{
+    home::{Home, HomeError},
+    verify::VerifyFailure,
+};
 
 pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
     Home::open(&cli.home).map_err(|e| {
@@ -31,6 +34,17 @@ impl From<HomeError> for Failure {
             HomeError::Registry(_) | HomeError::Wallet(_) | HomeError::Prover(_) => {
                 Failure::refused(e)
             }
+        }
+    }
+}
+
+/// A verifier's verdict: rejected is 1, malformed is 2, from `verify`, `verify-snarkjs` and
+/// every other command that verifies.
+impl From<VerifyFailure> for Failure {
+    fn from(failure: VerifyFailure) -> Self {
+        match failure {
+            VerifyFailure::Rejected(reason) => Failure::refused(format!("invalid: {reason}")),
+            VerifyFailure::Malformed(reason) => Failure::malformed(format!("malformed: {reason}")),
         }
     }
 }

@@ -16,9 +16,7 @@ use zkconsent::{
     registry::RootPolicy,
     unix_now,
     verifier::fr_to_decimal,
-    verify::{
-        answer_request, verify_batch_bytes, verify_proof_bytes, VerifyFailure, VerifyOptions,
-    },
+    verify::{answer_request, verify_batch_bytes, verify_proof_bytes, VerifyOptions},
 };
 
 pub fn run(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
@@ -51,9 +49,9 @@ pub fn run(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
         return verify_batch(&home, &args.proofs, &files, &options, start, out);
     }
     let accepted =
-        verify_proof_bytes(&home, &files[0], request.as_ref(), &options).map_err(verify_failure)?;
+        verify_proof_bytes(&home, &files[0], request.as_ref(), &options).map_err(Failure::from)?;
     if args.consume {
-        answer_request(&mut home, &accepted, verifier_now).map_err(verify_failure)?;
+        answer_request(&mut home, &accepted, verifier_now).map_err(Failure::from)?;
     }
     let millis = start.elapsed().as_secs_f64() * 1e3;
     let names = accepted.proof.statement.input_names();
@@ -126,12 +124,5 @@ fn verify_batch(
             results.len() - valid,
             results.len()
         ))),
-    }
-}
-
-fn verify_failure(failure: VerifyFailure) -> Failure {
-    match failure {
-        VerifyFailure::Rejected(reason) => Failure::refused(format!("invalid: {reason}")),
-        VerifyFailure::Malformed(reason) => Failure::malformed(format!("malformed: {reason}")),
     }
 }

@@ -9,14 +9,17 @@ use super::{
 };
 use ark_bn254::Fr;
 use rusqlite::{params, Connection, OptionalExtension};
-use zkconsent_circuits::types::{AccessTag, RequestHash, Timestamp};
+use zkconsent_circuits::{
+    statement::StatementKind,
+    types::{AccessTag, RequestHash, Timestamp},
+};
 
 /// A nullifier as a verifier spends it: the statement it belongs to (nullifiers of different
 /// statements never collide in the table) and its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpentNullifier {
-    /// Statement name (`claim`, `cohort`).
-    pub statement: &'static str,
+    /// The statement it belongs to (Claim, Cohort); stored by name.
+    pub statement: StatementKind,
     /// The nullifier public input.
     pub value: Fr,
 }
@@ -37,7 +40,10 @@ fn nullifier_spent(conn: &Connection, nullifier: &SpentNullifier) -> rusqlite::R
     let found: Option<i64> = conn
         .query_row(
             "SELECT 1 FROM spent_nullifiers WHERE statement = ?1 AND nullifier = ?2",
-            params![nullifier.statement, fr_to_blob(&nullifier.value).to_vec()],
+            params![
+                nullifier.statement.name(),
+                fr_to_blob(&nullifier.value).to_vec()
+            ],
             |row| row.get(0),
         )
         .optional()?;
@@ -72,7 +78,7 @@ impl Registry {
                 "INSERT OR IGNORE INTO spent_nullifiers (statement, nullifier, request_hash, at) \
                  VALUES (?1, ?2, ?3, ?4)",
                 params![
-                    n.statement,
+                    n.statement.name(),
                     fr_to_blob(&n.value).to_vec(),
                     request_blob,
                     u64_to_sql(at.0)
@@ -101,10 +107,10 @@ impl Registry {
     /// # Errors
     ///
     /// Database errors.
-    pub fn spent_count(&self, statement: &str) -> Result<u64, RegistryError> {
+    pub fn spent_count(&self, statement: StatementKind) -> Result<u64, RegistryError> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM spent_nullifiers WHERE statement = ?1",
-            [statement],
+            [statement.name()],
             |row| row.get(0),
         )?;
         Ok(u64::try_from(n).unwrap_or(0))
@@ -116,7 +122,7 @@ mod tests {
     use super::*;
     use crate::test_support::temp_registry;
 
-    fn nullifier(statement: &'static str, v: u64) -> SpentNullifier {
+    fn nullifier(statement: StatementKind, v: u64) -> SpentNullifier {
         SpentNullifier {
             statement,
             value: Fr::from(v),
@@ -127,7 +133,7 @@ mod tests {
     fn a_nullifier_is_spent_once_and_the_request_with_it() {
         let (_dir, _path, mut reg) = temp_registry(3);
         let tag = AccessTag(Fr::from(0u64));
-        let n = nullifier("claim", 7);
+        let n = nullifier(StatementKind::Claim, 7);
         assert!(!reg.is_spent(&n).unwrap());
         let first = reg.answer(RequestHash(Fr::from(1u64)), tag, Some(n), Timestamp(10));
         assert_eq!(first.unwrap(), Answer::Fresh);
@@ -140,7 +146,7 @@ mod tests {
         assert_eq!(second.unwrap(), Answer::NullifierReused);
         assert!(!reg.is_answered(RequestHash(Fr::from(2u64))).unwrap());
         // The same value under another statement is another nullifier.
-        let cohort = nullifier("cohort", 7);
+        let cohort = nullifier(StatementKind::Cohort, 7);
         assert!(!reg.is_spent(&cohort).unwrap());
         let third = reg.answer(
             RequestHash(Fr::from(3u64)),
@@ -149,8 +155,8 @@ mod tests {
             Timestamp(13),
         );
         assert_eq!(third.unwrap(), Answer::Fresh);
-        assert_eq!(reg.spent_count("claim").unwrap(), 1);
-        assert_eq!(reg.spent_count("cohort").unwrap(), 1);
+        assert_eq!(reg.spent_count(StatementKind::Claim).unwrap(), 1);
+        assert_eq!(reg.spent_count(StatementKind::Cohort).unwrap(), 1);
     }
 
     #[test]
@@ -164,7 +170,7 @@ mod tests {
             .unwrap();
         drop(reg);
         let mut reg = Registry::open(&path).unwrap();
-        let n = nullifier("claim", 1);
+        let n = nullifier(StatementKind::Claim, 1);
         let tag = AccessTag(Fr::from(0u64));
         let answer = reg.answer(RequestHash(Fr::from(1u64)), tag, Some(n), Timestamp(1));
         assert_eq!(answer.unwrap(), Answer::Fresh);

@@ -13,7 +13,7 @@ pub mod solidity;
 use crate::{
     files::proof::{MalformedProof, ProofFile},
     home::Home,
-    verify::VerifyFailure,
+    verify::{Malformation, Rejection, VerifyFailure},
 };
 use snarkjs::{SnarkjsProof, SnarkjsPublic, SnarkjsVerifyingKey};
 use std::path::{Path, PathBuf};
@@ -155,15 +155,15 @@ pub fn verify_snarkjs(
     public_bytes: &[u8],
     proof_bytes: &[u8],
 ) -> Result<(), VerifyFailure> {
-    let malformed = |e: snarkjs::SnarkjsError| VerifyFailure::Malformed(e.to_string());
+    let malformed = |e: snarkjs::SnarkjsError| Malformation::Snarkjs(e.to_string());
     let vk = SnarkjsVerifyingKey::decode(vk_bytes).map_err(malformed)?;
     let inputs = SnarkjsPublic::decode(public_bytes).map_err(malformed)?;
     let proof = SnarkjsProof::decode(proof_bytes).map_err(malformed)?;
-    let pvk = verifier::prepare_verifying_key(&vk)
-        .map_err(|e| VerifyFailure::Malformed(e.to_string()))?;
+    let pvk =
+        verifier::prepare_verifying_key(&vk).map_err(|e| Malformation::Snarkjs(e.to_string()))?;
     verifier::verify(&pvk, &inputs, &proof).map_err(|e| match e {
-        verifier::VerifyError::InvalidProof => VerifyFailure::Rejected(e.to_string()),
-        _ => VerifyFailure::Malformed(e.to_string()),
+        verifier::VerifyError::InvalidProof => Rejection::Invalid(e).into(),
+        _ => Malformation::Snarkjs(e.to_string()).into(),
     })
 }
 
