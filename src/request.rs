@@ -5,7 +5,7 @@
 //! policy, accepted kinds; Cohort: criteria and study). Its nonce is a hash of all of that
 //! and a fresh random salt, and its request hash is `H_request(verifier_id, nonce)`, the
 //! public input every statement binds. So a proof answers exactly one request, and a request
-//! file edited after issue no longer matches the hash the verifier keeps (spec §7.3).
+//! file edited after issue no longer matches the hash the verifier keeps (spec §7.1).
 //!
 //! ```json
 //! { "format": "zkconsent.request", "version": 1, "statement": "access",

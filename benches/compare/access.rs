@@ -9,7 +9,7 @@
 //! statement; `--input-only` stops there) and `OUT/zkconsent.json` (constraints, key-load
 //! time, each proof's wall time and their median in milliseconds, the public inputs). Keys come from a seeded single-party setup in
 //! `OUT/params/`, reused when still valid for this build. Each timed proof is
-//! `prove_access` from the typed statement: the native check, the witness (synthesis on
+//! `prove_statement::<Access>` from the typed statement: the native check, the witness (synthesis on
 //! the cached matrices) and the Groth16 prover; `witness_ms` is what one profiled proof
 //! spent on the first two, which `snarkjs groth16 prove` does not do (it reads a `.wtns`).
 //! One warm-up proof precedes the timed ones, and one proof is verified.

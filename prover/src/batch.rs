@@ -15,7 +15,7 @@ pub enum BatchSplit {
     AcrossProofs,
 }
 
-/// The split [`prove_many_access`] uses (and a good default for [`prove_batch_statement`]). In `benches/prover.rs` (`batch_access`, a quiet
+/// The default split for [`prove_batch_statement`]. In `benches/prover.rs` (`batch_access`, a quiet
 /// 2-core machine) proofs side by side gave 9.0 proofs/s at 2, 8 and 32 proofs against 8.6 one
 /// after another: rayon fills the cores that one proof's serial stretches leave idle.
 pub const DEFAULT_BATCH_SPLIT: BatchSplit = BatchSplit::AcrossProofs;

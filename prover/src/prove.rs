@@ -1,8 +1,8 @@
 //! Proving: the native relation is checked first, so a false statement gives a typed error
 //! instead of a proof that will not verify.
 //!
-//! [`prove_statement`] proves any [`Statement`]; `prove_access`, `prove_record` and the other
-//! per-statement functions are kept, hidden, as one-line wrappers for callers not yet moved.
+//! [`prove_statement`] proves any [`Statement`] (and [`prove_statement_profiled`] says where
+//! the time went); there is no per-statement proving function.
 
 use crate::{
     error::ProverError, groth16, params::LoadedKeys, profile::ProofProfile, Curve, Proof,
