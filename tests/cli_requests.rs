@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    assert_every_input_pinned, fixture, issue_grant, new_access_request, new_request_with, prove,
-    setup_home, zkh, BASE,
+    assert_every_input_pinned, fixture, issue_grant, new_access_request, prove, setup_home,
+    verify_answer, zkh, BASE,
 };
 
 /// Every Access public input, changed alone, is rejected against the request, and the
@@ -105,45 +105,12 @@ fn an_altered_or_foreign_request_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("edited.json");
     std::fs::write(&path, edited).unwrap();
-    let base = BASE.to_string();
-    let run = zkh(
-        &f.home,
-        &[
-            "verify",
-            f.proof_path.to_str().unwrap(),
-            "--request",
-            path.to_str().unwrap(),
-            "--now",
-            &base,
-        ],
-    );
+    let run = verify_answer(&f.home, &f.proof_path, &path);
     run.expect_code(2);
     assert!(run.stderr.contains("altered"), "{}", run.stderr);
     // Another home's request, even for the same terms, was not issued here.
     let other = dir.path().join("other");
     setup_home(&other);
-    let (foreign, _) = new_request_with(
-        &other,
-        "clinic",
-        &[
-            "--statement",
-            "access",
-            "--patient",
-            "alice",
-            "--scope",
-            "observations",
-        ],
-    );
-    zkh(
-        &f.home,
-        &[
-            "verify",
-            f.proof_path.to_str().unwrap(),
-            "--request",
-            foreign.to_str().unwrap(),
-            "--now",
-            &base,
-        ],
-    )
-    .expect_code(2);
+    let (foreign, _) = new_access_request(&other, "observations");
+    verify_answer(&f.home, &f.proof_path, &foreign).expect_code(2);
 }
