@@ -1,9 +1,11 @@
 //! zkconsent: zero-knowledge proofs of medical-record consent and access.
 //!
-//! This crate is the CLI's library and a facade over the workspace:
-//! [`circuits`] (gadgets and statements), [`prover`] (setup, keys, proving) and [`verifier`]
-//! (the `no_std` Groth16 verifier), plus the embedded [`registry`] and client [`wallet`], and
-//! [`fhir`] ingestion for the records tree.
+//! The library the CLI (the `zkconsent-cli` crate) and services use: the statements over a
+//! home ([`home`], [`statements`]), request files ([`request`]), verification by input role
+//! ([`verify`], [`verdict`]), anchoring ([`records`]), the files read and written
+//! ([`files`]), exports and the demo. It re-exports the crates below it: [`circuits`]
+//! (gadgets and statements as types), [`prover`], [`verifier`] (`no_std`), the ledger-side
+//! [`registry`], the client-side [`wallet`] and [`fhir`] ingestion.
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![deny(clippy::unwrap_used)]
