@@ -129,12 +129,15 @@ impl Request {
         RequestHash::derive(self.verifier, self.nonce())
     }
 
-    /// The request file's bytes (pretty JSON, newline-terminated).
+    /// The request file's bytes (pretty JSON, newline-terminated): the same request always
+    /// gives the same bytes, whatever file it was read from.
     pub fn to_file_bytes(&self) -> Vec<u8> {
         let mut file = self.body();
+        let nonce = self.nonce();
         if let Value::Object(map) = &mut file {
-            map.insert("nonce".into(), json!(fr_to_decimal(&self.nonce().0)));
-            map.insert("request_hash".into(), json!(fr_to_decimal(&self.hash().0)));
+            let hash = RequestHash::derive(self.verifier, nonce);
+            map.insert("nonce".into(), json!(fr_to_decimal(&nonce.0)));
+            map.insert("request_hash".into(), json!(fr_to_decimal(&hash.0)));
         }
         let mut bytes = serde_json::to_vec_pretty(&file).unwrap_or_default();
         bytes.push(b'\n');
@@ -211,7 +214,9 @@ impl Request {
             created_at: Timestamp(number("created_at")?),
             terms,
         };
-        if fr("nonce")? != request.nonce().0 || fr("request_hash")? != request.hash().0 {
+        let nonce = request.nonce();
+        let hash = RequestHash::derive(request.verifier, nonce);
+        if fr("nonce")? != nonce.0 || fr("request_hash")? != hash.0 {
             return Err(RequestError::Altered);
         }
         Ok(request)
@@ -236,11 +241,13 @@ impl Request {
 impl crate::home::Home {
     /// Issues a request from verifier `verifier` (a registered verifier whose secret this
     /// home holds): a fresh salt, kept in the wallet as an open request, so that `verify`
-    /// can tell a request it issued from an edited copy.
+    /// can tell a request it issued from an edited copy. Every term must resolve (codes,
+    /// dates, ranges, criteria) before the request is kept.
     ///
     /// # Errors
     ///
-    /// An unknown verifier or one of another role, a database error.
+    /// An unknown verifier or one of another role, [`crate::home::HomeError::Invalid`] for
+    /// terms that do not resolve, a database error.
     pub fn issue_request<R: RngCore + CryptoRng>(
         &mut self,
         verifier: &str,
@@ -251,6 +258,9 @@ impl crate::home::Home {
         let id = self.verifier_id(verifier)?;
         // Only the verifier's own home issues its requests.
         self.wallet.secret(verifier)?;
+        terms
+            .term_values(id)
+            .map_err(crate::home::HomeError::Invalid)?;
         let request = Request::new(id, terms, now, rng);
         self.wallet
             .add_request(request.hash(), &request.to_file_bytes(), now)?;

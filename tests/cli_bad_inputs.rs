@@ -634,6 +634,14 @@ fn bad_request_files(fx: &Fixture) -> Vec<(String, Vec<u8>, &'static str)> {
         edit(&mut v);
         serde_json::to_vec_pretty(&v).expect("serialise")
     };
+    // A decimal field (a JSON pointer) plus one.
+    let bumped = |pointer: &str| {
+        edited(&|v| {
+            let slot = v.pointer_mut(pointer).expect("field");
+            let p = slot.as_str().expect("decimal").to_string();
+            *slot = json!(decimal_add_one(&p));
+        })
+    };
     let other_scope = parse_scope("conditions").expect("scope").0;
     let mut out: Vec<(String, Vec<u8>, &'static str)> = vec![
         ("empty file".into(), Vec::new(), ""),
@@ -695,39 +703,19 @@ fn bad_request_files(fx: &Fixture) -> Vec<(String, Vec<u8>, &'static str)> {
         ),
         (
             "altered patient".into(),
-            edited(&|v| {
-                let p = v["terms"]["patient"].as_str().unwrap().to_string();
-                v["terms"]["patient"] = json!(decimal_add_one(&p));
-            }),
+            bumped("/terms/patient"),
             "altered",
         ),
-        (
-            "altered verifier".into(),
-            edited(&|v| {
-                let p = v["verifier"].as_str().unwrap().to_string();
-                v["verifier"] = json!(decimal_add_one(&p));
-            }),
-            "altered",
-        ),
+        ("altered verifier".into(), bumped("/verifier"), "altered"),
         (
             "altered created_at".into(),
             edited(&|v| v["created_at"] = json!(BASE + 1)),
             "altered",
         ),
-        (
-            "altered nonce".into(),
-            edited(&|v| {
-                let p = v["nonce"].as_str().unwrap().to_string();
-                v["nonce"] = json!(decimal_add_one(&p));
-            }),
-            "altered",
-        ),
+        ("altered nonce".into(), bumped("/nonce"), "altered"),
         (
             "altered request_hash".into(),
-            edited(&|v| {
-                let p = v["request_hash"].as_str().unwrap().to_string();
-                v["request_hash"] = json!(decimal_add_one(&p));
-            }),
+            bumped("/request_hash"),
             "altered",
         ),
     ];

@@ -9,8 +9,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
 use zkconsent::{
     circuits::fr_to_decimal,
-    files::criteria::read_criteria_text,
-    files::read_limited,
+    files::{code_list::read_code_list, criteria::read_criteria_text},
     prover::Statement,
     statements::{
         access::AccessTerms,
@@ -22,9 +21,6 @@ use zkconsent::{
     unix_now,
     vocab::{parse_purpose, parse_scope},
 };
-
-/// Largest code-list file a request embeds.
-const MAX_CODE_LIST_BYTES: usize = zkconsent::files::code_list::MAX_CODE_LIST_BYTES;
 
 pub fn new(cli: &Cli, args: &RequestNewArgs, out: &mut Out) -> Result<(), Failure> {
     let statement = Statement::from_name(&args.statement)
@@ -55,7 +51,7 @@ pub fn new(cli: &Cli, args: &RequestNewArgs, out: &mut Out) -> Result<(), Failur
                 .as_deref()
                 .ok_or_else(|| Failure::malformed("a claim request needs --covered"))?;
             Terms::Claim(ClaimTerms {
-                covered: read_code_list(covered)?,
+                covered: read_code_list(covered).map_err(Failure::malformed)?,
                 member: fr_to_decimal(&member.0),
                 coverage: required("coverage", args.coverage.as_deref())?,
                 kinds: match &args.kinds {
@@ -80,9 +76,6 @@ pub fn new(cli: &Cli, args: &RequestNewArgs, out: &mut Out) -> Result<(), Failur
             ))
         }
     };
-    // Every term must resolve (codes, dates, ranges) before the request is kept.
-    let check = Terms::from_json(statement, &terms.to_json());
-    check.map_err(Failure::malformed)?;
     let request = home
         .issue_request(
             &args.verifier,
@@ -112,17 +105,6 @@ pub fn new(cli: &Cli, args: &RequestNewArgs, out: &mut Out) -> Result<(), Failur
         None => say(String::from_utf8_lossy(&bytes).trim_end()),
     }
     Ok(())
-}
-
-/// A code-list file's entries, as the request embeds them.
-fn read_code_list(path: &std::path::Path) -> Result<Vec<String>, Failure> {
-    let bytes = read_limited(path, MAX_CODE_LIST_BYTES).map_err(Failure::malformed)?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Failure::malformed(format!(
-            "{}: expected a JSON array of \"system|code\" strings: {e}",
-            path.display()
-        ))
-    })
 }
 
 /// `LO..HI` with either end optional, as text.
@@ -167,7 +149,7 @@ fn record_terms(args: &RequestNewArgs) -> Result<RecordTerms, Failure> {
         code_set: match &args.code_set {
             Some(path) => Some(CodeSetTerm {
                 field: args.set_field.clone(),
-                codes: read_code_list(path)?,
+                codes: read_code_list(path).map_err(Failure::malformed)?,
             }),
             None => None,
         },

@@ -1,8 +1,8 @@
 //! The public directory of identities: name, role and public id (never a secret).
 
 use super::{write_tx, Registry, RegistryError};
-use rusqlite::OptionalExtension;
 use zkconsent_circuits::types::IdentityId;
+use zkconsent_store::identity::is_name_taken;
 pub use zkconsent_store::identity::{is_valid_name, Role, UnknownRole, MAX_NAME_BYTES};
 use zkconsent_store::{
     codec::{fr_col, fr_to_blob, text_col},
@@ -50,12 +50,7 @@ impl Registry {
             return Err(RegistryError::InvalidName);
         }
         let tx = write_tx(&mut self.conn)?;
-        let taken: Option<i64> = tx
-            .query_row("SELECT 1 FROM identities WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if taken.is_some() {
+        if is_name_taken(&tx, name)? {
             return Err(RegistryError::DuplicateIdentity(name.to_owned()));
         }
         tx.execute(

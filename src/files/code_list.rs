@@ -38,18 +38,31 @@ pub fn parse_code(entry: &str) -> Result<CodeId, String> {
     Ok(code_id(system, code))
 }
 
-/// Reads a code-list file into a code set.
+/// The code set of `system|code` entries.
 ///
 /// # Errors
 ///
-/// Unreadable or oversized file, a bad entry, or too many codes for a set.
-pub fn read_code_set(path: &std::path::Path) -> Result<CodeSet, String> {
-    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let codes = parse_code_list(text).map_err(|e| format!("{}: {e}", path.display()))?;
-    CodeSet::new(&codes).map_err(|e| format!("{}: {e}", path.display()))
+/// A bad entry, or too many codes for a set.
+pub fn code_set_of(entries: &[String]) -> Result<CodeSet, String> {
+    let codes = entries
+        .iter()
+        .map(|entry| parse_code(entry))
+        .collect::<Result<Vec<CodeId>, String>>()?;
+    CodeSet::new(&codes).map_err(|e| e.to_string())
 }
 
+/// Reads a code-list file's entries as written (what a request embeds), each checked.
+///
+/// # Errors
+///
+/// Unreadable or oversized file, not a JSON array of strings, or a bad entry, prefixed
+/// with the path.
+pub fn read_code_list(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_code_list(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(text).map_err(|e| format!("{}: {e}", path.display()))
+}
 #[cfg(test)]
 mod tests {
     use super::*;

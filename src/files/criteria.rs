@@ -182,17 +182,6 @@ pub fn read_criteria_text(path: &std::path::Path) -> Result<CriteriaText, String
     serde_json::from_slice(&bytes).map_err(|e| format!("{}: study criteria: {e}", path.display()))
 }
 
-/// Reads a criteria file.
-///
-/// # Errors
-///
-/// Unreadable or oversized file, or [`parse_criteria`]'s reasons, prefixed with the path.
-pub fn read_criteria(path: &std::path::Path) -> Result<CohortCriteria, String> {
-    let bytes = super::read_limited(path, MAX_CODE_LIST_BYTES).map_err(|e| e.to_string())?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_criteria(text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,7 +123,8 @@ impl Home {
     ) -> Result<(ProofFile, AccessPublic), HomeError> {
         let (public, private) = self.access_statement(request)?;
         let proof = prove_statement::<Access>(keys, &public, &private, rng)?;
-        Ok((access_proof_file(keys, &public, &proof)?, public))
+        let inputs = public.to_field_elements();
+        Ok((proof_file(keys, &inputs, &proof)?, public))
     }
 
     /// The Access statement a request asks for: the grant's opening and secret from the
@@ -153,17 +154,4 @@ impl Home {
         }
         Ok((public, private))
     }
-}
-
-/// The proof file for an Access proof made with `keys`.
-///
-/// # Errors
-///
-/// Never for proofs our prover made; an error rather than a panic all the same.
-pub fn access_proof_file(
-    keys: &LoadedKeys,
-    public: &AccessPublic,
-    proof: &zkconsent_prover::Proof,
-) -> Result<ProofFile, HomeError> {
-    proof_file(keys, &public.to_field_elements(), proof)
 }

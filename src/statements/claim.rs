@@ -7,7 +7,7 @@ use crate::{
         codes::{code_id, COVERAGE_SYSTEM},
         ExtractedRecord, Extraction,
     },
-    files::code_list::parse_code,
+    files::code_list::code_set_of,
     home::{Home, HomeError},
 };
 use ark_bn254::Fr;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
     claim::{inputs, is_claim_kind, ClaimPrivate, ClaimPublic, PolicyCommitment},
     record::{CodeSet, RecordKind},
-    types::{CodeId, IdentityId, Nonce, VerifierId},
+    types::{IdentityId, Nonce, VerifierId},
 };
 use zkconsent_verifier::parse_fr_decimal;
 
@@ -51,13 +51,7 @@ impl ClaimTerms {
     ///
     /// A bad code or too many codes.
     pub fn covered_set(&self) -> Result<CodeSet, String> {
-        let codes = self
-            .covered
-            .iter()
-            .map(|c| parse_code(c))
-            .collect::<Result<Vec<CodeId>, String>>()
-            .map_err(|e| format!("covered: {e}"))?;
-        CodeSet::new(&codes).map_err(|e| format!("covered: {e}"))
+        code_set_of(&self.covered).map_err(|e| format!("covered: {e}"))
     }
 
     /// `H_policy(member, coverage)`: the policy the claim must be under.

@@ -4,7 +4,7 @@
 use super::TermValue;
 use crate::{
     fhir::dates::parse_day,
-    files::code_list::parse_code,
+    files::code_list::code_set_of,
     home::{Home, HomeError},
 };
 use ark_bn254::Fr;
@@ -127,13 +127,7 @@ impl RecordTerms {
         let code_set = match &self.code_set {
             Some(term) => {
                 let field = parse_set_field(&term.field)?;
-                let codes = term
-                    .codes
-                    .iter()
-                    .map(|c| parse_code(c))
-                    .collect::<Result<Vec<CodeId>, String>>()
-                    .map_err(|e| format!("code set: {e}"))?;
-                let set = CodeSet::new(&codes).map_err(|e| format!("code set: {e}"))?;
+                let set = code_set_of(&term.codes).map_err(|e| format!("code set: {e}"))?;
                 Some((field, set))
             }
             None => None,

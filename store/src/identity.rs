@@ -1,6 +1,7 @@
 //! What the registry and a wallet both say of an identity: its role and which names are
 //! acceptable.
 
+use rusqlite::{Connection, OptionalExtension};
 use std::{fmt, str::FromStr};
 
 /// Longest identity name, in bytes.
@@ -58,4 +59,19 @@ pub fn is_valid_name(name: &str) -> bool {
         && name.len() <= MAX_NAME_BYTES
         && !name.chars().any(char::is_control)
         && name.trim() == name
+}
+
+/// Whether an identity named `name` is already in the `identities` table (the registry's
+/// and a wallet's both key it by name).
+///
+/// # Errors
+///
+/// Database errors.
+pub fn is_name_taken(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    let found: Option<i64> = conn
+        .query_row("SELECT 1 FROM identities WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(found.is_some())
 }

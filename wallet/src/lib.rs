@@ -20,7 +20,7 @@ use zkconsent_circuits::{
 };
 use zkconsent_store::{
     codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql, ColError, CorruptValue},
-    identity::is_valid_name,
+    identity::{is_name_taken, is_valid_name},
     sql::{connect, ensure_fresh, is_empty_db, meta, write_tx},
     Role,
 };
@@ -328,12 +328,7 @@ impl Wallet {
             return Err(WalletError::InvalidName);
         }
         let tx = write_tx(&mut self.conn)?;
-        let taken: Option<i64> = tx
-            .query_row("SELECT 1 FROM identities WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if taken.is_some() {
+        if is_name_taken(&tx, name)? {
             return Err(WalletError::DuplicateIdentity(name.to_owned()));
         }
         tx.execute(
