@@ -18,6 +18,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use std::{path::Path, time::Instant};
 use zkconsent_circuits::{
     authority::{AuthorityPrivate, AuthorityPublic, GrantAction},
+    calendar::SECONDS_PER_DAY,
     grant::Grant,
     statement::Authority,
     types::{GrantSalt, Purpose, Timestamp, VerifierId},
@@ -107,8 +108,8 @@ impl Steps<'_> {
     }
 }
 
-/// Seconds in a day.
-const DAY: u64 = 86_400;
+/// Seconds in a day: the demo's grants last whole days.
+const DAY: u64 = SECONDS_PER_DAY;
 
 /// Runs the demo in `dir` (created; must not already hold a registry).
 ///
@@ -181,9 +182,12 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             Ok((
                 Outcome::Accepted,
                 format!(
-                    "authority proof verified by the registry; leaf {index}, scope {}, purpose {}",
+                    "authority proof verified by the registry; leaf {index}, scope {}, purpose {}, \
+                     valid from {} to {}",
                     describe_scope(grant.scope),
-                    describe_purpose(grant.purpose)
+                    describe_purpose(grant.purpose),
+                    grant.not_before,
+                    grant.not_after
                 ),
                 index,
             ))

@@ -102,8 +102,9 @@ pub enum Rejection {
     /// The pairing check failed.
     #[error("proof does not verify: {0}")]
     Invalid(VerifyError),
-    /// A root the registry never had or superseded too long ago, or a proof time too far
-    /// from the verifier's clock.
+    /// A grants or records root the registry never had, or one followed by a removal (a
+    /// revocation, a superseded record) longer ago than the policy allows, or a proof time
+    /// too far from the verifier's clock. The message names the tree and gives ISO 8601 times.
     #[error(transparent)]
     Policy(#[from] PolicyError),
     /// The proof's time is not a 64-bit timestamp.
@@ -147,4 +148,32 @@ pub enum Malformation {
     /// A snarkjs file that does not decode, or a key that cannot verify.
     #[error("{0}")]
     Snarkjs(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zkconsent_circuits::types::Timestamp;
+    use zkconsent_registry::Tree;
+
+    #[test]
+    fn policy_rejections_name_the_tree() {
+        let stale = VerifyFailure::from(Rejection::Policy(PolicyError::StaleRoot {
+            tree: Tree::Records,
+            removed_at: Timestamp(1_796_409_541),
+            age: 400,
+            max_age: 300,
+        }));
+        assert_eq!(stale.exit_code(), 1);
+        assert_eq!(
+            stale.to_string(),
+            "rejected: records root was superseded by a removal at 2026-12-04T18:39:01Z \
+             (400 s ago, limit 300 s)"
+        );
+        let unknown = Rejection::Policy(PolicyError::UnknownRoot { tree: Tree::Grants });
+        assert_eq!(
+            unknown.to_string(),
+            "grants root is unknown to the registry"
+        );
+    }
 }

@@ -282,8 +282,10 @@ fn replayed() -> VerifyFailure {
     Rejection::Replay.into()
 }
 
-/// The checks against the registry and the clock, by input role: roots the registry had
-/// recently enough, a proof time close to the verifier's clock, unspent nullifiers.
+/// The checks against the registry and the clock, by input role: roots the freshness policy
+/// accepts (current, followed only by appends, or within the grace period after the first
+/// removal), a proof time close to the verifier's clock, unspent nullifiers. A refused root
+/// is rejected with the tree it belongs to ([`Rejection::Policy`]).
 fn check_registry(
     home: &Home,
     decoded: &DecodedProof,

@@ -32,7 +32,7 @@ use zkconsent_circuits::{
 };
 
 /// Constraints of `cohort.circom` (depth 20) compiled with `--O2`, circom's full linear
-/// simplification (what a deployment would use). Per part: patient id 213; summary leaf 456
+/// simplification (what a deployment would use). Per part: patient id 213; summary leaf 462
 /// (its kind is the constant 9, so one first-round S-box is computed at compile time);
 /// records path 20 × 242 plus non-empty leaf 1; list hash 2733 (4 × 609 + 297); birth window
 /// 256; freshness 128; inclusion selector 128 (`Multiplexer`), selected non-zero 1 and
@@ -41,19 +41,18 @@ use zkconsent_circuits::{
 /// request hash 2 × 240. The root and hash equalities, the summary's kind and patient, the
 /// grant's patient and purpose and the list hash's equality with `code` cost nothing: `--O2`
 /// substitutes them away or the value is the hash input itself.
-const CIRCOM_COHORT_DEPTH_20_CONSTRAINTS: u32 = 18_475;
+const CIRCOM_COHORT_DEPTH_20_CONSTRAINTS: u32 = 18_481;
 /// The same circuit with circom's default `--O1` (only signal = signal and signal = constant
-/// are simplified, so every Poseidon round's linear mixing stays): 18,660 non-linear plus
-/// 24,538 linear constraints.
-const CIRCOM_COHORT_DEPTH_20_CONSTRAINTS_O1: u32 = 43_198;
+/// are simplified, so every Poseidon round's linear mixing stays).
+const CIRCOM_COHORT_DEPTH_20_CONSTRAINTS_O1: u32 = 43_207;
 
-/// Our Cohort circuit's depth-20 count (`8741 + 484 · 20`, pinned in `circuits/tests/cohort.rs`).
-const OURS_DEPTH_20: usize = 18_421;
+/// Our Cohort circuit's depth-20 count (`8747 + 484 · 20`, pinned in `circuits/tests/cohort.rs`).
+const OURS_DEPTH_20: usize = 18_427;
 const DEPTH: usize = 20;
-/// Scalar private inputs of the reference: the patient's key, seven summary fields (all but
+/// Scalar private inputs of the reference: the patient's key, eight summary fields (all but
 /// kind, code and patient), the selected index, five grant fields (all but patient and
 /// purpose) and the nonce.
-const SCALAR_PRIVATE_INPUTS: usize = 15;
+const SCALAR_PRIVATE_INPUTS: usize = 16;
 /// The reference's source, where its assertions are.
 const SOURCE: &str = "zkconsent_cohort.circom";
 
@@ -94,6 +93,7 @@ fn circom_input(public: &CohortPublic, private: &CohortPrivate) -> Value {
         "summary_coverage": d(&tuple[fields::COVERAGE]),
         "summary_digest": d(&tuple[fields::DIGEST]),
         "summary_salt": d(&tuple[fields::SALT]),
+        "summary_identity": d(&tuple[fields::IDENTITY]),
         "records_siblings": records_siblings,
         "records_indices": records_indices,
         "conditions": conditions,

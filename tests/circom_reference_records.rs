@@ -37,41 +37,41 @@ use zkconsent_circuits::{
 };
 
 /// Constraints of `record.circom` (depth 20) compiled with `--O2`, circom's full linear
-/// simplification (what a deployment would use). Per part: leaf 459; records path 20 × 242
+/// simplification (what a deployment would use). Per part: leaf 465 (11 inputs); records path 20 × 242
 /// plus non-empty leaf 1; mask 9 (`Num2Bits(9)`) and disclosure 9; value and date ranges
 /// 2 × 256 (`InclusiveRange(64)`); selector 3 (`Num2Bits(2)` and exclusivity) and selection
 /// 2; code-set path 8 × 242; code-set root when on and root 0 when off 2; tested code
 /// non-zero 2 (`IsZero`); request hash 240. The records root and request equalities and
 /// the recompositions of `Num2Bits` cost nothing: `--O2` substitutes them away.
-const CIRCOM_RECORD_DEPTH_20_CONSTRAINTS: u32 = 8015;
+const CIRCOM_RECORD_DEPTH_20_CONSTRAINTS: u32 = 8021;
 /// The same circuit with circom's default `--O1` (only signal = signal and signal = constant
-/// are simplified, so every Poseidon round's linear mixing stays): 8109 non-linear plus 8985
-/// linear constraints.
-const CIRCOM_RECORD_DEPTH_20_CONSTRAINTS_O1: u32 = 17_094;
-/// Our Record circuit's depth-20 count (`3175 + 242 · 20`, pinned in `circuits/tests/record.rs`):
+/// are simplified, so every Poseidon round's linear mixing stays).
+const CIRCOM_RECORD_DEPTH_20_CONSTRAINTS_O1: u32 = 17_103;
+/// Our Record circuit's depth-20 count (`3181 + 242 · 20`, pinned in `circuits/tests/record.rs`):
 /// the same as circom's. Ours spends 1 more on the mask's recomposition and 1 less on the
 /// tested code's non-zero check (`s · inv = enabled` against `IsZero`'s two).
-const OURS_RECORD_DEPTH_20: usize = 8015;
+const OURS_RECORD_DEPTH_20: usize = 8021;
 
-/// Constraints of `claim.circom` (depth 20) compiled with `--O2`. Per part: kind 1; leaf 459;
+/// Constraints of `claim.circom` (depth 20) compiled with `--O2`. Per part: kind 1; leaf 465;
 /// records path 20 × 242 plus non-empty leaf 1; diagnosis non-zero 1 and covered-set path
 /// 8 × 242; coverage non-zero 1; policy, nullifier and request hashes 3 × 240. Disclosure
 /// costs nothing (the public kind, service code, date and amount are the leaf's fields) and
 /// neither do the root and hash equalities (`--O2` substitutes them away).
-const CIRCOM_CLAIM_DEPTH_20_CONSTRAINTS: u32 = 7959;
-/// The same circuit with `--O1`: 8055 non-linear plus 9508 linear constraints.
-const CIRCOM_CLAIM_DEPTH_20_CONSTRAINTS_O1: u32 = 17_563;
-/// Our Claim circuit's depth-20 count (`3119 + 242 · 20`, pinned in `circuits/tests/claim.rs`):
+const CIRCOM_CLAIM_DEPTH_20_CONSTRAINTS: u32 = 7965;
+/// The same circuit with `--O1`.
+const CIRCOM_CLAIM_DEPTH_20_CONSTRAINTS_O1: u32 = 17_572;
+/// Our Claim circuit's depth-20 count (`3125 + 242 · 20`, pinned in `circuits/tests/claim.rs`):
 /// the same as circom's, part for part.
-const OURS_CLAIM_DEPTH_20: usize = 7959;
+const OURS_CLAIM_DEPTH_20: usize = 7965;
 
 const DEPTH: usize = 20;
 /// Scalar private inputs of the Record reference: the verifier id and the nonce (the tuple
 /// and the paths are arrays).
 const RECORD_SCALAR_PRIVATE_INPUTS: usize = 2;
-/// Scalar private inputs of the Claim reference: the six tuple fields that are not public
-/// (end date, diagnosis, patient, coverage, digest, salt), the insurer id and the nonce.
-const CLAIM_SCALAR_PRIVATE_INPUTS: usize = 8;
+/// Scalar private inputs of the Claim reference: the seven tuple fields that are not public
+/// (end date, diagnosis, patient, coverage, digest, salt, identity), the insurer id and the
+/// nonce.
+const CLAIM_SCALAR_PRIVATE_INPUTS: usize = 9;
 /// The references' sources, where their assertions are.
 const RECORD_SOURCE: &str = "zkconsent_record.circom";
 const CLAIM_SOURCE: &str = "zkconsent_claim.circom";
@@ -144,6 +144,7 @@ fn claim_input(public: &ClaimPublic, private: &ClaimPrivate) -> Value {
         "coverage": d(&tuple[fields::COVERAGE]),
         "digest": d(&tuple[fields::DIGEST]),
         "salt": d(&tuple[fields::SALT]),
+        "identity": d(&tuple[fields::IDENTITY]),
         "path_siblings": path_siblings,
         "path_indices": path_indices,
         "covered_siblings": covered_siblings,
@@ -372,7 +373,7 @@ fn claim_reference_proves_the_same_statement() {
     rejected(
         "no_diagnosis",
         &no_diagnosis,
-        ClaimError::DiagnosisNotCovered,
+        ClaimError::NoDiagnosis,
         "diagnosis_is_zero.out === 0;",
     );
 
@@ -390,7 +391,7 @@ fn claim_reference_proves_the_same_statement() {
     // Another insurer's nullifier for the resource.
     let mut other_insurer = fixture.clone();
     other_insurer.public.nullifier = ClaimNullifier::derive(
-        fixture.private.record.fields.digest,
+        fixture.private.record.fields.identity,
         VerifierId(fixture.private.insurer.0 + Fr::from(1u64)),
     );
     rejected(

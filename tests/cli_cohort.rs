@@ -19,6 +19,7 @@ use common::{
 };
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use zkconsent::circuits::calendar::SECONDS_PER_DAY;
 
 /// Smallest depth whose 2^depth slots hold every record of the eight patient bundles.
 const DEPTH: &str = "10";
@@ -29,7 +30,7 @@ const NOW: u64 = 1_768_435_200;
 /// The day the summaries are made (before [`NOW`]).
 const AS_OF: &str = "2026-01-10";
 /// Research grants are valid a year around [`NOW`].
-const GRANT_WINDOW: (u64, u64) = (NOW - 86_400 * 180, NOW + 86_400 * 180);
+const GRANT_WINDOW: (u64, u64) = (NOW - SECONDS_PER_DAY * 180, NOW + SECONDS_PER_DAY * 180);
 /// A code no bundle uses.
 const DECOY_CODE: &str = "http://snomed.info/sct|999999999";
 
@@ -328,6 +329,8 @@ fn ineligible_patients_and_changed_terms_are_rejected() {
     // No research grant yet.
     let (run, _) = prove(&home, &bundle, &eligible, "S", &x);
     run.expect_code(2);
+    let error = run.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(error.starts_with("no research grant"), "{error}");
     let grant = home.research_grant(&patient);
 
     // Too old for 0..=1; an included code they lack; an excluded code they have.
@@ -374,6 +377,11 @@ fn ineligible_patients_and_changed_terms_are_rejected() {
     home.run(&["grant", "revoke", &index]).expect_code(0);
     let (run, _) = prove(&home, &bundle, &eligible, "S2", &x);
     run.expect_code(2);
+    let error = run.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains(&format!("grant {index} was revoked at ")),
+        "{error}"
+    );
 }
 
 #[test]

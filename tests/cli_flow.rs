@@ -278,22 +278,52 @@ fn full_flow_through_the_binary() {
     assert_eq!(grants[0]["index"], 0);
     assert_eq!(grants[0]["status"], "revoked");
     assert!(grants[0]["revoked_at"].is_u64());
+    // Times are shown in ISO 8601 beside the numbers: the window of grant 0 is the
+    // fixture's (NOT_BEFORE is 2025-06-15T14:06:40Z, NOT_AFTER 2025-06-16T15:06:40Z).
+    assert_eq!(grants[0]["not_before"], NOT_BEFORE);
+    assert_eq!(grants[0]["not_before_iso"], "2025-06-15T14:06:40Z");
+    assert_eq!(grants[0]["not_after_iso"], "2025-06-16T15:06:40Z");
+    for key in ["issued_at_iso", "revoked_at_iso"] {
+        let time = grants[0][key].as_str().expect(key);
+        assert!(time.len() == 20 && time.ends_with('Z'), "{key}: {time}");
+    }
     let human = zkh(&home, &["grant", "list"]);
     human.expect_code(0);
     assert!(human.stdout.contains("revoked"), "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("valid from 2025-06-15T14:06:40Z to 2025-06-16T15:06:40Z"),
+        "{}",
+        human.stdout
+    );
+    let roots = zkh(&home, &["registry", "roots"]);
+    roots.expect_code(0);
+    assert!(
+        roots.stdout.contains("created (empty tree)") && roots.stdout.contains("Z  superseded"),
+        "{}",
+        roots.stdout
+    );
 
     // A live grant (observations only) for the other refusals.
     let live = issue_grant(&home, "observations");
     assert_eq!(live, 1);
+    // Expired, and not valid yet: the window and the time are named in ISO 8601 (NOT_BEFORE
+    // is 2025-06-15T14:06:40Z, NOT_AFTER 2025-06-16T15:06:40Z).
     let after = NOT_AFTER.to_string();
     let before = (NOT_BEFORE - 1).to_string();
-    for now in [&after, &before] {
+    for (now, says) in [
+        (&after, "grant 1 expired at 2025-06-16T15:06:40Z"),
+        (&before, "grant 1 is not valid before 2025-06-15T14:06:40Z"),
+    ] {
         let expired = prove(&home, live, &request, &["--now", now]);
         expired.expect_code(1);
+        let error = expired.one_line_error();
         assert!(
-            expired.one_line_error().contains("validity window"),
-            "{}",
-            expired.stderr
+            error.contains("validity window")
+                && error.contains(says)
+                && error.contains("(valid from 2025-06-15T14:06:40Z to 2025-06-16T15:06:40Z)"),
+            "{error}"
         );
     }
     // A request for more records than the grant covers.

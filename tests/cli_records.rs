@@ -379,20 +379,21 @@ fn uncovered_tampered_and_foreign_claims_are_rejected() {
     rejected_because(&run, "does not verify");
     // None of the rejections consumed anything: the honest proof still answers its request.
     verify_claim(&home, &out, &request, true).expect_code(0);
-    // The claim's ExplanationOfBenefit is another resource, with another nullifier.
-    let eob = claims
-        .iter()
-        .find(|c| c.resource_type == "ExplanationOfBenefit")
-        .expect("the claim's EOB");
+    // The claim's ExplanationOfBenefit is the same service: the same nullifier, spent.
+    assert_eq!(claim.resource_type, "Claim");
+    let eob = common::fhir::eob_of(&bundle, &claim.id).expect("the claim's EOB");
     let eob_out = home.file("eob.json");
-    let (run, eob_request) = prove_claim(&home, &bundle, &eob.id, &covered, member, &eob_out);
+    let (run, eob_request) = prove_claim(&home, &bundle, &eob, &covered, member, &eob_out);
     run.expect_code(0);
     assert_eq!(public_input(&eob_out, "kind"), "7");
-    assert_ne!(
+    assert_eq!(
         public_input(&eob_out, "nullifier"),
         public_input(&out, "nullifier")
     );
-    verify_claim(&home, &eob_out, &eob_request, true).expect_code(0);
+    rejected_because(
+        &verify_claim(&home, &eob_out, &eob_request, true),
+        "nullifier already spent",
+    );
     // snarkjs, an independent verifier, accepts the exported proofs.
     assert!(common::snarkjs_accepts(&home.path, &out));
     assert!(common::snarkjs_accepts(&home.path, &eob_out));

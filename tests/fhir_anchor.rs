@@ -184,7 +184,11 @@ fn synthea_bundles_anchor_idempotently_and_audit() {
     for (who, why, code) in [
         ("nobody", "no identity named", 2),
         ("dr", "not a patient", 2),
-        ("patient1", "anchored for patient \"patient0\"", 1),
+        (
+            "patient1",
+            "is patient0's (bound at first anchoring), not patient1's",
+            1,
+        ),
     ] {
         let run = record_anchor(&home, &[], &files[0], who);
         run.expect_code(code);

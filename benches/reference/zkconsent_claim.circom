@@ -34,7 +34,7 @@ template Claim(depth) {
     signal input nullifier;
     signal input request_hash;
 
-    // Private: the tuple's other six fields (kind, code, date and value are the public
+    // Private: the tuple's other seven fields (kind, code, date and value are the public
     // signals), its records path, the diagnosis's path in the covered set, and the insurer id
     // and nonce. Ours also witnesses the two inverses as hints; here IsZero computes them.
     signal input end_date;
@@ -43,6 +43,7 @@ template Claim(depth) {
     signal input coverage;
     signal input digest;
     signal input salt;
+    signal input identity;     // the service: the Claim's identity (an EOB's is its claim's)
     signal input path_siblings[depth];
     signal input path_indices[depth];
     signal input covered_siblings[CODE_SET_DEPTH()];
@@ -68,6 +69,7 @@ template Claim(depth) {
     leaf.tuple[7] <== coverage;
     leaf.tuple[8] <== digest;
     leaf.tuple[9] <== salt;
+    leaf.tuple[10] <== identity;
 
     component tree = MerkleRoot(depth);
     tree.leaf <== leaf.out;
@@ -106,9 +108,9 @@ template Claim(depth) {
     policy_hash.in[1] <== coverage;
     policy_hash.out === policy;
 
-    // 6. Nullifier: H_claim.nullifier(digest, insurer_id).
+    // 6. Nullifier: H_claim.nullifier(identity, insurer_id): per service, not per version.
     component nullifier_hash = TaggedPoseidon(2, TAG_CLAIM_NULLIFIER());
-    nullifier_hash.in[0] <== digest;
+    nullifier_hash.in[0] <== identity;
     nullifier_hash.in[1] <== insurer_id;
     nullifier_hash.out === nullifier;
 

@@ -75,6 +75,7 @@ template Cohort(depth) {
     signal input summary_coverage;
     signal input summary_digest;
     signal input summary_salt;
+    signal input summary_identity;
     signal input records_siblings[depth];
     signal input records_indices[depth];
     signal input conditions[LIST_SLOTS];
@@ -117,6 +118,7 @@ template Cohort(depth) {
     summary.tuple[7] <== summary_coverage;
     summary.tuple[8] <== summary_digest;
     summary.tuple[9] <== summary_salt;
+    summary.tuple[10] <== summary_identity;
 
     component records = MerkleRoot(depth);
     records.leaf <== summary.out;

@@ -66,15 +66,15 @@ template MerkleRoot(depth) {
     root <== level[depth];
 }
 
-// The records-tree leaf (docs/spec.md §10.7): H_record.leaf over the ten tuple fields, in
+// The records-tree leaf (docs/spec.md §10.7): H_record.leaf over the eleven tuple fields, in
 // tuple order (kind, code, date, end_date, value, related_code, patient, coverage, digest,
-// salt). Ours: record::constraints (the leaf hash inside each records statement).
+// salt, identity). Ours: record::constraints (the leaf hash inside each records statement).
 template RecordLeaf() {
-    signal input tuple[10];
+    signal input tuple[11];
     signal output out;
 
-    component h = TaggedPoseidon(10, TAG_RECORD_LEAF());
-    for (var i = 0; i < 10; i++) {
+    component h = TaggedPoseidon(11, TAG_RECORD_LEAF());
+    for (var i = 0; i < 11; i++) {
         h.in[i] <== tuple[i];
     }
     out <== h.out;

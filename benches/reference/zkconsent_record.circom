@@ -22,8 +22,8 @@ include "comparators.circom";       // IsZero
 // disclosed_digest, value_lo, value_hi, date_lo, date_hi, set_field, code_set_root,
 // request_hash], exactly our `RecordPublic::to_field_elements()`.
 template Record(depth) {
-    var FIELDS = 10;      // record::RECORD_FIELDS: the tuple, salt last (docs/spec.md §10.2)
-    var DISCLOSABLE = 9;  // record::DISCLOSABLE_FIELDS: kind … digest, never the salt
+    var FIELDS = 11;      // record::RECORD_FIELDS: the tuple, salt then identity last (§10.2)
+    var DISCLOSABLE = 9;  // record::DISCLOSABLE_FIELDS: kind … digest, never salt or identity
     var CODE = 1;         // record::fields::CODE
     var DATE = 2;         // record::fields::DATE
     var VALUE = 4;        // record::fields::VALUE
@@ -44,7 +44,7 @@ template Record(depth) {
     signal input request_hash;
 
     // Private: the tuple (kind, code, date, end_date, value, related_code, patient, coverage,
-    // digest, salt), its records path, the tested code's code-set path (any path of that shape
+    // digest, salt, identity), its records path, the tested code's code-set path (any path of that shape
     // when set_field = 0), and the request opening. Ours also witnesses the mask bits, the
     // selector bits and the tested code's inverse as hints; here Num2Bits and IsZero compute
     // them (`<--`) inside the witness.

@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod authority;
+pub mod calendar;
 pub mod claim;
 pub mod cohort;
 pub mod domain;

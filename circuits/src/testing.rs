@@ -12,8 +12,8 @@ use crate::{
     merkle::{MerklePath, SparseMerkleTree},
     record::{
         fields, CodeSet, CodeSetPredicate, DiscloseMask, InclusiveRange, Record, RecordCircuit,
-        RecordFields, RecordKind, RecordPrivate, RecordPublic, ScaledValue, SetField,
-        CODE_SET_DEPTH,
+        RecordFields, RecordKind, RecordPrivate, RecordPublic, ResourceIdentity, ScaledValue,
+        SetField, CODE_SET_DEPTH,
     },
     types::{
         CodeId, EpochDay, GrantSalt, Nonce, Purpose, RecordSalt, RecordsRoot, ResourceDigest,
@@ -326,6 +326,7 @@ pub fn record_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Reco
             related_code: CodeId(Fr::rand(rng)),
             coverage: CodeId(Fr::from(0u64)),
             digest: ResourceDigest(Fr::rand(rng)),
+            identity: ResourceIdentity(Fr::rand(rng)),
         },
         patient: SecretKey::random(rng).id(),
         salt: RecordSalt::random(rng),

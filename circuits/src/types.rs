@@ -111,7 +111,8 @@ impl AccessTag {
     }
 }
 
-/// Seconds since the Unix epoch. Circuits range-check it to 64 bits.
+/// Seconds since the Unix epoch (UTC). Circuits range-check it to 64 bits. Displays as ISO
+/// 8601 UTC (`2026-12-04T18:39:01Z`), which is how every message shows a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub u64);
 
@@ -122,18 +123,66 @@ impl Timestamp {
     }
 }
 
-/// A calendar day: days since 1970-01-01 (the proleptic Gregorian calendar, no time zone).
+impl core::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::calendar::fmt_timestamp(*self, f)
+    }
+}
+
+/// A calendar day: the number of days after 1799-12-31 (proleptic Gregorian calendar, no
+/// time zone), so 1800-01-01 is day 1 ([`Self::FIRST`]) and 2199-12-31 is day 146 097
+/// ([`Self::LAST`]); day 0 is [`Self::NONE`] and is no date. The range and the reasons for it
+/// are in [`crate::calendar`]. Displays as `YYYY-MM-DD` (`(no date)` for [`Self::NONE`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct EpochDay(pub u64);
 
 impl EpochDay {
-    /// "No date": the value of an absent optional date. It is also 1970-01-01, so predicates
-    /// must treat 0 as absent (extraction refuses an optional date that falls on that day).
+    /// "No date": the value of an absent optional date (an end date that is not there). It
+    /// is not a day of the calendar, so it can never be confused with one.
     pub const NONE: Self = Self(0);
+    /// The first day: 1800-01-01.
+    pub const FIRST: Self = Self(1);
+    /// The last day: 2199-12-31 (one 400-year Gregorian cycle after [`Self::FIRST`]).
+    pub const LAST: Self = Self(146_097);
 
     /// As a field element.
     pub fn to_fr(self) -> Fr {
         Fr::from(self.0)
+    }
+
+    /// Whether this is a day of the calendar ([`Self::FIRST`] to [`Self::LAST`]), not
+    /// [`Self::NONE`] or past the end.
+    pub const fn is_date(self) -> bool {
+        Self::FIRST.0 <= self.0 && self.0 <= Self::LAST.0
+    }
+
+    /// The day of a calendar date; `None` for an impossible date (2011-02-29, month 13) or
+    /// one outside 1800-01-01 to 2199-12-31.
+    pub fn from_civil(date: crate::calendar::CivilDate) -> Option<Self> {
+        crate::calendar::epoch_day(date)
+    }
+
+    /// The calendar date of this day; `None` for [`Self::NONE`] and past [`Self::LAST`].
+    pub fn civil(self) -> Option<crate::calendar::CivilDate> {
+        crate::calendar::civil_date(self)
+    }
+
+    /// The day (UTC) a Unix time falls in: the one conversion from seconds to days. `None`
+    /// from 2200-01-01T00:00:00Z on.
+    pub const fn of_timestamp(time: Timestamp) -> Option<Self> {
+        let day = time.0 / crate::calendar::SECONDS_PER_DAY + crate::calendar::UNIX_EPOCH_DAY.0;
+        let day = Self(day);
+        if day.is_date() {
+            Some(day)
+        } else {
+            None
+        }
+    }
+}
+
+impl core::fmt::Display for EpochDay {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::calendar::fmt_epoch_day(*self, f)
     }
 }
 

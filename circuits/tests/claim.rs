@@ -13,7 +13,10 @@ use zkconsent_circuits::{
     },
     domain, fr_to_decimal,
     merkle::{MerklePath, EMPTY_LEAF},
-    record::{commit, fields, CodeSet, CodeSetRoot, RecordKind, ScaledValue, CODE_SET_DEPTH},
+    record::{
+        commit, fields, CodeSet, CodeSetRoot, Record, RecordKind, ResourceIdentity, ScaledValue,
+        CODE_SET_DEPTH, RECORD_FIELDS,
+    },
     testing::{
         claim::{claim_circuit, claim_fixture, ClaimFixture, CLAIM_FIXTURE_COVERED_CODES},
         constraint_count, free_witnesses, satisfied, two_pow_64,
@@ -24,10 +27,10 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the records path, plus 242 per level.
-const CLAIM_BASE_CONSTRAINTS: usize = 3_119;
+const CLAIM_BASE_CONSTRAINTS: usize = 3_125;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 /// Claim at the default depth 20: pinned.
-const CLAIM_CONSTRAINTS_DEPTH_20: usize = 7_959;
+const CLAIM_CONSTRAINTS_DEPTH_20: usize = 7_965;
 
 fn fixture(seed: u64) -> ClaimFixture {
     claim_fixture(&mut StdRng::seed_from_u64(seed), TEST_DEPTH)
@@ -56,7 +59,7 @@ fn assert_circuit_rejects(f: &ClaimFixture, edit: impl FnOnce(&mut ClaimAssignme
 
 /// The fixture with its record's tuple replaced at field level and anchored: the circuit of
 /// that tuple, its leaf under the new root, and honest hints.
-fn anchored_tuple(base: &ClaimFixture, tuple: [Fr; 10]) -> ClaimCircuit {
+fn anchored_tuple(base: &ClaimFixture, tuple: [Fr; RECORD_FIELDS]) -> ClaimCircuit {
     let mut f = base.clone();
     f.reanchor(commit(&tuple));
     let mut c = claim_circuit(&f);
@@ -125,7 +128,7 @@ fn public_input_names_follow_offsets() {
         assert_eq!(inputs::NAMES[offset], name);
     }
     assert_eq!(claim::STATEMENT, "claim");
-    assert_eq!(claim::CIRCUIT_VERSION, 2);
+    assert_eq!(claim::CIRCUIT_VERSION, 3);
     // The encoder puts each typed field at its offset.
     let f = fixture(13);
     let p = f.public;
@@ -157,7 +160,7 @@ fn policy_and_nullifier_known_answers() {
     );
     let (one, two) = (Fr::from(1u64), Fr::from(2u64));
     let policy = PolicyCommitment::derive(IdentityId(one), CodeId(two)).to_fr();
-    let nullifier = ClaimNullifier::derive(ResourceDigest(one), VerifierId(two)).to_fr();
+    let nullifier = ClaimNullifier::derive(ResourceIdentity(one), VerifierId(two)).to_fr();
     for (tag, value) in [
         (domain::POLICY, policy),
         (domain::CLAIM_NULLIFIER, nullifier),
@@ -269,7 +272,8 @@ fn diagnosis_outside_the_covered_set_is_rejected() {
     f.private.record.fields.related_code = CodeId(Fr::rand(&mut rng));
     f.reanchor_record();
     assert_rejected(&f, ClaimError::DiagnosisNotCovered);
-    // A record without a diagnosis (0), opened at an empty slot, which reaches the root.
+    // A record without a diagnosis (0), opened at an empty slot, which reaches the root:
+    // the spec names the missing diagnosis, not the covered set.
     let mut f = base.clone();
     f.private.record.fields.related_code = CodeId(Fr::from(0u64));
     f.reanchor_record();
@@ -278,7 +282,11 @@ fn diagnosis_outside_the_covered_set_is_rejected() {
         f.private.covered_path.root(Fr::from(0u64)),
         base.covered.root().0
     );
-    assert_rejected(&f, ClaimError::DiagnosisNotCovered);
+    assert_rejected(&f, ClaimError::NoDiagnosis);
+    assert_eq!(
+        ClaimError::NoDiagnosis.to_string(),
+        "claim record has no diagnosis to check coverage of"
+    );
     // … whatever inverse hint the prover supplies.
     for inv in [Fr::from(0u64), Fr::one(), Fr::rand(&mut rng)] {
         assert_circuit_rejects(&f, |a| a.diagnosis_inverse = inv);
@@ -345,7 +353,7 @@ fn policy_of_another_patient_or_coverage_is_rejected() {
 }
 
 #[test]
-fn nullifier_is_per_resource_and_per_insurer() {
+fn nullifier_is_per_service_and_per_insurer() {
     let base = fixture(9);
     let mut rng = StdRng::seed_from_u64(109);
     // The same resource anchored again (another custodian: another salt, another tree):
@@ -359,15 +367,32 @@ fn nullifier_is_per_resource_and_per_insurer() {
     assert_ne!(again.public.records_root, base.public.records_root);
     assert_eq!(again.public.nullifier, base.public.nullifier);
     accepted(&again);
-    // A changed resource (new version, new digest) is a new claim.
+    // A new version of the resource (new digest, new amount) or its ExplanationOfBenefit
+    // (same identity: the claim's) is the same service: the same nullifier.
+    for edit in [
+        (|r: &mut Record, rng: &mut StdRng| r.fields.digest = ResourceDigest(Fr::rand(rng)))
+            as fn(&mut Record, &mut StdRng),
+        |r, rng| {
+            r.fields.kind = RecordKind::ExplanationOfBenefit;
+            r.fields.digest = ResourceDigest(Fr::rand(rng));
+            r.fields.value.0 += 1;
+        },
+    ] {
+        let mut version = base.clone();
+        edit(&mut version.private.record, &mut rng);
+        version.reanchor_record();
+        assert_eq!(version.public.nullifier, base.public.nullifier);
+        accepted(&version);
+    }
+    // Another service (another identity) is another claim.
     let mut changed = base.clone();
-    changed.private.record.fields.digest = ResourceDigest(Fr::rand(&mut rng));
+    changed.private.record.fields.identity = ResourceIdentity(Fr::rand(&mut rng));
     changed.reanchor_record();
     assert_ne!(changed.public.nullifier, base.public.nullifier);
     accepted(&changed);
     // Two insurers: unlinkable nullifiers for one resource.
     let other_insurer = VerifierId(Fr::rand(&mut rng));
-    let for_other = ClaimNullifier::derive(base.private.record.fields.digest, other_insurer);
+    let for_other = ClaimNullifier::derive(base.private.record.fields.identity, other_insurer);
     assert_ne!(for_other, base.public.nullifier);
     // Another insurer's nullifier against this insurer's request: rejected.
     let mut f = base.clone();
@@ -378,11 +403,12 @@ fn nullifier_is_per_resource_and_per_insurer() {
     f.private.insurer = other_insurer;
     f.public.nullifier = for_other;
     assert_rejected(&f, ClaimError::RequestHashMismatch);
-    // The nullifier of the salt, or of the leaf, is not the nullifier.
-    for not_digest in [base.private.record.salt.0, base.private.record.commit().0] {
+    // The nullifier of the digest, the salt or the leaf is not the nullifier.
+    let record = &base.private.record;
+    for not_identity in [record.fields.digest.0, record.salt.0, record.commit().0] {
         let mut f = base.clone();
         f.public.nullifier =
-            ClaimNullifier::derive(ResourceDigest(not_digest), base.private.insurer);
+            ClaimNullifier::derive(ResourceIdentity(not_identity), base.private.insurer);
         assert_rejected(&f, ClaimError::NullifierMismatch);
     }
 }

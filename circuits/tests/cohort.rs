@@ -16,7 +16,10 @@ use zkconsent_circuits::{
     domain, fr_to_decimal,
     grant::GRANT_FIELDS,
     merkle::{MerklePath, EMPTY_LEAF},
-    record::{commit, fields, CodeSet, CodeSetRoot, InclusiveRange, RecordKind, CODE_SET_DEPTH},
+    record::{
+        commit, fields, CodeSet, CodeSetRoot, InclusiveRange, RecordKind, CODE_SET_DEPTH,
+        RECORD_FIELDS,
+    },
     testing::{
         cohort::{
             cohort_circuit, cohort_fixture, random_code_id, CohortFixture,
@@ -30,11 +33,11 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the two tree paths, plus 242 per level of each.
-const COHORT_BASE_CONSTRAINTS: usize = 8_741;
+const COHORT_BASE_CONSTRAINTS: usize = 8_747;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 const TREES: usize = 2;
 /// Cohort at the default depth 20: pinned.
-const COHORT_CONSTRAINTS_DEPTH_20: usize = 18_421;
+const COHORT_CONSTRAINTS_DEPTH_20: usize = 18_427;
 
 fn fixture(seed: u64) -> CohortFixture {
     cohort_fixture(&mut StdRng::seed_from_u64(seed), TEST_DEPTH)
@@ -76,7 +79,7 @@ fn assert_circuit_rejects(f: &CohortFixture, edit: impl FnOnce(&mut CohortAssign
 
 /// The fixture with its summary's tuple replaced at field level and anchored: the circuit of
 /// that tuple, its leaf under the new root.
-fn anchored_tuple(base: &CohortFixture, tuple: [Fr; 10]) -> CohortCircuit {
+fn anchored_tuple(base: &CohortFixture, tuple: [Fr; RECORD_FIELDS]) -> CohortCircuit {
     let mut f = base.clone();
     f.reanchor(commit(&tuple));
     let mut c = cohort_circuit(&f);
@@ -166,7 +169,7 @@ fn public_input_names_follow_offsets() {
         assert_eq!(inputs::NAMES[offset], name);
     }
     assert_eq!(cohort::STATEMENT, "cohort");
-    assert_eq!(cohort::CIRCUIT_VERSION, 2);
+    assert_eq!(cohort::CIRCUIT_VERSION, 3);
     // The encoder puts each typed field at its offset.
     let f = fixture(13);
     let p = f.public;

@@ -70,7 +70,7 @@ fn domain_separated_hash_vectors() {
     );
 }
 
-/// The record leaf over `1..=10`, pinned for ports, and cross-checked against
+/// The record leaf over `1..=11`, pinned for ports, and cross-checked against
 /// light-poseidon's domain-tagged circom hash (independent code, same definition).
 #[test]
 fn record_leaf_vector() {
@@ -80,10 +80,10 @@ fn record_leaf_vector() {
     let leaf = record::commit(&fields);
     let mut light =
         Poseidon::<Fr>::with_domain_tag_circom(RECORD_FIELDS, domain::RECORD_LEAF.value())
-            .expect("arity 10");
+            .expect("arity 11");
     assert_eq!(leaf, light.hash(&fields).expect("hash"));
     assert_eq!(
         fr_to_decimal(&leaf),
-        "20882548709758336003204516380880423102369019937926452718682113020264459723327"
+        "9525260000200010089900545053722551576652167615663980035639577821004826881827"
     );
 }

@@ -23,7 +23,7 @@ use zkconsent_circuits::{
 /// Depth used by most soundness tests: small keeps them fast; the gadgets do not depend on it.
 const TEST_DEPTH: usize = 4;
 /// Constraints at depth `d`: everything but the records path, plus 242 per level.
-const RECORD_BASE_CONSTRAINTS: usize = 3_175;
+const RECORD_BASE_CONSTRAINTS: usize = 3_181;
 const MERKLE_LEVEL_CONSTRAINTS: usize = 242;
 /// Record at the default depth 20: pinned.
 const RECORD_CONSTRAINTS_DEPTH_20: usize = RECORD_BASE_CONSTRAINTS + 20 * MERKLE_LEVEL_CONSTRAINTS;

@@ -10,7 +10,7 @@ use rand::{rngs::StdRng, SeedableRng};
 use serde_json::json;
 use std::str::FromStr;
 use zkconsent::{
-    circuits::{domain::DomainTag, poseidon, types::Timestamp},
+    circuits::{calendar::SECONDS_PER_DAY, domain::DomainTag, poseidon, types::Timestamp},
     demo,
     home::Home,
     prover::Statement,
@@ -23,8 +23,6 @@ use zkconsent::{
 
 /// Default grant validity, in days.
 const DEFAULT_GRANT_DAYS: u64 = 30;
-/// Seconds per day.
-const DAY: u64 = 86_400;
 
 pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
     match &cli.command {
@@ -160,9 +158,10 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
             let not_after = match (not_after, days) {
                 (Some(t), _) => Timestamp(*t),
                 (None, d) => Timestamp(
-                    not_before
-                        .0
-                        .saturating_add(d.unwrap_or(DEFAULT_GRANT_DAYS).saturating_mul(DAY)),
+                    not_before.0.saturating_add(
+                        d.unwrap_or(DEFAULT_GRANT_DAYS)
+                            .saturating_mul(SECONDS_PER_DAY),
+                    ),
                 ),
             };
             let request = GrantRequest {
@@ -176,11 +175,13 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
             let (index, g) = home.issue_grant(&request, now, &mut rng).map_err(refused)?;
             out.result(
                 &format!(
-                    "grant {index}: {patient} -> {grantee}, scope {}, purpose {}, valid [{}, {})",
-                    describe_scope(g.scope), describe_purpose(g.purpose), g.not_before.0, g.not_after.0
+                    "grant {index}: {patient} -> {grantee}, scope {}, purpose {}, valid from {} to {} (exclusive)",
+                    describe_scope(g.scope), describe_purpose(g.purpose), g.not_before, g.not_after
                 ),
                 json!({ "ok": true, "index": index, "commitment": fr_to_decimal(&g.commit().0),
-                        "root": fr_to_decimal(&home.registry.current_root().map_err(Failure::malformed)?.0) }),
+                        "root": fr_to_decimal(&home.registry.current_root().map_err(Failure::malformed)?.0),
+                        "not_before": g.not_before.0, "not_after": g.not_after.0,
+                        "not_before_iso": g.not_before.to_string(), "not_after_iso": g.not_after.to_string() }),
             );
         }
         GrantCommand::Revoke { index } => {
@@ -202,22 +203,37 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
                     .as_ref()
                     .map(|o| {
                         format!(
-                            "{} -> {}, {} / {}",
+                            "{} -> {}, {} / {}, valid from {} to {}",
                             o.patient_name,
                             o.grantee_name,
                             describe_scope(o.grant.scope),
-                            describe_purpose(o.grant.purpose)
+                            describe_purpose(o.grant.purpose),
+                            o.grant.not_before,
+                            o.grant.not_after
                         )
                     })
                     .unwrap_or_else(|| "(opening not in wallet)".into());
+                let revoked = r
+                    .revoked_at
+                    .map(|t| format!(", revoked {t}"))
+                    .unwrap_or_default();
                 lines.push(format!(
-                    "{:>4}  {:<8} {}",
+                    "{:>4}  {:<8} issued {}{revoked}  {}",
                     r.index,
                     r.status.as_str(),
+                    r.issued_at,
                     parties
                 ));
-                machine.push(json!({ "index": r.index, "status": r.status.as_str(), "commitment": fr_to_decimal(&r.commitment.0),
-                    "issued_at": r.issued_at.0, "revoked_at": r.revoked_at.map(|t| t.0) }));
+                let mut entry = json!({ "index": r.index, "status": r.status.as_str(), "commitment": fr_to_decimal(&r.commitment.0),
+                    "issued_at": r.issued_at.0, "revoked_at": r.revoked_at.map(|t| t.0),
+                    "issued_at_iso": r.issued_at.to_string(), "revoked_at_iso": r.revoked_at.map(|t| t.to_string()) });
+                if let Some(o) = &opening {
+                    entry["not_before"] = json!(o.grant.not_before.0);
+                    entry["not_after"] = json!(o.grant.not_after.0);
+                    entry["not_before_iso"] = json!(o.grant.not_before.to_string());
+                    entry["not_after_iso"] = json!(o.grant.not_after.to_string());
+                }
+                machine.push(entry);
             }
             out.result(&lines.join("\n"), json!({ "ok": true, "grants": machine }));
         }
@@ -298,11 +314,11 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 .iter()
                 .map(|r| {
                     format!(
-                        "{:>4}  created {:>10}  superseded {:>10}  {}",
+                        "{:>4}  created {:<20}  superseded {:<20}  {}",
                         r.seq,
-                        r.created_at.0,
+                        created(r.created_at),
                         r.superseded_at
-                            .map(|t| t.0.to_string())
+                            .map(|t| t.to_string())
                             .unwrap_or_else(|| "current".into()),
                         fr_to_decimal(&r.root.0)
                     )
@@ -312,12 +328,24 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 .iter()
                 .map(|r| {
                     json!({ "seq": r.seq, "root": fr_to_decimal(&r.root.0),
-                "created_at": r.created_at.0, "superseded_at": r.superseded_at.map(|t| t.0) })
+                "created_at": r.created_at.0, "superseded_at": r.superseded_at.map(|t| t.0),
+                "created_at_iso": r.created_at.to_string(),
+                "superseded_at_iso": r.superseded_at.map(|t| t.to_string()) })
                 })
                 .collect();
             out.result(&lines.join("\n"), json!({ "ok": true, "roots": machine }));
             Ok(())
         }
+    }
+}
+
+/// When a root became current, for people: the empty tree's first root carries time 0, which
+/// is the registry's creation, not 1970.
+fn created(at: Timestamp) -> String {
+    if at == Timestamp(0) {
+        "(empty tree)".into()
+    } else {
+        at.to_string()
     }
 }
 

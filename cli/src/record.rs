@@ -22,9 +22,6 @@ use zkconsent::{
     wallet::AnchorStatus,
 };
 
-/// Seconds per day (dates are days since 1970-01-01, UTC).
-const SECONDS_PER_DAY: u64 = 86_400;
-
 pub fn run(cli: &Cli, command: &RecordCommand, out: &mut Out) -> Result<(), Failure> {
     match command {
         RecordCommand::Anchor { file, patient } => anchor(cli, file, patient, out),
@@ -56,7 +53,12 @@ fn summary(cli: &Cli, patient: &str, as_of: Option<&str>, out: &mut Out) -> Resu
     let now = unix_now();
     let as_of = match as_of {
         Some(text) => parse_day(text).map_err(|e| Failure::malformed(format!("--as-of: {e}")))?,
-        None => EpochDay(now.0 / SECONDS_PER_DAY),
+        None => EpochDay::of_timestamp(now).ok_or_else(|| {
+            Failure::malformed(format!(
+                "today ({now}) is past {}, the last date: pass --as-of",
+                EpochDay::LAST
+            ))
+        })?,
     };
     let mut home = open(cli)?;
     let report = home
@@ -118,11 +120,16 @@ fn human(file: &Path, patient: &str, report: &AnchorReport) -> String {
             counts(by_kind(report, AnchorStatus::NEW_VERSION))
         ),
         format!("  already anchored: {repeated}"),
-        format!(
-            "  not anchored (unsupported types): {unsupported} ({})",
-            counts(report.unsupported.iter().map(|(k, n)| (k.as_str(), *n)))
-        ),
     ];
+    let in_batch = report.count(AnchorStatus::SUPERSEDED_IN_BATCH);
+    if in_batch > 0 {
+        // Earlier versions of a resource in the same file: never anchored.
+        lines.push(format!("  superseded in this file: {in_batch}"));
+    }
+    lines.extend([format!(
+        "  not anchored (unsupported types): {unsupported} ({})",
+        counts(report.unsupported.iter().map(|(k, n)| (k.as_str(), *n)))
+    )]);
     let new: Vec<u64> = report
         .records
         .iter()
@@ -171,6 +178,7 @@ fn machine(file: &Path, patient: &str, report: &AnchorReport) -> Value {
         "anchored_total": report.count(AnchorStatus::ANCHORED),
         "new_versions_total": report.count(AnchorStatus::NEW_VERSION),
         "already_anchored_total": report.count(AnchorStatus::ALREADY_ANCHORED),
+        "superseded_in_batch_total": report.count(AnchorStatus::SUPERSEDED_IN_BATCH),
         "unsupported": object(report.unsupported.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
         "records_root": fr_to_decimal(&report.records_root.0),
         "records": records,
@@ -199,6 +207,7 @@ fn list(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
             json!({ "index": o.index, "type": o.record.fields.kind.resource_type(),
                     "id": o.resource_id, "date": format_day(o.record.fields.date),
                     "patient": o.patient_name, "anchored_at": o.anchored_at.0,
+                    "anchored_at_iso": o.anchored_at.to_string(),
                     "leaf": fr_to_decimal(&o.record.commit().0) })
         })
         .collect();

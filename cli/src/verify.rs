@@ -8,7 +8,7 @@ use crate::{
 };
 use serde_json::json;
 use zkconsent::{
-    circuits::types::Timestamp,
+    circuits::{statement::InputRole, types::Timestamp},
     files::proof::MAX_PROOF_FILE_BYTES,
     files::read_limited,
     home::Home,
@@ -69,16 +69,30 @@ pub fn run(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
             unchecked.join(", ")
         )
     };
+    let time = proof_time(accepted.proof.statement, &accepted.proof.inputs);
+    let made_for = time.map(|t| format!(", made for {t}")).unwrap_or_default();
     out.result(
         &format!(
-            "valid: {} proof accepted{note}",
+            "valid: {} proof accepted{made_for}{note}",
             accepted.proof.statement.name()
         ),
         json!({ "ok": true, "valid": true, "statement": accepted.proof.statement.name(),
                 "request_checked": accepted.request_checked(), "consumed": args.consume,
-                "not_checked": unchecked, "public_inputs": inputs, "ms": millis }),
+                "not_checked": unchecked, "public_inputs": inputs,
+                "time_iso": time.map(|t| t.to_string()), "ms": millis }),
     );
     Ok(())
+}
+
+/// The time a proof speaks for (its input of role [`InputRole::Time`]), for people to read;
+/// `None` for statements without one (Record, Claim).
+fn proof_time(statement: Statement, inputs: &[ark_bn254::Fr]) -> Option<Timestamp> {
+    let at = statement
+        .input_roles()
+        .iter()
+        .position(|role| *role == InputRole::Time)?;
+    // A verified time is a 64-bit integer (the circuits range-check it).
+    fr_to_decimal(inputs.get(at)?).parse().ok().map(Timestamp)
 }
 
 fn verify_batch(

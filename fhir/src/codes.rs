@@ -8,7 +8,10 @@
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
 use sha2::{Digest, Sha256};
-use zkconsent_circuits::types::{CodeId, ResourceDigest};
+use zkconsent_circuits::{
+    record::ResourceIdentity,
+    types::{CodeId, ResourceDigest},
+};
 
 /// Code system of `Patient.gender` (FHIR's AdministrativeGender value set).
 pub const ADMINISTRATIVE_GENDER_SYSTEM: &str = "http://hl7.org/fhir/administrative-gender";
@@ -54,6 +57,14 @@ pub fn code_id(system: &str, code: &str) -> CodeId {
 /// The digest of a resource's canonical JSON bytes.
 pub fn resource_digest(canonical: &[u8]) -> ResourceDigest {
     ResourceDigest(sha256_248(canonical))
+}
+
+/// A resource's identity across versions: the low 248 bits of `SHA-256("Type/id")`.
+///
+/// The caller checks that `resource_type` and `id` are a FHIR type name and id (neither can
+/// contain `/`, so the reference is unambiguous).
+pub fn resource_identity(resource_type: &str, id: &str) -> ResourceIdentity {
+    ResourceIdentity(sha256_248(format!("{resource_type}/{id}").as_bytes()))
 }
 
 #[cfg(test)]

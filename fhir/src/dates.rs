@@ -1,26 +1,35 @@
-//! Dates as days since 1970-01-01, from the calendar date as written.
+//! Dates as day numbers ([`EpochDay`]: days after 1799-12-31), from the calendar date as
+//! written.
 //!
 //! A FHIR `date` is `YYYY-MM-DD` and a `dateTime` or `instant` starts with it
-//! (`2011-04-06T21:20:23-07:00`). The day count is taken from those ten characters alone:
-//! the time and the UTC offset are ignored, never converted. This is deterministic and
-//! time-zone free (the same resource gives the same day on every machine, and a clinician's
-//! "recorded on 6 April" stays 6 April rather than becoming 7 April in UTC), and it treats
-//! date-only values such as `birthDate`, which have no time zone at all, alike.
+//! (`2011-04-06T21:20:23-07:00`). The day is taken from those ten characters alone: the
+//! time and the UTC offset are ignored, never converted. This is deterministic and time-zone
+//! free (the same resource gives the same day on every machine, and a clinician's "recorded
+//! on 6 April" stays 6 April rather than becoming 7 April in UTC), and it treats date-only
+//! values such as `birthDate`, which have no time zone at all, alike.
 //!
-//! Refused: partial dates (`2011`, `2011-04`: a day count needs a day), impossible dates
-//! (`2011-02-30`), and dates before 1970-01-01 (the tuple holds non-negative day counts so
-//! that circuits can range-check them as 64-bit values).
+//! Refused: partial dates (`2011`, `2011-04`: a day number needs a day), impossible dates
+//! (`2011-02-30`), and dates outside 1800-01-01 to 2199-12-31, the calendar's range
+//! ([`zkconsent_circuits::calendar`]): a document with such a date is refused whole rather
+//! than anchored with a date moved into range.
+//!
+//! The calendar arithmetic is the circuits crate's ([`EpochDay::from_civil`]); this module
+//! only reads the text.
 
-use zkconsent_circuits::types::EpochDay;
+use zkconsent_circuits::{
+    calendar::{days_in_month, CivilDate},
+    types::EpochDay,
+};
 
 /// Length of the `YYYY-MM-DD` prefix.
 pub const DATE_PREFIX_LEN: usize = 10;
-/// First year with non-negative day counts.
-pub const EPOCH_YEAR: u64 = 1970;
-/// Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar.
-const DAYS_0000_03_01_TO_EPOCH: u64 = 719_468;
-/// Days in a 400-year Gregorian cycle.
-const DAYS_PER_ERA: u64 = 146_097;
+/// Where the fields of `YYYY-MM-DD` are, and the two dashes.
+const YEAR: core::ops::Range<usize> = 0..4;
+const MONTH: core::ops::Range<usize> = 5..7;
+const DAY: core::ops::Range<usize> = 8..10;
+const DASHES: [usize; 2] = [4, 7];
+/// What may follow the date in a `dateTime` or `instant`.
+const TIME_SEPARATOR: u8 = b'T';
 
 /// Why a date was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -31,89 +40,54 @@ pub enum DateError {
     /// Month or day out of range for the month.
     #[error("{0:?} is not a calendar date")]
     NoSuchDay(String),
-    /// Before 1970-01-01.
-    #[error("{0:?} is before 1970-01-01 (dates are non-negative day counts)")]
-    BeforeEpoch(String),
+    /// Before 1800-01-01 or after 2199-12-31.
+    #[error(
+        "{0:?} is outside the supported dates, {first} to {last}",
+        first = EpochDay::FIRST,
+        last = EpochDay::LAST
+    )]
+    OutOfRange(String),
 }
 
-fn digits(bytes: &[u8]) -> Option<u64> {
-    bytes.iter().try_fold(0u64, |acc, b| {
-        b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
     })
-}
-
-/// Whether `year` is a Gregorian leap year.
-pub fn is_leap_year(year: u64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Days in `month` (1..=12) of `year`.
-pub fn days_in_month(year: u64, month: u64) -> u64 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a valid date on or after it (Hinnant's `days_from_civil`).
-fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    // Years start on 1 March, so the leap day is the last day of the year.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let year_of_era = y - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * DAYS_PER_ERA + day_of_era - DAYS_0000_03_01_TO_EPOCH
 }
 
 /// The day of a FHIR `date`, `dateTime` or `instant`, from its `YYYY-MM-DD` prefix.
 ///
 /// # Errors
 ///
-/// [`DateError`] for a partial, impossible or pre-1970 date.
+/// [`DateError`] for a partial or impossible date, or one outside 1800-01-01 to 2199-12-31.
 pub fn parse_day(text: &str) -> Result<EpochDay, DateError> {
     let b = text.as_bytes();
     let well_formed = b.len() >= DATE_PREFIX_LEN
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && (b.len() == DATE_PREFIX_LEN || b[DATE_PREFIX_LEN] == b'T');
+        && DASHES.iter().all(|&i| b[i] == b'-')
+        && (b.len() == DATE_PREFIX_LEN || b[DATE_PREFIX_LEN] == TIME_SEPARATOR);
     let parts = well_formed
-        .then(|| Some((digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?)))
+        .then(|| Some((digits(&b[YEAR])?, digits(&b[MONTH])?, digits(&b[DAY])?)))
         .flatten();
     let Some((year, month, day)) = parts else {
         return Err(DateError::Format(text.to_owned()));
     };
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    let year = i64::from(year);
+    if day == 0 || days_in_month(year, month).is_none_or(|n| day > n) {
         return Err(DateError::NoSuchDay(text.to_owned()));
     }
-    if year < EPOCH_YEAR {
-        return Err(DateError::BeforeEpoch(text.to_owned()));
-    }
-    Ok(EpochDay(days_from_civil(year, month, day)))
+    EpochDay::from_civil(CivilDate::new(year, month, day))
+        .ok_or_else(|| DateError::OutOfRange(text.to_owned()))
 }
 
-/// `YYYY-MM-DD` of a day count (for listings).
+/// `YYYY-MM-DD` of a day (for listings and messages); `(no date)` for [`EpochDay::NONE`].
 pub fn format_day(day: EpochDay) -> String {
-    // Inverse of days_from_civil (Hinnant's `civil_from_days`), for non-negative counts.
-    let z = day.0 + DAYS_0000_03_01_TO_EPOCH;
-    let era = z / DAYS_PER_ERA;
-    let day_of_era = z - era * DAYS_PER_ERA;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let d = day_of_year - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = year_of_era + era * 400 + u64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    day.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use zkconsent_circuits::{calendar::SECONDS_PER_DAY, types::Timestamp};
 
     fn day(s: &str) -> u64 {
         parse_day(s).unwrap().0
@@ -121,30 +95,39 @@ mod tests {
 
     #[test]
     fn known_days() {
-        assert_eq!(day("1970-01-01"), 0);
-        assert_eq!(day("1970-01-02"), 1);
-        assert_eq!(day("1971-01-01"), 365);
-        assert_eq!(day("2000-01-01"), 10_957);
-        // 2025-06-15T14:13:20Z is Unix time 1_750_000_000 (tests/common BASE).
-        assert_eq!(day("2025-06-15"), 1_750_000_000 / 86_400);
-        assert_eq!(day("2009-04-29"), 14_363);
+        assert_eq!(day("1800-01-01"), EpochDay::FIRST.0);
+        assert_eq!(day("1800-01-02"), 2);
+        assert_eq!(day("1801-01-01"), 366, "1800 is not a leap year");
+        assert_eq!(day("1970-01-01"), 62_092);
+        assert_eq!(day("2000-01-01"), 73_049);
+        assert_eq!(day("2199-12-31"), EpochDay::LAST.0);
+        // 2025-06-15T15:06:40Z is Unix time 1_750_000_000 (tests/common BASE).
+        assert_eq!(
+            Some(EpochDay(day("2025-06-15"))),
+            EpochDay::of_timestamp(Timestamp(1_750_000_000))
+        );
+        assert_eq!(
+            day("2025-06-15") - day("1970-01-01"),
+            1_750_000_000 / SECONDS_PER_DAY
+        );
+        assert_eq!(day("2009-04-29") - day("2000-01-01"), 3_406);
     }
 
     #[test]
     fn leap_years() {
         assert_eq!(day("2000-03-01") - day("2000-02-28"), 2); // 400-year rule: leap
         assert_eq!(day("2100-03-01") - day("2100-02-28"), 1); // century rule: not leap
+        assert_eq!(day("1900-03-01") - day("1900-02-28"), 1);
+        assert_eq!(day("1800-03-01") - day("1800-02-28"), 1);
         assert_eq!(day("2024-03-01") - day("2024-02-28"), 2);
         assert_eq!(day("2023-03-01") - day("2023-02-28"), 1);
         assert_eq!(day("2024-02-29") + 1, day("2024-03-01"));
-        assert!(matches!(
-            parse_day("2023-02-29"),
-            Err(DateError::NoSuchDay(_))
-        ));
-        assert!(matches!(
-            parse_day("2100-02-29"),
-            Err(DateError::NoSuchDay(_))
-        ));
+        for bad in ["2023-02-29", "2100-02-29", "1900-02-29", "1800-02-29"] {
+            assert!(
+                matches!(parse_day(bad), Err(DateError::NoSuchDay(_))),
+                "{bad}"
+            );
+        }
         assert_eq!(day("2001-01-01") - day("2000-01-01"), 366);
     }
 
@@ -154,6 +137,7 @@ mod tests {
         assert_eq!(day("2011-04-06T21:20:23-07:00"), day("2011-04-06"));
         assert_eq!(day("2011-04-06T23:59:59.999+14:00"), day("2011-04-06"));
         assert_eq!(day("2011-04-06T00:00:00Z"), day("2011-04-06"));
+        assert_eq!(day("1921-03-04T08:00:00+01:00"), day("1921-03-04"));
     }
 
     #[test]
@@ -182,21 +166,36 @@ mod tests {
                 "{bad:?}"
             );
         }
-        for bad in ["1969-12-31", "1900-01-01", "0000-03-01"] {
-            assert!(
-                matches!(parse_day(bad), Err(DateError::BeforeEpoch(_))),
+        for bad in [
+            "1799-12-31",
+            "2200-01-01",
+            "0000-03-01",
+            "9999-12-31",
+            "1799-12-31T23:59:59Z",
+        ] {
+            assert_eq!(
+                parse_day(bad),
+                Err(DateError::OutOfRange(bad.into())),
                 "{bad:?}"
             );
         }
+        // The message names the range.
+        assert_eq!(
+            parse_day("1799-12-31").unwrap_err().to_string(),
+            "\"1799-12-31\" is outside the supported dates, 1800-01-01 to 2199-12-31"
+        );
     }
 
     #[test]
     fn format_inverts_parse() {
-        for d in [0u64, 1, 59, 365, 10_957, 11_016, 14_363, 20_254, 2_932_896] {
+        for d in [
+            1u64, 59, 60, 365, 366, 62_092, 73_049, 73_108, 146_096, 146_097,
+        ] {
             assert_eq!(day(&format_day(EpochDay(d))), d, "{d}");
         }
-        assert_eq!(format_day(EpochDay(0)), "1970-01-01");
-        assert_eq!(format_day(EpochDay(11_016)), "2000-02-29");
-        assert_eq!(format_day(EpochDay(2_932_896)), "9999-12-31");
+        assert_eq!(format_day(EpochDay::FIRST), "1800-01-01");
+        assert_eq!(format_day(EpochDay(73_108)), "2000-02-29");
+        assert_eq!(format_day(EpochDay::LAST), "2199-12-31");
+        assert_eq!(format_day(EpochDay::NONE), "(no date)");
     }
 }

@@ -7,7 +7,7 @@
 use super::{
     canonical::{self, Json},
     codes::{self, ADMINISTRATIVE_GENDER_SYSTEM, COVERAGE_SYSTEM},
-    dates::{self, format_day},
+    dates,
     decimal::{self, MONEY_PLACES, QUANTITY_PLACES},
     error::FhirError,
 };
@@ -24,13 +24,31 @@ pub const MAX_ID_LEN: usize = 64;
 /// Longest resource type name accepted (FHIR's longest is well below this).
 pub const MAX_TYPE_LEN: usize = 64;
 
+/// `Type/id` of a patient, the form every patient reference is reduced to.
+pub const PATIENT_TYPE: &str = "Patient";
+
 /// One supported resource, extracted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtractedRecord {
     /// The resource's `id`.
     pub id: String,
-    /// The record fields (kind, codes, dates, value, coverage, digest).
+    /// The record fields (kind, codes, dates, value, coverage, digest, identity).
     pub fields: RecordFields,
+    /// The FHIR patient the resource is about, as `Patient/id` (a Patient resource: itself;
+    /// others: `subject` or `patient`, resolved in the document), or the reference as
+    /// written when it names no patient this document resolves; `None` when the resource
+    /// names no patient.
+    pub subject: Option<String>,
+}
+
+/// A Patient resource of the document: what binds a bundle to one person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatientIdentity {
+    /// `Patient/id`.
+    pub reference: String,
+    /// `identifier[*]` as `system|value` (medical record numbers, national ids), sorted,
+    /// without duplicates; identifiers lacking a system or value are skipped.
+    pub identifiers: Vec<String>,
 }
 
 impl ExtractedRecord {
@@ -48,6 +66,8 @@ pub struct Extraction {
     pub records: Vec<ExtractedRecord>,
     /// Resources of other types (not anchored), by `resourceType`.
     pub unsupported: BTreeMap<String, u64>,
+    /// The document's Patient resources, in document order (a patient's bundle has one).
+    pub patients: Vec<PatientIdentity>,
 }
 
 /// Extracts every resource of a bundle, or the single resource of a bare resource file.
@@ -81,7 +101,14 @@ pub fn extract(bytes: &[u8]) -> Result<Extraction, FhirError> {
     for entry in &resources {
         let rtype = resource_type(entry.resource, &entry.place)?;
         match RecordKind::from_resource_type(rtype) {
-            Some(kind) => out.records.push(extract_one(kind, entry, &index)?),
+            Some(kind) => {
+                let record = extract_one(kind, entry, &index)?;
+                if kind == RecordKind::Patient {
+                    out.patients
+                        .push(patient_identity(&record.id, entry.resource));
+                }
+                out.records.push(record);
+            }
             None => *out.unsupported.entry(rtype.to_owned()).or_default() += 1,
         }
     }
@@ -359,19 +386,9 @@ impl<'a> Ctx<'a, '_> {
             .ok_or_else(|| self.missing(&alternatives.join(" or ")))
     }
 
-    /// An optional end date; 1970-01-01 is refused because it would read as "no date".
+    /// An optional end date, [`EpochDay::NONE`] when absent (no calendar day is 0).
     fn end_day(&self, alternatives: &[&str]) -> Result<EpochDay, FhirError> {
-        match self.first_day(alternatives)? {
-            None => Ok(EpochDay::NONE),
-            Some(EpochDay::NONE) => Err(self.invalid(
-                &alternatives.join(" or "),
-                format!(
-                    "an end date of {} would read as absent (end_date 0)",
-                    format_day(EpochDay::NONE)
-                ),
-            )),
-            Some(day) => Ok(day),
-        }
+        Ok(self.first_day(alternatives)?.unwrap_or(EpochDay::NONE))
     }
 
     /// A JSON number scaled exactly by `10^places`, `None` if absent.
@@ -422,6 +439,63 @@ impl<'a> Ctx<'a, '_> {
         sub.coding(&coding.key("system"), &coding.key("code"))
     }
 
+    /// The id of the Claim an ExplanationOfBenefit adjudicates (`claim.reference`): the
+    /// Claim it resolves to in this document, or the id of a relative `Claim/id`.
+    fn claim_id(&self) -> Result<String, FhirError> {
+        let claim = RecordKind::Claim.resource_type();
+        let reference = self.field("claim").key("reference");
+        let target = self.req_str(&reference)?;
+        let id = match self.index.resolve(target) {
+            Some(r) if r.get("resourceType").and_then(Json::as_str) == Some(claim) => {
+                r.get("id").and_then(Json::as_str)
+            }
+            Some(_) => None,
+            None => target.strip_prefix(claim).and_then(|t| t.strip_prefix('/')),
+        };
+        id.filter(|id| is_valid_id(id))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                self.invalid(
+                    &reference.path,
+                    format!("{target:?} does not resolve to a Claim with a valid id"),
+                )
+            })
+    }
+
+    /// The patient a resource is about (`subject`, or `patient` for the kinds that name it
+    /// so), reduced to `Patient/id` when it resolves to a Patient in this document or is a
+    /// relative `Patient/id`; otherwise the reference as written, which matches no patient.
+    fn subject(&self, kind: RecordKind) -> Result<Option<String>, FhirError> {
+        let key = match kind {
+            RecordKind::Immunization | RecordKind::Claim | RecordKind::ExplanationOfBenefit => {
+                "patient"
+            }
+            _ => "subject",
+        };
+        let reference = self.field(key).key("reference");
+        let Some(target) = self.opt_str(&reference)? else {
+            return Ok(None);
+        };
+        let id = match self.index.resolve(target) {
+            Some(r) if r.get("resourceType").and_then(Json::as_str) == Some(PATIENT_TYPE) => {
+                r.get("id").and_then(Json::as_str)
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    &reference.path,
+                    format!("{target:?} resolves to a resource that is not a Patient"),
+                ))
+            }
+            None => target
+                .strip_prefix(PATIENT_TYPE)
+                .and_then(|t| t.strip_prefix('/')),
+        };
+        Ok(Some(match id.filter(|id| is_valid_id(id)) {
+            Some(id) => format!("{PATIENT_TYPE}/{id}"),
+            None => target.to_owned(),
+        }))
+    }
+
     /// `code_id("zkconsent:coverage", insurance[0].coverage.display or .reference)`, 0
     /// without insurance.
     fn coverage(&self) -> Result<CodeId, FhirError> {
@@ -468,6 +542,17 @@ fn extract_one(
         index,
     };
     let digest = codes::resource_digest(&entry.resource.canonical_bytes());
+    // A service is identified by its claim: an EOB by the Claim it adjudicates.
+    let identity = if kind == RecordKind::ExplanationOfBenefit {
+        codes::resource_identity(RecordKind::Claim.resource_type(), &ctx.claim_id()?)
+    } else {
+        codes::resource_identity(rtype, &id)
+    };
+    let subject = if kind == RecordKind::Patient {
+        Some(format!("{PATIENT_TYPE}/{id}"))
+    } else {
+        ctx.subject(kind)?
+    };
     let zero = CodeId::default();
     // The fields every kind has; value, related code and coverage stay zero unless the kind
     // sets them.
@@ -480,6 +565,7 @@ fn extract_one(
         related_code: zero,
         coverage: zero,
         digest,
+        identity,
     };
     let fields = match kind {
         RecordKind::Patient => base(
@@ -571,5 +657,30 @@ fn extract_one(
             })
         }
     };
-    Ok(ExtractedRecord { id, fields })
+    Ok(ExtractedRecord {
+        id,
+        fields,
+        subject,
+    })
+}
+
+/// The identity a Patient resource carries: its reference and its identifiers.
+fn patient_identity(id: &str, patient: &Json) -> PatientIdentity {
+    let mut identifiers: Vec<String> = patient
+        .get("identifier")
+        .and_then(Json::as_array)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| {
+            let system = i.get("system").and_then(Json::as_str)?;
+            let value = i.get("value").and_then(Json::as_str)?;
+            (!system.is_empty() && !value.is_empty()).then(|| format!("{system}|{value}"))
+        })
+        .collect();
+    identifiers.sort();
+    identifiers.dedup();
+    PatientIdentity {
+        reference: format!("{PATIENT_TYPE}/{id}"),
+        identifiers,
+    }
 }

@@ -5,7 +5,8 @@
 //! - [`canonical`]: a JSON tree that keeps number tokens verbatim, and the RFC 8785-like
 //!   canonical serialisation whose SHA-256 is the resource digest;
 //! - [`codes`]: `code_id(system, code)` and the 248-bit digests;
-//! - [`dates`]: days since 1970-01-01 from the date as written;
+//! - [`dates`]: day numbers (1800-01-01 to 2199-12-31, [`zkconsent_circuits::calendar`])
+//!   from the date as written;
 //! - [`decimal`]: exact decimal scaling (milli-units, cents);
 //! - [`mod@extract`]: the per-type mapping and the bundle walk (references, unsupported types);
 //! - [`error`]: errors naming `Type/id` and the field.
@@ -27,7 +28,7 @@ pub mod extract;
 mod tests;
 
 pub use error::FhirError;
-pub use extract::{extract, ExtractedRecord, Extraction};
+pub use extract::{extract, ExtractedRecord, Extraction, PatientIdentity};
 
 /// Largest bundle file read (a Synthea patient bundle is well under 1 MiB).
 pub const MAX_BUNDLE_BYTES: usize = 64 << 20;

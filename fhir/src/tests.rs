@@ -1,7 +1,7 @@
 //! Extraction of each supported type from small inline resources, and the error cases.
 
 use super::{
-    codes::{code_id, sha256_248, ADMINISTRATIVE_GENDER_SYSTEM, COVERAGE_SYSTEM},
+    codes::{self, code_id, sha256_248, ADMINISTRATIVE_GENDER_SYSTEM, COVERAGE_SYSTEM},
     dates::parse_day,
     extract, FhirError,
 };
@@ -42,7 +42,8 @@ fn patient() {
     );
     assert_eq!(f.kind, RecordKind::Patient);
     assert_eq!(f.code, code_id(ADMINISTRATIVE_GENDER_SYSTEM, "female"));
-    assert_eq!(f.date, EpochDay(14_363));
+    assert_eq!(f.date, day("2009-04-29"));
+    assert_eq!(f.date.to_string(), "2009-04-29");
     assert_eq!((f.end_date, f.value), (EpochDay::NONE, ScaledValue(0)));
     assert_eq!(
         (f.related_code, f.coverage),
@@ -52,6 +53,30 @@ fn patient() {
     let canonical =
         r#"{"birthDate":"2009-04-29","gender":"female","id":"p1","resourceType":"Patient"}"#;
     assert_eq!(f.digest.0, sha256_248(canonical.as_bytes()));
+}
+
+#[test]
+fn patients_born_before_1970_and_end_dates_on_1970_01_01_are_dates() {
+    // Born 1921: a day number like any other (the old epoch refused it).
+    let f = one(
+        json!({ "resourceType": "Patient", "id": "p2", "gender": "male", "birthDate": "1921-03-04" }),
+    );
+    assert_eq!(f.date, day("1921-03-04"));
+    assert_eq!(f.date.to_string(), "1921-03-04");
+    // The first and last days of the calendar.
+    for birth in ["1800-01-01", "2199-12-31"] {
+        let f = one(
+            json!({ "resourceType": "Patient", "id": "p3", "gender": "other", "birthDate": birth }),
+        );
+        assert_eq!(f.date.to_string(), birth);
+    }
+    // 1970-01-01 is an ordinary day: as an end date it is not "absent".
+    let f = one(
+        json!({ "resourceType": "Encounter", "id": "e", "type": [concept(SNOMED, "1")],
+        "period": { "start": "1970-01-01", "end": "1970-01-01T10:00:00Z" } }),
+    );
+    assert_eq!((f.date, f.end_date), (day("1970-01-01"), day("1970-01-01")));
+    assert_ne!(f.end_date, EpochDay::NONE);
 }
 
 #[test]
@@ -141,6 +166,7 @@ fn claim_bundle() -> serde_json::Value {
             "item": [{ "sequence": 1, "productOrService": concept(SNOMED, "185345009") }],
             "total": { "value": 129.16, "currency": "USD" } } },
         { "fullUrl": "urn:uuid:eob-1", "resource": { "resourceType": "ExplanationOfBenefit", "id": "eob-1",
+            "claim": { "reference": "urn:uuid:claim-1" },
             "billablePeriod": { "start": "2019-01-01", "end": "2020-01-01" },
             "insurance": [{ "focal": true, "coverage": { "reference": "#coverage", "display": "Humana" } }],
             "diagnosis": [{ "sequence": 1, "diagnosisReference": { "reference": "Condition/cond-1" } }],
@@ -183,6 +209,51 @@ fn claim_and_eob_with_diagnosis_amount_and_coverage() {
     assert_eq!(f.value, ScaledValue(12_916));
     assert_eq!((f.related_code, f.coverage), (diagnosis, humana));
     assert_eq!(f.end_date, day("2020-01-01"));
+    // One service: the EOB's identity is its claim's, and both are about no patient here.
+    let claim_identity = codes::resource_identity("Claim", "claim-1");
+    assert_eq!(x.records[1].fields.identity, claim_identity);
+    assert_eq!(f.identity, claim_identity);
+    assert_ne!(x.records[0].fields.identity, claim_identity);
+    assert_eq!(x.records[1].subject, None);
+    // A relative `Claim/id` names the same claim; a reference to no Claim is refused.
+    let mut b = claim_bundle();
+    b["entry"][2]["resource"]["claim"]["reference"] = json!("Claim/claim-1");
+    let x = extract(b.to_string().as_bytes()).unwrap();
+    assert_eq!(x.records[2].fields.identity, claim_identity);
+    b["entry"][2]["resource"]["claim"]["reference"] = json!("urn:uuid:cond-1");
+    let e = extract(b.to_string().as_bytes()).unwrap_err().to_string();
+    assert!(e.contains("does not resolve to a Claim"), "{e}");
+}
+
+#[test]
+fn subjects_and_patients_are_read_for_the_binding() {
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "fullUrl": "urn:uuid:p-1", "resource": { "resourceType": "Patient", "id": "p-1",
+            "gender": "female", "birthDate": "1921-03-04",
+            "identifier": [ { "system": "urn:ssn", "value": "999-1" },
+                            { "system": "urn:mrn", "value": "m-7" }, { "value": "no-system" } ] } },
+        { "resource": { "resourceType": "Condition", "id": "c-1", "subject": { "reference": "urn:uuid:p-1" },
+            "code": concept(SNOMED, "444814009"), "onsetDateTime": "2019-01-01" } },
+        { "resource": { "resourceType": "Condition", "id": "c-2", "subject": { "reference": "Patient/other" },
+            "code": concept(SNOMED, "444814009"), "onsetDateTime": "2019-01-01" } },
+        { "resource": { "resourceType": "Condition", "id": "c-3", "subject": { "reference": "urn:uuid:elsewhere" },
+            "code": concept(SNOMED, "444814009"), "onsetDateTime": "2019-01-01" } }
+    ] });
+    let x = extract(bundle.to_string().as_bytes()).unwrap();
+    assert_eq!(x.patients.len(), 1);
+    assert_eq!(x.patients[0].reference, "Patient/p-1");
+    assert_eq!(x.patients[0].identifiers, ["urn:mrn|m-7", "urn:ssn|999-1"]);
+    let subjects: Vec<_> = x.records.iter().map(|r| r.subject.as_deref()).collect();
+    assert_eq!(
+        subjects,
+        [
+            Some("Patient/p-1"),
+            Some("Patient/p-1"),
+            Some("Patient/other"),
+            Some("urn:uuid:elsewhere")
+        ]
+    );
+    assert_eq!(x.records[0].fields.date, day("1921-03-04"));
 }
 
 #[test]
@@ -232,8 +303,10 @@ fn errors_name_the_resource_and_field() {
          "Condition/c9: missing onsetDateTime or onsetPeriod.start"),
         (json!({ "resourceType": "Condition", "id": "c9", "code": concept("a|b", "1"), "onsetDateTime": "2020-01-01" }),
          "Condition/c9: code.coding[0].system: a code system may not contain '|'"),
-        (json!({ "resourceType": "Patient", "id": "p", "gender": "other", "birthDate": "1969-12-31" }),
-         "Patient/p: birthDate: \"1969-12-31\" is before 1970-01-01"),
+        (json!({ "resourceType": "Patient", "id": "p", "gender": "other", "birthDate": "1799-12-31" }),
+         "Patient/p: birthDate: \"1799-12-31\" is outside the supported dates, 1800-01-01 to 2199-12-31"),
+        (json!({ "resourceType": "Observation", "id": "o", "code": concept(LOINC, "1"), "effectiveDateTime": "2200-01-01T00:00:00Z" }),
+         "Observation/o: effectiveDateTime: \"2200-01-01T00:00:00Z\" is outside the supported dates, 1800-01-01 to 2199-12-31"),
         (json!({ "resourceType": "Patient", "id": "p", "gender": "other", "birthDate": "1999" }),
          "Patient/p: birthDate: \"1999\" is not a full date"),
         (json!({ "resourceType": "Patient", "id": "p", "birthDate": "1999-01-01" }),
@@ -256,9 +329,6 @@ fn errors_name_the_resource_and_field() {
         (json!({ "resourceType": "Observation", "id": "o", "code": concept(LOINC, "1"), "effectiveDateTime": "2020-01-01",
                  "valueQuantity": { "unit": "kg" } }),
          "Observation/o: missing valueQuantity.value"),
-        (json!({ "resourceType": "Encounter", "id": "e", "type": [concept(SNOMED, "1")],
-                 "period": { "start": "1970-01-01", "end": "1970-01-01T10:00:00Z" } }),
-         "Encounter/e: period.end: an end date of 1970-01-01 would read as absent"),
         (json!({ "resourceType": "Claim", "id": "k", "billablePeriod": { "start": "2020-01-01" },
                  "item": [{ "productOrService": concept(SNOMED, "1") }],
                  "diagnosis": [{ "diagnosisReference": { "reference": "urn:uuid:nowhere\n" } }] }),
@@ -266,7 +336,7 @@ fn errors_name_the_resource_and_field() {
         (json!({ "resourceType": "Claim", "id": "k", "billablePeriod": { "start": "2020-01-01" },
                  "item": [{ "productOrService": concept(SNOMED, "1") }], "total": { "value": 1.001 } }),
          "Claim/k: total.value: 1.001 has more than 2 decimal places"),
-        (json!({ "resourceType": "ExplanationOfBenefit", "id": "x", "billablePeriod": { "start": "2020-01-01" } }),
+        (json!({ "resourceType": "ExplanationOfBenefit", "id": "x", "claim": { "reference": "Claim/c" }, "billablePeriod": { "start": "2020-01-01" } }),
          "ExplanationOfBenefit/x: missing item[0].productOrService.coding[0].system"),
         (json!({ "resourceType": "Bundle", "entry": [{ "fullUrl": "u" }] }),
          "Bundle.entry[0] has no resource object"),

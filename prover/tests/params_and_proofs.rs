@@ -340,15 +340,15 @@ const PINNED_VK_SHA256: [(&str, &str); 5] = [
     ),
     (
         "record",
-        "3313e6cc0d45ac0c27653d215fffa084c420ad1d6fe01c62b6d39392f5e49bf9",
+        "43ea665614c6360f96dfcaeb3bed88b6144e76eabfa6ded7ae2d0a3efa321b94",
     ),
     (
         "claim",
-        "4f43b95b311357772e080eda014607953c44fea8360e07b4e6bcb55bfc0b6f6c",
+        "7bc3d7bf8840598c0fabe76322062fb9dd58dfefb251778257fea42df4c12ccb",
     ),
     (
         "cohort",
-        "c51bd3505c77ab5352ca90e76bb5df31b255f0a81247913ea6d89f2170672c6b",
+        "a6c87477985be85f84e88b59b1b086aedab33d187a38f29010857b1011dd40ca",
     ),
 ];
 

@@ -10,7 +10,10 @@ use super::{
     events::{self, EventRecord},
     grants::{self, GrantStatus},
     records_audit::{self, RecordsFinding},
-    replay::{compare_histories, compare_nodes, first_difference, replay_log, HistoryMismatch},
+    replay::{
+        compare_histories, compare_nodes, first_difference, replay_log, HistoryMismatch,
+        ReplayedRoot,
+    },
     roots, store, GrantRecord, Registry, RegistryError,
 };
 use ark_bn254::Fr;
@@ -171,8 +174,8 @@ struct Replay {
     tree: SparseMerkleTree,
     grants: BTreeMap<u64, Expected>,
     seen: HashSet<GrantCommitment>,
-    /// `(root, created_at)` of each history row the log implies; the first is the empty root.
-    roots: Vec<(GrantsRoot, Timestamp)>,
+    /// The history rows the log implies; the first is the empty root.
+    roots: Vec<ReplayedRoot<GrantsRoot>>,
     last_at: Timestamp,
 }
 
@@ -253,7 +256,11 @@ impl Replay {
         if e.root_after != root {
             return Err(AuditFinding::RootAfterMismatch { seq });
         }
-        self.roots.push((root, e.at));
+        self.roots.push(ReplayedRoot {
+            root,
+            created_at: e.at,
+            removes: e.kind == GrantAction::Revoke,
+        });
         self.last_at = e.at;
         Ok(())
     }
@@ -262,7 +269,7 @@ impl Replay {
 /// Compares the stored grants root history with the replayed one.
 fn check_roots(
     stored: &[roots::RootRecord],
-    replayed: &[(GrantsRoot, Timestamp)],
+    replayed: &[ReplayedRoot<GrantsRoot>],
 ) -> Result<(), AuditFinding> {
     compare_histories(stored, replayed).map_err(|m| match m {
         HistoryMismatch::Length { found, expected } => {
@@ -332,7 +339,7 @@ impl Registry {
             roots: Vec::with_capacity(log.len() + 1),
             last_at: Timestamp(0),
         };
-        replay.roots.push((replay.tree.root(), Timestamp(0)));
+        replay.roots.push(ReplayedRoot::empty(replay.tree.root()));
         let (replayed, mut finding) =
             replay_log(&log, |e, seq| replay.apply(authority_pvk, e, seq));
         if finding.is_none() {
@@ -553,6 +560,16 @@ mod tests {
                 seq: 3,
                 expected: 2
             })
+        );
+
+        // The revocation's removal flag cleared: the roots before it would never age.
+        let (_d, reg) = copy_of(&snapshot);
+        reg.conn
+            .execute("UPDATE roots SET removes = 0 WHERE seq = 4", [])
+            .unwrap();
+        assert_eq!(
+            finding(&reg),
+            Some(AuditFinding::RootHistoryMismatch { position: 3 })
         );
 
         // A rewritten root history time.

@@ -83,6 +83,19 @@ pub enum RegistryError {
         /// Free slots left.
         free: u64,
     },
+    /// No record leaf was anchored at this index, so an anchoring cannot supersede it.
+    #[error("no record anchored at leaf {0}")]
+    UnknownRecord(u64),
+    /// The record leaf at this index was superseded before (its slot is empty).
+    #[error("record at leaf {0} is already superseded")]
+    RecordAlreadySuperseded(u64),
+    /// This index is listed twice among the leaves an anchoring supersedes.
+    #[error("record leaf {0} is listed twice to supersede")]
+    DuplicateSuperseded(u64),
+    /// An anchoring supersedes leaves but appends none (a superseded record is replaced by
+    /// its new version's leaf).
+    #[error("an anchoring that supersedes records must append at least one leaf")]
+    SupersedeWithoutLeaves,
     /// An identity name is empty, too long, padded or holds control characters.
     #[error("invalid identity name (1..=128 bytes, no control characters or edge spaces)")]
     InvalidName,

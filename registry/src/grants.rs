@@ -4,7 +4,7 @@
 use super::{
     codec::{fr_col, fr_to_blob, opt_u64_col, text_col, u64_col, u64_to_sql, CorruptValue},
     events::{self, NewEvent},
-    roots,
+    roots::{self, Transition},
     store::{with_tree, Tree},
     write_tx, Registry, RegistryError,
 };
@@ -173,7 +173,7 @@ impl Registry {
                 u64_to_sql(now.0),
             ),
         )?;
-        roots::append(&tx, root_after, now)?;
+        roots::append(&tx, root_after, now, Transition::Appends)?;
         events::append(
             &tx,
             &NewEvent {
@@ -228,7 +228,7 @@ impl Registry {
             "UPDATE grants SET status = 'revoked', revoked_at = ?2 WHERE leaf_index = ?1",
             (u64_to_sql(index), u64_to_sql(now.0)),
         )?;
-        roots::append(&tx, root_after, now)?;
+        roots::append(&tx, root_after, now, Transition::Removes)?;
         events::append(
             &tx,
             &NewEvent {

@@ -7,8 +7,13 @@
 //! verifying grant-authority proof (statement 0) for that action and leaf, and logs the
 //! proof so that [`Registry::audit`] can replay and re-check everything.
 //!
-//! Record leaves are appended by the record custodian ([`Registry::anchor_records`]); the
-//! registry holds only the leaves (salted commitments) and roots, never a record's fields.
+//! Record leaves are appended by the record custodian ([`Registry::anchor_records`]), which
+//! may in the same transition empty the leaves of the versions they supersede; the registry
+//! holds only the leaves (salted commitments) and roots, never a record's fields.
+//!
+//! Each root history marks the transitions that emptied a leaf (revocations, superseded
+//! records); only those age the roots before them ([`RootPolicy`]), so appends to either tree
+//! never expire a proof.
 //!
 //! Files: [`schema`] (tables, durability settings), `store` (the trees' [`NodeStore`] on
 //! SQLite), [`grants`] (issue, revoke, reads), [`records`] (anchor, reads), [`roots`]
@@ -113,7 +118,8 @@ impl Registry {
     }
 
     /// Opens an existing registry, upgrading an older file in place (a version-1 file gains
-    /// an empty records tree, versions 1 and 2 the spent-nullifier table).
+    /// an empty records tree, versions 1 and 2 the spent-nullifier table, versions 1 to 3 the
+    /// removal flags, every earlier root transition marked as a removal).
     ///
     /// # Errors
     ///

@@ -162,6 +162,7 @@ mod tests {
     #[test]
     fn a_version_2_registry_gains_the_nullifier_table_on_open() {
         let (_dir, path, reg) = temp_registry(3);
+        crate::schema::downgrade_to_version_3(&reg.conn).unwrap();
         reg.conn
             .execute_batch(
                 "DROP TABLE spent_nullifiers;

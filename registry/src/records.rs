@@ -1,9 +1,14 @@
-//! The records tree: anchoring record leaves, and reading leaves, paths and the log.
+//! The records tree: anchoring record leaves (each anchoring may supersede earlier leaves),
+//! and reading leaves, paths and the log.
 //!
-//! The tree is append-only: a leaf is never changed or removed (a changed resource is
-//! anchored again as a new leaf; see `docs/spec.md`, "FHIR records"). Each anchoring is one
-//! transaction covering nodes, the `records` rows, the root history and one logged event
-//! that lists the leaves, so `registry audit` can replay every records root.
+//! Leaves are appended at the next free index. A changed resource is anchored again as a new
+//! leaf, and the anchoring names the index of the leaf it supersedes, which is set to the
+//! empty leaf in the same transition (see `docs/spec.md`, "FHIR records"): a proof about the
+//! old version stops verifying once the grace period after that removal ends, while proofs
+//! against roots followed only by appends stay valid (see `roots`). Each anchoring is one
+//! transaction covering nodes, the `records` rows, the root history and one logged event that
+//! lists the leaves appended and the indices emptied, so `registry audit` can replay every
+//! records root.
 //!
 //! The registry cannot tell whether a leaf commits to a well-formed record (it sees a
 //! salted hash). Who may anchor is the registry operator's policy (the custodian writes its
@@ -12,10 +17,11 @@
 
 use super::{
     codec::{
-        blob_col, fr_col, fr_from_blob, fr_to_blob, u64_col, u64_from_sql, u64_to_sql, CorruptValue,
+        blob_col, fr_col, fr_from_blob, fr_to_blob, opt_u64_col, u64_col, u64_from_sql, u64_to_sql,
+        CorruptValue,
     },
     grants::check_time,
-    roots,
+    roots::{self, Transition},
     store::{with_tree, Tree},
     write_tx, Registry, RegistryError,
 };
@@ -28,6 +34,9 @@ use zkconsent_circuits::{
 };
 use zkconsent_verifier::FIELD_ELEMENT_BYTES;
 
+/// Bytes per leaf index in `record_events.superseded` (a big-endian `u64`).
+const INDEX_BYTES: usize = 8;
+
 /// A record leaf as the registry knows it: a commitment, never the fields behind it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordLeaf {
@@ -39,15 +48,27 @@ pub struct RecordLeaf {
     pub anchored_at: Timestamp,
     /// The anchoring event that appended it.
     pub event_seq: u64,
+    /// When a later anchoring superseded it (its slot is empty since); `None` while it is in
+    /// the tree.
+    pub removed_at: Option<Timestamp>,
+    /// The anchoring event that superseded it.
+    pub removed_by: Option<u64>,
 }
 
 impl RecordLeaf {
+    /// Whether the leaf is in the current tree (not superseded).
+    pub fn is_present(&self) -> bool {
+        self.removed_at.is_none()
+    }
+
     fn from_row(row: &rusqlite::Row<'_>) -> Result<Self, RegistryError> {
         Ok(Self {
             index: u64_col(row, 0, "records.leaf_index")?,
             leaf: RecordCommitment(fr_col(row, 1, "records.leaf")?),
             anchored_at: Timestamp(u64_col(row, 2, "records.anchored_at")?),
             event_seq: u64_col(row, 3, "records.event_seq")?,
+            removed_at: opt_u64_col(row, 4, "records.removed_at")?.map(Timestamp),
+            removed_by: opt_u64_col(row, 5, "records.removed_by")?,
         })
     }
 }
@@ -61,6 +82,9 @@ pub struct RecordEvent {
     pub first_index: u64,
     /// The leaves appended at `first_index..`, in order.
     pub leaves: Vec<RecordCommitment>,
+    /// Indices of earlier leaves this anchoring superseded (set to the empty leaf), in the
+    /// order given.
+    pub superseded: Vec<u64>,
     /// Records root before the anchoring.
     pub root_before: RecordsRoot,
     /// Records root after it.
@@ -78,6 +102,7 @@ impl RecordEvent {
             root_before: RecordsRoot(fr_col(row, 3, "record_events.root_before")?),
             root_after: RecordsRoot(fr_col(row, 4, "record_events.root_after")?),
             at: Timestamp(u64_col(row, 5, "record_events.at")?),
+            superseded: decode_indices(&blob_col(row, 6, "record_events.superseded")?)?,
         })
     }
 }
@@ -89,6 +114,8 @@ pub struct RecordAnchoring {
     pub first_index: u64,
     /// Number of leaves appended.
     pub count: u64,
+    /// Number of earlier leaves superseded (emptied).
+    pub superseded: u64,
     /// Records root before.
     pub root_before: RecordsRoot,
     /// Records root after (equal to `root_before` when nothing was appended).
@@ -114,7 +141,29 @@ fn decode_leaves(bytes: &[u8]) -> Result<Vec<RecordCommitment>, CorruptValue> {
         .collect()
 }
 
-const RECORD_COLUMNS: &str = "SELECT leaf_index, leaf, anchored_at, event_seq FROM records";
+fn encode_indices(indices: &[u64]) -> Vec<u8> {
+    indices.iter().flat_map(|i| i.to_be_bytes()).collect()
+}
+
+fn decode_indices(bytes: &[u8]) -> Result<Vec<u64>, CorruptValue> {
+    let chunks = bytes.chunks_exact(INDEX_BYTES);
+    if !chunks.remainder().is_empty() {
+        return Err(CorruptValue::new(
+            "record_events.superseded",
+            "not a list of 8-byte indices",
+        ));
+    }
+    Ok(chunks
+        .map(|c| {
+            let mut be = [0u8; INDEX_BYTES];
+            be.copy_from_slice(c);
+            u64::from_be_bytes(be)
+        })
+        .collect())
+}
+
+const RECORD_COLUMNS: &str =
+    "SELECT leaf_index, leaf, anchored_at, event_seq, removed_at, removed_by FROM records";
 
 fn query_records(
     conn: &Connection,
@@ -138,10 +187,14 @@ fn by_leaf(conn: &Connection, leaf: RecordCommitment) -> Result<Option<RecordLea
     Ok(query_records(conn, "WHERE leaf = ?1", [fr_to_blob(&leaf.0)])?.pop())
 }
 
+fn by_index(conn: &Connection, index: u64) -> Result<Option<RecordLeaf>, RegistryError> {
+    Ok(query_records(conn, "WHERE leaf_index = ?1", [u64_to_sql(index)])?.pop())
+}
+
 /// Every anchoring in log order.
 pub(crate) fn events(conn: &Connection) -> Result<Vec<RecordEvent>, RegistryError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, first_index, leaves, root_before, root_after, at
+        "SELECT seq, first_index, leaves, root_before, root_after, at, superseded
          FROM record_events ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
@@ -152,31 +205,69 @@ pub(crate) fn events(conn: &Connection) -> Result<Vec<RecordEvent>, RegistryErro
     Ok(out)
 }
 
+/// The checks on an anchoring's arguments that need no database: no zero or repeated leaf,
+/// no repeated index, no supersession without a new leaf.
+fn check_arguments(leaves: &[RecordCommitment], superseded: &[u64]) -> Result<(), RegistryError> {
+    let mut seen = HashSet::with_capacity(leaves.len());
+    for (position, leaf) in leaves.iter().enumerate() {
+        if leaf.0 == EMPTY_LEAF {
+            return Err(RegistryError::ZeroRecordLeaf);
+        }
+        if !seen.insert(*leaf) {
+            return Err(RegistryError::DuplicateRecordLeaf {
+                index: position as u64,
+            });
+        }
+    }
+    let mut listed = HashSet::with_capacity(superseded.len());
+    if let Some(&twice) = superseded.iter().find(|&&i| !listed.insert(i)) {
+        return Err(RegistryError::DuplicateSuperseded(twice));
+    }
+    if leaves.is_empty() && !superseded.is_empty() {
+        return Err(RegistryError::SupersedeWithoutLeaves);
+    }
+    Ok(())
+}
+
+/// The stored leaves of `superseded`, each an anchored leaf still in the tree.
+fn present_leaves(
+    conn: &Connection,
+    superseded: &[u64],
+) -> Result<Vec<RecordCommitment>, RegistryError> {
+    superseded
+        .iter()
+        .map(|&index| match by_index(conn, index)? {
+            None => Err(RegistryError::UnknownRecord(index)),
+            Some(r) if !r.is_present() => Err(RegistryError::RecordAlreadySuperseded(index)),
+            Some(r) => Ok(r.leaf),
+        })
+        .collect()
+}
+
 impl Registry {
-    /// Appends `leaves` to the records tree at the next free indices, in order, as one
-    /// logged anchoring. An empty list changes nothing and logs nothing.
+    /// Appends `leaves` to the records tree at the next free indices, in order, and sets the
+    /// earlier leaves at the indices `superseded` to the empty leaf, as one logged anchoring:
+    /// one new records root, recorded as a removal when `superseded` is not empty (which
+    /// starts the grace period of every earlier root, see [`RootPolicy`]), as an append
+    /// otherwise. Nothing to append changes nothing and logs nothing.
+    ///
+    /// [`RootPolicy`]: crate::RootPolicy
     ///
     /// # Errors
     ///
     /// [`RegistryError::ZeroRecordLeaf`], [`RegistryError::DuplicateRecordLeaf`] (a leaf
-    /// already in the tree, or twice in `leaves`), [`RegistryError::RecordsTreeFull`],
-    /// [`RegistryError::TimeWentBackwards`], or a database error; nothing changes on error.
+    /// ever anchored before, or twice in `leaves`), [`RegistryError::DuplicateSuperseded`],
+    /// [`RegistryError::SupersedeWithoutLeaves`], [`RegistryError::UnknownRecord`] (an index
+    /// never anchored), [`RegistryError::RecordAlreadySuperseded`],
+    /// [`RegistryError::RecordsTreeFull`], [`RegistryError::TimeWentBackwards`], or a
+    /// database error; nothing changes on error.
     pub fn anchor_records(
         &mut self,
         leaves: &[RecordCommitment],
+        superseded: &[u64],
         now: Timestamp,
     ) -> Result<RecordAnchoring, RegistryError> {
-        let mut seen = HashSet::with_capacity(leaves.len());
-        for (position, leaf) in leaves.iter().enumerate() {
-            if leaf.0 == EMPTY_LEAF {
-                return Err(RegistryError::ZeroRecordLeaf);
-            }
-            if !seen.insert(*leaf) {
-                return Err(RegistryError::DuplicateRecordLeaf {
-                    index: position as u64,
-                });
-            }
-        }
+        check_arguments(leaves, superseded)?;
         let (depth, zeros) = (self.depth, &self.zeros);
         let tx = write_tx(&mut self.conn)?;
         let next: Option<i64> =
@@ -190,6 +281,7 @@ impl Registry {
             return Ok(RecordAnchoring {
                 first_index,
                 count: 0,
+                superseded: 0,
                 root_before: last.root,
                 root_after: last.root,
                 event_seq: None,
@@ -202,6 +294,7 @@ impl Registry {
                 });
             }
         }
+        let old_leaves = present_leaves(&tx, superseded)?;
         check_time(now, last.created_at)?;
         let count = leaves.len() as u64;
         let free = (1u64 << depth).saturating_sub(first_index);
@@ -211,28 +304,36 @@ impl Registry {
                 free,
             });
         }
-        let (root_before, root_after) = with_tree(&tx, Tree::Records, zeros, depth, |tree| {
-            let before = tree.root();
-            let mut after = before;
-            for (k, leaf) in (first_index..).zip(leaves) {
-                after = tree.set(k, leaf.0)?;
-            }
-            Ok((RecordsRoot(before.0), RecordsRoot(after.0)))
-        })?;
-        if root_before != last.root {
+        let (root_before, root_after, in_tree) =
+            with_tree(&tx, Tree::Records, zeros, depth, |tree| {
+                let before = tree.root();
+                let mut after = before;
+                for (k, leaf) in (first_index..).zip(leaves) {
+                    after = tree.set(k, leaf.0)?;
+                }
+                let mut in_tree = true;
+                for (&k, old) in superseded.iter().zip(&old_leaves) {
+                    in_tree &= tree.leaf(k)? == old.0;
+                    after = tree.set(k, EMPTY_LEAF)?;
+                }
+                Ok((RecordsRoot(before.0), RecordsRoot(after.0), in_tree))
+            })?;
+        if root_before != last.root || !in_tree {
             return Err(RegistryError::Inconsistent(
-                "records tree root differs from its root history",
+                "records tree differs from its records table or root history",
             ));
         }
         tx.execute(
-            "INSERT INTO record_events (first_index, leaves, root_before, root_after, at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO record_events
+                 (first_index, leaves, root_before, root_after, at, superseded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             (
                 u64_to_sql(first_index),
                 encode_leaves(leaves),
                 fr_to_blob(&root_before.0),
                 fr_to_blob(&root_after.0),
                 u64_to_sql(now.0),
+                encode_indices(superseded),
             ),
         )?;
         let event_seq = u64_from_sql(tx.last_insert_rowid());
@@ -249,12 +350,19 @@ impl Registry {
                     u64_to_sql(event_seq),
                 ))?;
             }
+            let mut remove = tx.prepare_cached(
+                "UPDATE records SET removed_at = ?2, removed_by = ?3 WHERE leaf_index = ?1",
+            )?;
+            for &k in superseded {
+                remove.execute((u64_to_sql(k), u64_to_sql(now.0), u64_to_sql(event_seq)))?;
+            }
         }
-        roots::append(&tx, root_after, now)?;
+        roots::append(&tx, root_after, now, Transition::removing(superseded))?;
         tx.commit()?;
         Ok(RecordAnchoring {
             first_index,
             count,
+            superseded: superseded.len() as u64,
             root_before,
             root_after,
             event_seq: Some(event_seq),
@@ -289,7 +397,7 @@ impl Registry {
         })
     }
 
-    /// The record leaf in slot `index` ([`EMPTY_LEAF`] if none yet).
+    /// The record leaf in slot `index` ([`EMPTY_LEAF`] if none yet, or superseded).
     ///
     /// # Errors
     ///
@@ -301,7 +409,8 @@ impl Registry {
         })
     }
 
-    /// Every anchored record leaf, by index.
+    /// Every record leaf ever anchored, by index; superseded ones have
+    /// [`RecordLeaf::removed_at`] set.
     ///
     /// # Errors
     ///
@@ -310,7 +419,8 @@ impl Registry {
         all(&self.conn)
     }
 
-    /// The anchored leaf with this commitment, if any.
+    /// The leaf with this commitment if it was ever anchored (check
+    /// [`RecordLeaf::is_present`]: it may have been superseded since).
     ///
     /// # Errors
     ///
@@ -319,7 +429,7 @@ impl Registry {
         by_leaf(&self.conn, leaf)
     }
 
-    /// Number of anchored record leaves.
+    /// Number of record leaves ever anchored, superseded ones included (the next free index).
     ///
     /// # Errors
     ///
@@ -362,10 +472,14 @@ mod tests {
         let empty = reg.records_root().unwrap();
         assert_eq!(empty.0, zero_hashes(4)[4]);
         let grants_root = reg.current_root().unwrap();
-        let a = reg.anchor_records(&leaves(0, 3), Timestamp(100)).unwrap();
+        let a = reg
+            .anchor_records(&leaves(0, 3), &[], Timestamp(100))
+            .unwrap();
         assert_eq!((a.first_index, a.count, a.event_seq), (0, 3, Some(1)));
         assert_eq!(a.root_before, empty);
-        let b = reg.anchor_records(&leaves(3, 2), Timestamp(110)).unwrap();
+        let b = reg
+            .anchor_records(&leaves(3, 2), &[], Timestamp(110))
+            .unwrap();
         assert_eq!((b.first_index, b.count, b.event_seq), (3, 2, Some(2)));
         assert_eq!(b.root_before, a.root_after);
         // The same tree built in memory.
@@ -408,7 +522,7 @@ mod tests {
             (4, Timestamp(110), 2)
         );
         // Nothing to anchor: nothing changes.
-        let none = reg.anchor_records(&[], Timestamp(120)).unwrap();
+        let none = reg.anchor_records(&[], &[], Timestamp(120)).unwrap();
         assert_eq!((none.first_index, none.count, none.event_seq), (5, 0, None));
         assert_eq!(none.root_after, b.root_after);
         assert_eq!(reg.record_events().unwrap().len(), 2);
@@ -422,27 +536,28 @@ mod tests {
     #[test]
     fn refusals_change_nothing() {
         let (_dir, _path, mut reg) = temp_registry(2);
-        reg.anchor_records(&leaves(0, 2), Timestamp(100)).unwrap();
+        reg.anchor_records(&leaves(0, 2), &[], Timestamp(100))
+            .unwrap();
         let root = reg.records_root().unwrap();
         let zero = RecordCommitment(EMPTY_LEAF);
         assert!(matches!(
-            reg.anchor_records(&[leaves(5, 1)[0], zero], Timestamp(100)),
+            reg.anchor_records(&[leaves(5, 1)[0], zero], &[], Timestamp(100)),
             Err(RegistryError::ZeroRecordLeaf)
         ));
         assert!(matches!(
-            reg.anchor_records(&[leaves(5, 1)[0], leaves(5, 1)[0]], Timestamp(100)),
+            reg.anchor_records(&[leaves(5, 1)[0], leaves(5, 1)[0]], &[], Timestamp(100)),
             Err(RegistryError::DuplicateRecordLeaf { index: 1 })
         ));
         assert!(matches!(
-            reg.anchor_records(&leaves(1, 1), Timestamp(100)),
+            reg.anchor_records(&leaves(1, 1), &[], Timestamp(100)),
             Err(RegistryError::DuplicateRecordLeaf { index: 1 })
         ));
         assert!(matches!(
-            reg.anchor_records(&leaves(5, 1), Timestamp(99)),
+            reg.anchor_records(&leaves(5, 1), &[], Timestamp(99)),
             Err(RegistryError::TimeWentBackwards { now: 99, last: 100 })
         ));
         assert!(matches!(
-            reg.anchor_records(&leaves(5, 3), Timestamp(100)),
+            reg.anchor_records(&leaves(5, 3), &[], Timestamp(100)),
             Err(RegistryError::RecordsTreeFull {
                 requested: 3,
                 free: 2
@@ -452,9 +567,10 @@ mod tests {
         assert_eq!(reg.record_events().unwrap().len(), 1);
         assert_eq!(reg.records_root_history().unwrap().len(), 2);
         // Exactly full is fine; then nothing fits.
-        reg.anchor_records(&leaves(5, 2), Timestamp(100)).unwrap();
+        reg.anchor_records(&leaves(5, 2), &[], Timestamp(100))
+            .unwrap();
         assert!(matches!(
-            reg.anchor_records(&leaves(9, 1), Timestamp(100)),
+            reg.anchor_records(&leaves(9, 1), &[], Timestamp(100)),
             Err(RegistryError::RecordsTreeFull {
                 requested: 1,
                 free: 0
@@ -463,9 +579,131 @@ mod tests {
     }
 
     #[test]
+    fn superseding_empties_leaves_in_one_transition() {
+        let (_dir, path, mut reg) = temp_registry(3);
+        let a = reg
+            .anchor_records(&leaves(0, 3), &[], Timestamp(100))
+            .unwrap();
+        let b = reg
+            .anchor_records(&leaves(3, 2), &[2, 0], Timestamp(110))
+            .unwrap();
+        assert_eq!(
+            (b.first_index, b.count, b.superseded, b.event_seq),
+            (3, 2, 2, Some(2))
+        );
+        assert_eq!(b.root_before, a.root_after);
+        let mut model = SparseMerkleTree::new(3).unwrap();
+        for (i, l) in leaves(0, 5).iter().enumerate() {
+            model.set(i as u64, l.0).unwrap();
+        }
+        model.set(0, EMPTY_LEAF).unwrap();
+        model.set(2, EMPTY_LEAF).unwrap();
+        assert_eq!(reg.records_root().unwrap().0, model.root().0);
+        assert_eq!(b.root_after.0, model.root().0);
+        for i in [0, 2] {
+            assert_eq!(reg.record_leaf(i).unwrap(), EMPTY_LEAF);
+        }
+        assert_eq!(reg.record_leaf(1).unwrap(), leaves(1, 1)[0].0);
+        // One root row for the call, marked as a removal; the first anchoring's was not.
+        let history = reg.records_root_history().unwrap();
+        assert_eq!(history.len(), 3);
+        assert_eq!(
+            history.iter().map(|r| r.removes).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        assert_eq!(history[2].root, b.root_after);
+        // The superseded leaves are reported as removed, not dropped.
+        let old = reg.find_record(leaves(2, 1)[0]).unwrap().unwrap();
+        assert_eq!(
+            (old.index, old.removed_at, old.removed_by, old.is_present()),
+            (2, Some(Timestamp(110)), Some(2), false)
+        );
+        let all = reg.records().unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!(
+            all.iter().map(RecordLeaf::is_present).collect::<Vec<_>>(),
+            [false, true, false, true, true]
+        );
+        assert_eq!(reg.record_count().unwrap(), 5);
+        let log = reg.record_events().unwrap();
+        assert_eq!(
+            (log[0].superseded.clone(), log[1].superseded.clone()),
+            (vec![], vec![2, 0])
+        );
+        assert!(reg
+            .audit(&crate::test_support::keys().pvk)
+            .unwrap()
+            .is_consistent());
+        drop(reg);
+        let reg = Registry::open(&path).unwrap();
+        assert_eq!(reg.records().unwrap(), all);
+        assert_eq!(reg.record_events().unwrap(), log);
+    }
+
+    #[test]
+    fn bad_supersessions_write_nothing() {
+        let (_dir, _path, mut reg) = temp_registry(3);
+        reg.anchor_records(&leaves(0, 3), &[], Timestamp(100))
+            .unwrap();
+        reg.anchor_records(&leaves(3, 1), &[1], Timestamp(110))
+            .unwrap();
+        let (root, records) = (reg.records_root().unwrap(), reg.records().unwrap());
+        let new = leaves(10, 1);
+        let mut refuse = |superseded: &[u64]| {
+            reg.anchor_records(&new, superseded, Timestamp(120))
+                .unwrap_err()
+        };
+        // Never anchored, the index the new leaf itself would take, already superseded,
+        // listed twice.
+        assert!(matches!(refuse(&[7]), RegistryError::UnknownRecord(7)));
+        assert!(matches!(refuse(&[4]), RegistryError::UnknownRecord(4)));
+        assert!(matches!(
+            refuse(&[u64::MAX]),
+            RegistryError::UnknownRecord(u64::MAX)
+        ));
+        assert!(matches!(
+            refuse(&[0, 1]),
+            RegistryError::RecordAlreadySuperseded(1)
+        ));
+        assert!(matches!(
+            refuse(&[2, 0, 2]),
+            RegistryError::DuplicateSuperseded(2)
+        ));
+        assert!(matches!(
+            reg.anchor_records(&[], &[0], Timestamp(120)),
+            Err(RegistryError::SupersedeWithoutLeaves)
+        ));
+        // A valid supersession with a bad leaf or time is refused whole.
+        assert!(matches!(
+            reg.anchor_records(&leaves(0, 1), &[0], Timestamp(120)),
+            Err(RegistryError::DuplicateRecordLeaf { index: 0 })
+        ));
+        assert!(matches!(
+            reg.anchor_records(&new, &[0], Timestamp(109)),
+            Err(RegistryError::TimeWentBackwards { .. })
+        ));
+        assert_eq!(reg.records_root().unwrap(), root);
+        assert_eq!(reg.records().unwrap(), records);
+        assert_eq!(reg.record_events().unwrap().len(), 2);
+        assert_eq!(reg.records_root_history().unwrap().len(), 3);
+        assert_eq!(reg.record_leaf(0).unwrap(), leaves(0, 1)[0].0);
+        // The same call, valid, goes through.
+        reg.anchor_records(&new, &[0, 2], Timestamp(120)).unwrap();
+        assert_eq!(
+            reg.records()
+                .unwrap()
+                .iter()
+                .filter(|r| r.is_present())
+                .count(),
+            2
+        );
+    }
+
+    #[test]
     fn a_grants_only_registry_is_upgraded_on_open() {
         let (_dir, path, reg) = temp_registry(3);
         // Make it look like a version-1 file.
+        crate::schema::downgrade_to_version_3(&reg.conn).unwrap();
         reg.conn
             .execute_batch(
                 "DROP TABLE record_nodes; DROP TABLE records; DROP TABLE record_roots;
@@ -476,11 +714,10 @@ mod tests {
         drop(reg);
         let mut reg = Registry::open(&path).unwrap();
         assert_eq!(reg.records_root().unwrap().0, zero_hashes(3)[3]);
-        assert_eq!(
-            reg.records_root_history().unwrap()[0].created_at,
-            Timestamp(0)
-        );
-        reg.anchor_records(&leaves(0, 1), Timestamp(5)).unwrap();
+        let start = reg.records_root_history().unwrap()[0];
+        assert_eq!((start.created_at, start.removes), (Timestamp(0), false));
+        reg.anchor_records(&leaves(0, 1), &[], Timestamp(5))
+            .unwrap();
         drop(reg);
         let reg = Registry::open(&path).unwrap();
         assert_eq!(reg.record_count().unwrap(), 1);
@@ -498,7 +735,8 @@ mod tests {
     #[test]
     fn corrupt_event_leaves_are_errors() {
         let (_dir, _path, mut reg) = temp_registry(3);
-        reg.anchor_records(&leaves(0, 2), Timestamp(5)).unwrap();
+        reg.anchor_records(&leaves(0, 2), &[], Timestamp(5))
+            .unwrap();
         reg.conn
             .execute("UPDATE record_events SET leaves = x'00'", [])
             .unwrap_err(); // CHECK holds
@@ -512,6 +750,18 @@ mod tests {
         assert_eq!(
             decode_leaves(&[]).unwrap_err().column,
             "record_events.leaves"
+        );
+        // Superseded indices: whole 8-byte words only.
+        reg.conn
+            .execute("UPDATE record_events SET superseded = x'01'", [])
+            .unwrap_err(); // CHECK holds
+        assert_eq!(
+            decode_indices(&[1]).unwrap_err().column,
+            "record_events.superseded"
+        );
+        assert_eq!(
+            decode_indices(&encode_indices(&[0, 7, u64::MAX])).unwrap(),
+            [0, 7, u64::MAX]
         );
     }
 }

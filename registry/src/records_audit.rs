@@ -1,6 +1,7 @@
 //! The records half of the audit: replays the records log (each event lists the leaves it
-//! appended) from an empty tree and checks the root history, the `records` table, the
-//! current root and every stored node against the replay.
+//! appended and the indices it superseded) from an empty tree and checks the root history
+//! (removal flags included), the `records` table, the current root and every stored node
+//! against the replay.
 //!
 //! Record leaves carry no authority proof, so this audit establishes consistency, not
 //! authorisation: whatever the log says was anchored is exactly what the tree, the roots and
@@ -10,7 +11,10 @@
 
 use super::{
     records::{self, RecordEvent, RecordLeaf},
-    replay::{compare_histories, compare_nodes, first_difference, replay_log, HistoryMismatch},
+    replay::{
+        compare_histories, compare_nodes, first_difference, replay_log, HistoryMismatch,
+        ReplayedRoot,
+    },
     roots,
     store::{self, Tree},
     RegistryError,
@@ -61,6 +65,15 @@ pub enum RecordsFinding {
         first_index: u64,
         /// The next free index.
         expected: u64,
+    },
+    /// An event supersedes a leaf that is not an earlier anchored leaf still in the tree (or
+    /// lists it twice).
+    #[error("anchoring {seq}: supersedes leaf {leaf_index}, which is not a present earlier leaf")]
+    BadSupersede {
+        /// The event.
+        seq: u64,
+        /// The logged index.
+        leaf_index: u64,
     },
     /// An event's `root_before` is not the replayed root.
     #[error("anchoring {seq}: root_before differs from the replay")]
@@ -120,7 +133,7 @@ struct Replay {
     /// Expected `records` rows, by index.
     records: Vec<RecordLeaf>,
     seen: HashSet<RecordCommitment>,
-    roots: Vec<(RecordsRoot, Timestamp)>,
+    roots: Vec<ReplayedRoot<RecordsRoot>>,
     last_at: Timestamp,
 }
 
@@ -173,13 +186,49 @@ impl Replay {
                 leaf: *leaf,
                 anchored_at: e.at,
                 event_seq: seq,
+                removed_at: None,
+                removed_by: None,
             });
+        }
+        for &index in &e.superseded {
+            self.supersede(seq, index, next, e.at)?;
         }
         if e.root_after != self.root() {
             return Err(RecordsFinding::RootAfterMismatch { seq });
         }
-        self.roots.push((e.root_after, e.at));
+        self.roots.push(ReplayedRoot {
+            root: e.root_after,
+            created_at: e.at,
+            removes: !e.superseded.is_empty(),
+        });
         self.last_at = e.at;
+        Ok(())
+    }
+
+    /// Empties leaf `index`, which must have been anchored before event `seq` (below
+    /// `earlier`, the event's first index) and still be in the tree.
+    fn supersede(
+        &mut self,
+        seq: u64,
+        index: u64,
+        earlier: u64,
+        at: Timestamp,
+    ) -> Result<(), RecordsFinding> {
+        let bad = RecordsFinding::BadSupersede {
+            seq,
+            leaf_index: index,
+        };
+        let record = usize::try_from(index)
+            .ok()
+            .filter(|_| index < earlier)
+            .and_then(|i| self.records.get_mut(i))
+            .filter(|r| r.is_present());
+        let Some(record) = record else {
+            return Err(bad);
+        };
+        record.removed_at = Some(at);
+        record.removed_by = Some(seq);
+        self.tree.set(index, EMPTY_LEAF).map_err(|_| bad)?;
         Ok(())
     }
 }
@@ -198,7 +247,7 @@ pub(super) fn audit(
         roots: Vec::with_capacity(log.len() + 1),
         last_at: Timestamp(0),
     };
-    replay.roots.push((replay.root(), Timestamp(0)));
+    replay.roots.push(ReplayedRoot::empty(replay.root()));
     let (replayed, mut finding) = replay_log(&log, |e, seq| replay.apply(e, seq));
     if finding.is_none() {
         finding = check_tables(conn, zeros, depth, &replay)?.err();
@@ -267,9 +316,11 @@ mod tests {
     /// A registry with two anchorings and a grant; a fresh copy per tampering.
     fn honest() -> (tempfile::TempDir, std::path::PathBuf) {
         let (dir, _path, mut reg) = temp_registry(3);
-        reg.anchor_records(&leaves(0, 3), Timestamp(100)).unwrap();
+        reg.anchor_records(&leaves(0, 3), &[], Timestamp(100))
+            .unwrap();
         party(61).issue(&mut reg, 105);
-        reg.anchor_records(&leaves(3, 2), Timestamp(110)).unwrap();
+        reg.anchor_records(&leaves(3, 2), &[], Timestamp(110))
+            .unwrap();
         let report = reg.audit(&keys().pvk).unwrap();
         assert_eq!(report.finding, None);
         assert_eq!((report.record_events, report.records), (2, 5));
@@ -316,7 +367,7 @@ mod tests {
         // A row added to the records table only.
         assert_eq!(
             f(&format!(
-                "INSERT INTO records VALUES (5, x'{forged}', 120, 2)"
+                "INSERT INTO records VALUES (5, x'{forged}', 120, 2, NULL, NULL)"
             )),
             Some(AuditFinding::Records(RecordsFinding::RecordMismatch {
                 leaf_index: 5
@@ -367,6 +418,84 @@ mod tests {
                 first_index: 4,
                 expected: 3
             }))
+        );
+    }
+
+    /// Three anchorings, the second superseding leaf 1 and the third leaf 0; a snapshot.
+    fn with_supersessions() -> (tempfile::TempDir, std::path::PathBuf) {
+        let (dir, _path, mut reg) = temp_registry(3);
+        reg.anchor_records(&leaves(0, 3), &[], Timestamp(100))
+            .unwrap();
+        reg.anchor_records(&leaves(3, 2), &[1], Timestamp(110))
+            .unwrap();
+        reg.anchor_records(&leaves(5, 1), &[0], Timestamp(120))
+            .unwrap();
+        let report = reg.audit(&keys().pvk).unwrap();
+        assert_eq!(report.finding, None);
+        assert_eq!((report.record_events, report.records), (3, 6));
+        assert_eq!(report.records_root, reg.records_root().unwrap());
+        let snapshot = dir.path().join("superseded.db");
+        reg.conn
+            .execute("VACUUM INTO ?1", [snapshot.to_str().unwrap()])
+            .unwrap();
+        (dir, snapshot)
+    }
+
+    #[test]
+    fn audit_replays_supersessions_and_catches_tampering() {
+        let (_keep, snapshot) = with_supersessions();
+        let f = |sql: &str| tampered(&snapshot, sql);
+        let finding = |f: RecordsFinding| Some(AuditFinding::Records(f));
+        assert_eq!(f(""), None);
+        let index = |i: u64| hex::encode(i.to_be_bytes());
+        // A removal erased from the log, or moved to another leaf: the roots disagree.
+        assert_eq!(
+            f("UPDATE record_events SET superseded = x'' WHERE seq = 2"),
+            finding(RecordsFinding::RootAfterMismatch { seq: 2 })
+        );
+        assert_eq!(
+            f(&format!(
+                "UPDATE record_events SET superseded = x'{}' WHERE seq = 2",
+                index(2)
+            )),
+            finding(RecordsFinding::RootAfterMismatch { seq: 2 })
+        );
+        // Removals of a leaf already removed, of one not anchored before, or twice.
+        for (seq, listed, leaf_index) in [
+            (3, index(1), 1),
+            (2, index(3), 3),
+            (2, index(9), 9),
+            (2, format!("{}{}", index(1), index(1)), 1),
+        ] {
+            assert_eq!(
+                f(&format!(
+                    "UPDATE record_events SET superseded = x'{listed}' WHERE seq = {seq}"
+                )),
+                finding(RecordsFinding::BadSupersede { seq, leaf_index })
+            );
+        }
+        // A removal flag cleared: the root before it would outlive the removal.
+        assert_eq!(
+            f("UPDATE record_roots SET removes = 0 WHERE seq = 3"),
+            finding(RecordsFinding::RootHistoryMismatch { position: 2 })
+        );
+        // A flag set on an append only shortens acceptance, as upgraded files do: accepted.
+        assert_eq!(f("UPDATE record_roots SET removes = 1 WHERE seq = 2"), None);
+        // A removed leaf reported present, or restored in the tree.
+        assert_eq!(
+            f("UPDATE records SET removed_at = NULL, removed_by = NULL WHERE leaf_index = 1"),
+            finding(RecordsFinding::RecordMismatch { leaf_index: 1 })
+        );
+        assert_eq!(
+            f("UPDATE records SET removed_at = 111 WHERE leaf_index = 0"),
+            finding(RecordsFinding::RecordMismatch { leaf_index: 0 })
+        );
+        let restored = hex::encode(fr_to_blob(&leaves(1, 1)[0].0));
+        assert_eq!(
+            f(&format!(
+                "INSERT INTO record_nodes VALUES (0, 1, x'{restored}')"
+            )),
+            finding(RecordsFinding::NodeMismatch { level: 0, idx: 1 })
         );
     }
 }

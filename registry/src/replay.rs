@@ -30,10 +30,33 @@ pub(crate) enum HistoryMismatch {
     Row(usize),
 }
 
+/// One row of the root history a log implies.
+pub(crate) struct ReplayedRoot<R> {
+    pub root: R,
+    pub created_at: Timestamp,
+    /// Whether the event that made it current emptied a leaf.
+    pub removes: bool,
+}
+
+impl<R> ReplayedRoot<R> {
+    /// The empty tree's root, current since time 0, made by no event.
+    pub(crate) fn empty(root: R) -> Self {
+        Self {
+            root,
+            created_at: Timestamp(0),
+            removes: false,
+        }
+    }
+}
+
 /// Compares a stored root history (either tree's) with the replayed one.
+///
+/// A stored `removes` must be set wherever the replay's is; it may also be set on an append:
+/// that only shortens the acceptance of earlier roots, and files upgraded to schema version 4
+/// carry it on every older row. A missing one would stretch a revoked root's life: a finding.
 pub(crate) fn compare_histories<R: PartialEq>(
     stored: &[roots::RootRecord<R>],
-    replayed: &[(R, Timestamp)],
+    replayed: &[ReplayedRoot<R>],
 ) -> Result<(), HistoryMismatch> {
     if stored.len() != replayed.len() {
         return Err(HistoryMismatch::Length {
@@ -41,12 +64,14 @@ pub(crate) fn compare_histories<R: PartialEq>(
             expected: replayed.len(),
         });
     }
-    for (position, (row, (root, created_at))) in stored.iter().zip(replayed).enumerate() {
+    for (position, (row, want)) in stored.iter().zip(replayed).enumerate() {
         // Row k is superseded when row k + 1 is created; the last is current.
-        let superseded_at = replayed.get(position + 1).map(|(_, at)| *at);
+        let superseded_at = replayed.get(position + 1).map(|next| next.created_at);
         // The empty root's creation time is set at `create`, not by an event.
-        let created_ok = position == 0 || row.created_at == *created_at;
-        if row.root != *root || !created_ok || row.superseded_at != superseded_at {
+        let created_ok = position == 0 || row.created_at == want.created_at;
+        let removes_ok = row.removes || !want.removes;
+        if row.root != want.root || !created_ok || row.superseded_at != superseded_at || !removes_ok
+        {
             return Err(HistoryMismatch::Row(position));
         }
     }

@@ -55,22 +55,34 @@ impl Tree {
     }
 
     /// Root-history column names for corruption reports: `seq`, `root`, `created_at`,
-    /// `superseded_at`.
-    pub(crate) fn root_columns(self) -> [&'static str; 4] {
+    /// `superseded_at`, `removes`.
+    pub(crate) fn root_columns(self) -> [&'static str; 5] {
         match self {
             Self::Grants => [
                 "roots.seq",
                 "roots.root",
                 "roots.created_at",
                 "roots.superseded_at",
+                "roots.removes",
             ],
             Self::Records => [
                 "record_roots.seq",
                 "record_roots.root",
                 "record_roots.created_at",
                 "record_roots.superseded_at",
+                "record_roots.removes",
             ],
         }
+    }
+}
+
+/// `grants` or `records`, as messages name the tree.
+impl std::fmt::Display for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Grants => "grants",
+            Self::Records => "records",
+        })
     }
 }
 

@@ -11,7 +11,8 @@
 //! }
 //! ```
 //!
-//! `age` is in whole years on `reference_date`; `include` lists codes of which the patient
+//! `age` is in whole years on `reference_date`, from 0 to 130 ([`MAX_AGE`]); dates are
+//! `YYYY-MM-DD` from 1800-01-01 to 2199-12-31; `include` lists codes of which the patient
 //! must have at least one, `exclude` codes of which they must have none (both
 //! `system|code`, as code-list files, §10.3); `summary_not_before` is the oldest condition
 //! summary the study accepts; `scope` is what the patient's research grant must cover
@@ -25,7 +26,7 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
-    cohort::{birth_window, ExclusionList, StudyCriteria, StudyId},
+    cohort::{age::MAX_AGE, birth_window, ExclusionList, StudyCriteria, StudyId},
     record::CodeSet,
     types::{CodeId, EpochDay, Scope},
 };
@@ -87,7 +88,7 @@ pub struct CohortCriteria {
 /// # Errors
 ///
 /// A one-line reason: bad JSON, an unknown key, a bad date, code or scope, an empty
-/// inclusion list, or `age.min > age.max`.
+/// inclusion list, `age.min > age.max`, or an age past [`MAX_AGE`].
 pub fn parse_criteria(text: &str) -> Result<CohortCriteria, String> {
     let raw: CriteriaText =
         serde_json::from_str(text).map_err(|e| format!("study criteria: {e}"))?;
@@ -112,6 +113,12 @@ impl CriteriaText {
             return Err(format!(
                 "age: min {} is above max {}",
                 raw.age.min, raw.age.max
+            ));
+        }
+        if raw.age.max > MAX_AGE {
+            return Err(format!(
+                "age: max {} is past {MAX_AGE}, the oldest age a study can ask for",
+                raw.age.max
             ));
         }
         if raw.include.is_empty() {
@@ -149,10 +156,19 @@ impl CohortCriteria {
     ///
     /// # Errors
     ///
-    /// An age window outside the calendar's range, too many or invalid codes.
+    /// An age window that ends before the calendar's first date (ages past [`MAX_AGE`] are
+    /// refused there too), too many or invalid codes.
     pub fn terms(&self, study: StudyId) -> Result<StudyTerms, String> {
-        let window = birth_window(self.reference_date, self.min_age, self.max_age)
-            .ok_or_else(|| "age: the birth window falls outside the supported dates".to_string())?;
+        let window =
+            birth_window(self.reference_date, self.min_age, self.max_age).ok_or_else(|| {
+                format!(
+                    "age: nobody aged {} to {} on {} was born on or after {}, the first date",
+                    self.min_age,
+                    self.max_age,
+                    self.reference_date,
+                    EpochDay::FIRST
+                )
+            })?;
         let inclusion = CodeSet::new(&self.include).map_err(|e| format!("include: {e}"))?;
         let exclusion = ExclusionList::new(&self.exclude).map_err(|e| format!("exclude: {e}"))?;
         Ok(StudyTerms {
@@ -212,9 +228,48 @@ mod tests {
     }
 
     #[test]
+    fn ages_0_to_130_are_accepted_and_windows_start_in_1800_at_the_earliest() {
+        let c = parse_criteria(
+            &EXAMPLE
+                .replace("\"min\": 18", "\"min\": 0")
+                .replace("\"max\": 90", "\"max\": 130"),
+        )
+        .unwrap();
+        assert_eq!((c.min_age, c.max_age), (0, MAX_AGE));
+        let study = StudyId::from_name("S").unwrap();
+        let w = c.terms(study).unwrap().criteria.birth_window;
+        // Aged 130 on 2026-01-01: born on 1895-01-02 or later.
+        assert_eq!(EpochDay(w.lo).to_string(), "1895-01-02");
+        assert_eq!(EpochDay(w.hi), c.reference_date);
+        // On 1900-01-01 nobody aged 101 or more was born in the calendar's range.
+        let early = parse_criteria(
+            &EXAMPLE
+                .replace("2026-01-01", "1900-01-01")
+                .replace("\"min\": 18", "\"min\": 101")
+                .replace("\"max\": 90", "\"max\": 130"),
+        )
+        .unwrap();
+        let err = early.terms(study).unwrap_err();
+        assert!(err.contains("aged 101 to 130 on 1900-01-01"), "{err}");
+        // Aged 100 to 130 then: born on the first day only.
+        let first = parse_criteria(
+            &EXAMPLE
+                .replace("2026-01-01", "1900-01-01")
+                .replace("\"min\": 18", "\"min\": 100")
+                .replace("\"max\": 90", "\"max\": 130"),
+        )
+        .unwrap();
+        let w = first.terms(study).unwrap().criteria.birth_window;
+        assert_eq!((w.lo, w.hi), (EpochDay::FIRST.0, EpochDay::FIRST.0));
+    }
+
+    #[test]
     fn bad_documents_are_refused_with_a_reason() {
         for (edit, reason) in [
             (("\"min\": 18", "\"min\": 91"), "age"),
+            (("\"max\": 90", "\"max\": 131"), "age: max 131 is past 130"),
+            (("2026-01-01", "1799-12-31"), "outside the supported dates"),
+            (("2025-12-01", "2200-01-01"), "summary_not_before"),
             (("2026-01-01", "2026-02-30"), "reference_date"),
             (
                 (

@@ -1,10 +1,13 @@
 //! Anchoring FHIR records: the custodian turns an [`Extraction`] into salted record leaves in
-//! the registry's records tree, and keeps the openings in its wallet.
+//! the registry's records tree, and keeps the openings in its wallet. The wallet decides what
+//! is new and which live leaves a new version supersedes, and refuses a document that is not
+//! the FHIR patient bound to the zkconsent patient (`zkconsent_wallet::binding`); the
+//! registry appends the new leaves and empties the superseded ones in one transition.
 
 use crate::{
     fhir::Extraction,
     home::{Home, HomeError},
-    wallet::{AnchoredRecord, RecordCandidate},
+    wallet::{AnchoredRecord, FhirPatient, RecordCandidate, RecordSource},
 };
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeMap;
@@ -48,13 +51,17 @@ impl AnchorReport {
 impl Home {
     /// Anchors every supported resource of `extraction` for the patient named `patient` (a
     /// registered identity with the patient role): a fresh salt per resource, the new leaves
-    /// appended to the records tree in document order, the openings stored in the wallet.
-    /// Resources already anchored are reported, not duplicated.
+    /// appended to the records tree in document order, the leaves of the versions they
+    /// replace emptied, the openings stored in the wallet. Resources already anchored are
+    /// reported, not duplicated. The document must be one FHIR patient's, the one bound to
+    /// `patient` (bound now if this is their first document).
     ///
     /// # Errors
     ///
-    /// [`HomeError::UnknownIdentity`] or [`HomeError::WrongRole`]; wallet and registry
-    /// refusals (a resource of another patient, a full tree, time running backwards).
+    /// [`HomeError::UnknownIdentity`] or [`HomeError::WrongRole`]; wallet refusals (a
+    /// resource of another patient, two patients in the document, a resource about another
+    /// patient, a document that names no patient, a FHIR patient bound to someone else) and
+    /// registry refusals (a full tree, time running backwards). Nothing changes on error.
     pub fn anchor_records<R: RngCore + CryptoRng>(
         &mut self,
         patient: &str,
@@ -73,18 +80,49 @@ impl Home {
                     patient: patient_id,
                     salt: RecordSalt::random(rng),
                 },
+                subject: r.subject.clone(),
             })
             .collect();
-        let registry = &mut self.registry;
-        let records = self
-            .wallet
-            .anchor_records(&candidates, patient, now, |leaves| {
-                Ok::<_, HomeError>(registry.anchor_records(leaves, now)?.first_index)
-            })?;
+        let patients: Vec<FhirPatient> = extraction
+            .patients
+            .iter()
+            .map(|p| FhirPatient {
+                reference: p.reference.clone(),
+                identifiers: p.identifiers.clone(),
+            })
+            .collect();
+        let records =
+            self.anchor_candidates(&candidates, patient, RecordSource::Document(&patients), now)?;
         Ok(AnchorReport {
             records,
             unsupported: extraction.unsupported.clone(),
             records_root: self.registry.records_root()?,
         })
+    }
+
+    /// Anchors `candidates` for the patient named `patient` through the wallet, which calls
+    /// the registry inside its write transaction (`zkconsent_wallet::records::anchor`): the
+    /// one path from candidates to leaves, for documents and derived records (a condition
+    /// summary, [`RecordSource::Derived`]) alike.
+    ///
+    /// # Errors
+    ///
+    /// Wallet and registry refusals, as for [`Home::anchor_records`].
+    pub fn anchor_candidates(
+        &mut self,
+        candidates: &[RecordCandidate],
+        patient: &str,
+        source: RecordSource<'_>,
+        now: Timestamp,
+    ) -> Result<Vec<AnchoredRecord>, HomeError> {
+        let registry = &mut self.registry;
+        self.wallet
+            .anchor_records(candidates, patient, source, now, |leaves, superseded| {
+                Ok::<_, HomeError>(
+                    registry
+                        .anchor_records(leaves, superseded, now)?
+                        .first_index,
+                )
+            })
     }
 }

@@ -6,7 +6,7 @@
 use crate::{
     fhir::codes::resource_digest,
     home::{Home, HomeError},
-    wallet::{AnchoredRecord, RecordCandidate, RecordOpening},
+    wallet::{AnchoredRecord, RecordCandidate, RecordOpening, RecordSource},
 };
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeMap;
@@ -122,13 +122,11 @@ impl Home {
         let candidate = RecordCandidate {
             resource_id: patient_record.resource_id.clone(),
             record: summary.to_record(RecordSalt::random(rng)),
+            // Derived from the wallet's openings, not read from a document: no FHIR subject.
+            subject: None,
         };
-        let registry = &mut self.registry;
-        let mut anchored = self
-            .wallet
-            .anchor_records(&[candidate], patient, now, |leaves| {
-                Ok::<_, HomeError>(registry.anchor_records(leaves, now)?.first_index)
-            })?;
+        let mut anchored =
+            self.anchor_candidates(&[candidate], patient, RecordSource::Derived, now)?;
         let anchored = anchored
             .pop()
             .ok_or(HomeError::Inconsistent("the wallet anchored nothing"))?;

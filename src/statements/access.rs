@@ -10,10 +10,12 @@ use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
     access::{inputs, AccessPrivate, AccessPublic},
-    statement::Access,
+    grant::Grant,
+    range,
+    statement::{Access, Statement as _},
     types::{IdentityId, Nonce, PatientRef, Purpose, Scope, Timestamp, VerifierId},
 };
-use zkconsent_prover::{prove_statement, LoadedKeys};
+use zkconsent_prover::{prove_statement, LoadedKeys, ProverError};
 use zkconsent_verifier::parse_fr_decimal;
 
 /// What a custodian asks of a clinician: access to this patient's records in this scope,
@@ -92,6 +94,82 @@ impl AccessTerms {
     }
 }
 
+/// A grant asked to answer at a time outside its validity window `[not_before, not_after)`:
+/// expired, or not valid yet. Its message names the window and the time in ISO 8601, which
+/// the circuit's own reason cannot (it knows no calendar).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutsideWindow {
+    /// What the grant is to the reader: `grant` or `research grant`.
+    pub what: &'static str,
+    /// The grant's leaf index.
+    pub index: u64,
+    /// Start of validity.
+    pub not_before: Timestamp,
+    /// End of validity (exclusive).
+    pub not_after: Timestamp,
+    /// The time the proof was asked for.
+    pub now: Timestamp,
+}
+
+impl OutsideWindow {
+    /// `Err` if `now` is outside `grant`'s window (the circuit's test, [`range::in_window`]).
+    ///
+    /// # Errors
+    ///
+    /// [`OutsideWindow`] naming the grant, its window and `now`.
+    pub fn check(
+        what: &'static str,
+        index: u64,
+        grant: &Grant,
+        now: Timestamp,
+    ) -> Result<(), Self> {
+        if range::in_window(grant.not_before.0, now.0, grant.not_after.0) {
+            return Ok(());
+        }
+        Err(Self {
+            what,
+            index,
+            not_before: grant.not_before,
+            not_after: grant.not_after,
+            now,
+        })
+    }
+
+    /// Whether the window is over (rather than still to come).
+    pub fn expired(&self) -> bool {
+        self.now >= self.not_after
+    }
+}
+
+impl std::fmt::Display for OutsideWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            what,
+            index,
+            not_before,
+            not_after,
+            now,
+        } = self;
+        if self.expired() {
+            write!(f, "{what} {index} expired at {not_after}")?;
+        } else {
+            write!(f, "{what} {index} is not valid before {not_before}")?;
+        }
+        write!(
+            f,
+            " (valid from {not_before} to {not_after}); the proof's time is {now}"
+        )
+    }
+}
+
+impl std::error::Error for OutsideWindow {}
+
+/// The reason an Access statement is false when the grant's window misses the proof's time:
+/// the circuit's wording, then the window in ISO 8601.
+#[derive(Debug, thiserror::Error)]
+#[error("time is outside the grant's validity window: {0}")]
+pub struct AccessOutsideWindow(pub OutsideWindow);
+
 /// What an access proof is for.
 #[derive(Clone, Debug)]
 pub struct AccessRequest {
@@ -133,12 +211,19 @@ impl Home {
     ///
     /// # Errors
     ///
-    /// Unknown grant or identity, registry errors.
+    /// Unknown grant or identity, registry errors; a time outside the grant's validity
+    /// window is a false statement ([`HomeError::Prover`]) named by [`AccessOutsideWindow`].
     pub fn access_statement(
         &self,
         request: &AccessRequest,
     ) -> Result<(AccessPublic, AccessPrivate), HomeError> {
         let opening = self.wallet.grant(request.grant_index)?;
+        OutsideWindow::check("grant", request.grant_index, &opening.grant, request.now).map_err(
+            |e| ProverError::False {
+                statement: Access::KIND,
+                reason: Box::new(AccessOutsideWindow(e)),
+            },
+        )?;
         let grantee_secret = self.wallet.secret(&opening.grantee_name)?;
         let (root, path) = self.registry.root_and_path(request.grant_index)?;
         let private = AccessPrivate {

@@ -181,6 +181,8 @@ impl Home {
                     "{resource} is not anchored as it is in this bundle (anchor the bundle first)"
                 ))
             })?;
+        // A version since replaced (or a leaf of an older leaf format) is not in the tree.
+        opening.provable()?;
         let (root, path) = self.registry.records_root_and_path(opening.index)?;
         let covered_path = request
             .covered

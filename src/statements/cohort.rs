@@ -1,21 +1,22 @@
 //! Cohort (statement 4): a study's terms (its criteria and name) and the Cohort statement
 //! from the home holding the patient's summary and research grant.
 
-use super::{InputRole, TermValue};
+use super::{access::OutsideWindow, InputRole, TermValue};
 use crate::{
     fhir::Extraction,
     files::criteria::{CriteriaText, StudyTerms},
     home::{Home, HomeError},
     records::summary::summarised_codes,
     registry::GrantStatus,
-    wallet::RecordOpening,
+    vocab::{describe_purpose, describe_scope},
+    wallet::{RecordOpening, WalletGrant},
 };
 use ark_bn254::Fr;
 use serde::{Deserialize, Serialize};
 use zkconsent_circuits::{
     cohort::{CohortNullifier, CohortPrivate, CohortPublic, ConditionSummary, StudyId},
     record::RecordKind,
-    types::{GrantsRoot, Nonce, RecordsRoot, RequestHash, Timestamp, VerifierId},
+    types::{GrantsRoot, IdentityId, Nonce, RecordsRoot, RequestHash, Timestamp, VerifierId},
 };
 
 /// What a researcher asks: eligibility for this study under these criteria.
@@ -170,6 +171,7 @@ impl Home {
                     "no condition summary is anchored for {patient_name}: run `record summary`"
                 ))
             })?;
+        summary.provable()?;
         let list = summary_codes(&openings, summary)?;
         let terms = request.terms;
         // The first listed code in the inclusion set; without one, the first slot (the
@@ -203,36 +205,132 @@ impl Home {
 
     /// The patient's latest active research grant to the researcher that covers the study's
     /// scope at the request's time.
+    ///
+    /// # Errors
+    ///
+    /// [`HomeError::Invalid`] with the [`ResearchGrantError`] that says why no grant
+    /// answers; wallet and registry errors.
     fn research_grant(
         &self,
-        patient: zkconsent_circuits::types::IdentityId,
+        patient: IdentityId,
         request: &CohortRequest<'_>,
-    ) -> Result<crate::wallet::WalletGrant, HomeError> {
+    ) -> Result<WalletGrant, HomeError> {
         let criteria = &request.terms.criteria;
-        let mut usable = Vec::new();
-        for g in self.wallet.grants()? {
-            let f = &g.grant;
-            let fits = f.patient == patient
-                && f.grantee.0 == request.researcher.0
-                && f.purpose == criteria.purpose
-                && f.scope.covers(criteria.scope)
-                && f.not_before.0 <= request.now.0
-                && request.now.0 < f.not_after.0;
-            let active = fits
-                && self
-                    .registry
-                    .grant(g.index)?
-                    .is_some_and(|r| r.status == GrantStatus::Active);
-            if active {
-                usable.push(g);
+        // Narrow down step by step, so that the refusal names the first thing that fails for
+        // the latest grant still in the running: to the researcher at all, wide enough,
+        // unrevoked, valid now.
+        let mut to_researcher: Vec<WalletGrant> = self
+            .wallet
+            .grants()?
+            .into_iter()
+            .filter(|g| g.grant.patient == patient && g.grant.grantee.0 == request.researcher.0)
+            .collect();
+        to_researcher.sort_by_key(|g| g.index);
+        let Some(latest) = to_researcher.last() else {
+            return Err(ResearchGrantError::None.into());
+        };
+        let wide_enough: Vec<&WalletGrant> = to_researcher
+            .iter()
+            .filter(|g| g.grant.purpose == criteria.purpose && g.grant.scope.covers(criteria.scope))
+            .collect();
+        let Some(latest_wide) = wide_enough.last() else {
+            return Err(ResearchGrantError::TooNarrow {
+                index: latest.index,
+                scope: describe_scope(latest.grant.scope),
+                purpose: describe_purpose(latest.grant.purpose),
+                needed_scope: describe_scope(criteria.scope),
+                needed_purpose: describe_purpose(criteria.purpose),
+            }
+            .into());
+        };
+        let mut active = Vec::new();
+        // The latest inactive one, in index order.
+        let mut inactive = ResearchGrantError::NotInRegistry {
+            index: latest_wide.index,
+        };
+        for g in wide_enough.iter().copied() {
+            match self.registry.grant(g.index)? {
+                Some(r) if r.status == GrantStatus::Active => active.push(g),
+                Some(r) => {
+                    inactive = match r.revoked_at {
+                        Some(at) => ResearchGrantError::Revoked { index: g.index, at },
+                        None => ResearchGrantError::NotInRegistry { index: g.index },
+                    }
+                }
+                None => inactive = ResearchGrantError::NotInRegistry { index: g.index },
             }
         }
-        usable.into_iter().max_by_key(|g| g.index).ok_or_else(|| {
-            HomeError::Invalid(
-                "no active research grant from the patient to the researcher covers the study's \
-                 scope now: the patient grants it with `grant issue --purpose research`"
-                    .into(),
-            )
-        })
+        let Some(latest_active) = active.last() else {
+            return Err(inactive.into());
+        };
+        let valid_now = |g: &WalletGrant| {
+            OutsideWindow::check("research grant", g.index, &g.grant, request.now)
+        };
+        if let Some(g) = active.iter().rev().find(|g| valid_now(g).is_ok()) {
+            return Ok((*g).clone());
+        }
+        // None is valid now: name the latest one's window.
+        valid_now(latest_active)
+            .map(|()| (*latest_active).clone())
+            .map_err(|window| ResearchGrantError::OutsideWindow(window).into())
+    }
+}
+
+/// Why no research grant answers a Cohort request: each consent failure has its own message,
+/// saying what the patient would have to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResearchGrantError {
+    /// The patient has granted the researcher nothing.
+    #[error(
+        "no research grant: the patient has granted this researcher nothing (the patient \
+         grants it with `grant issue --grantee RESEARCHER --purpose research`)"
+    )]
+    None,
+    /// The patient's grants to the researcher do not cover the study's scope for its
+    /// purpose (the latest is named).
+    #[error(
+        "the research grant is too narrow: grant {index} covers {scope} for {purpose}, the \
+         study needs {needed_scope} for {needed_purpose}"
+    )]
+    TooNarrow {
+        /// The latest grant to the researcher.
+        index: u64,
+        /// What it covers.
+        scope: String,
+        /// What it is for.
+        purpose: String,
+        /// The scope the study needs.
+        needed_scope: String,
+        /// The purpose the study needs.
+        needed_purpose: String,
+    },
+    /// Every grant wide enough has been revoked (the latest is named).
+    #[error(
+        "the research grant was revoked: grant {index} was revoked at {at} (the patient \
+         grants a new one with `grant issue`)"
+    )]
+    Revoked {
+        /// The grant's leaf index.
+        index: u64,
+        /// When the registry recorded the revocation.
+        at: Timestamp,
+    },
+    /// The wallet holds a grant the registry does not list as active, without a revocation
+    /// time (another registry's grant, or a damaged home).
+    #[error("the research grant is not active: grant {index} is not active in the registry")]
+    NotInRegistry {
+        /// The grant's leaf index.
+        index: u64,
+    },
+    /// Every active grant wide enough has expired or is not valid yet at the proof's time.
+    #[error("the research grant is not valid at the proof's time: {0}")]
+    OutsideWindow(OutsideWindow),
+}
+
+impl From<ResearchGrantError> for HomeError {
+    fn from(e: ResearchGrantError) -> Self {
+        // A consent that does not exist is input that cannot succeed, as for every other
+        // gathering failure of this statement (exit 2).
+        HomeError::Invalid(e.to_string())
     }
 }

@@ -15,7 +15,7 @@ use zkconsent_circuits::{
         fields, inputs, CodeSet, CodeSetPredicate, DiscloseMask, InclusiveRange, RecordPrivate,
         RecordPublic, SetField, CODE_SET_DEPTH, DISCLOSABLE_FIELDS,
     },
-    types::{CodeId, Nonce, VerifierId},
+    types::{CodeId, EpochDay, Nonce, VerifierId},
 };
 
 /// A code-set predicate as a request states it.
@@ -97,12 +97,21 @@ pub fn parse_disclose(names: &[String]) -> Result<DiscloseMask, String> {
     DiscloseMask::of(&offsets).ok_or_else(|| "disclose: bad field".to_string())
 }
 
-/// `[lo, hi]` with open ends at 0 and 2^64 − 1.
-fn range(name: &str, lo: Option<u64>, hi: Option<u64>) -> Result<InclusiveRange, String> {
+/// `[lo, hi]` with open ends at 0 and 2^64 − 1. A reversed range is refused here, when the
+/// request is made, rather than proved as a range nothing lies in; `show` writes an end as
+/// the request states it (a date as a date).
+fn range(
+    name: &str,
+    lo: Option<u64>,
+    hi: Option<u64>,
+    show: impl Fn(u64) -> String,
+) -> Result<InclusiveRange, String> {
     let (lo, hi) = (lo.unwrap_or(0), hi.unwrap_or(u64::MAX));
     if lo > hi {
         return Err(format!(
-            "{name} range is reversed: its start {lo} is after its end {hi}"
+            "{name} range is reversed: its start {} is after its end {} (lo > hi)",
+            show(lo),
+            show(hi)
         ));
     }
     Ok(InclusiveRange::new(lo, hi))
@@ -134,11 +143,12 @@ impl RecordTerms {
         };
         Ok(ResolvedRecordTerms {
             disclose: parse_disclose(&self.disclose)?,
-            value_range: range("value", self.value_min, self.value_max)?,
+            value_range: range("value", self.value_min, self.value_max, |v| v.to_string())?,
             date_range: range(
                 "date",
                 day("date_from", &self.date_from)?,
                 day("date_to", &self.date_to)?,
+                |d| EpochDay(d).to_string(),
             )?,
             code_set,
         })
@@ -304,5 +314,45 @@ impl Home {
             predicate,
         );
         Ok((public, private))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reversed_ranges_are_refused_naming_their_ends() {
+        let terms = RecordTerms {
+            value_min: Some(5),
+            value_max: Some(3),
+            ..RecordTerms::default()
+        };
+        assert_eq!(
+            terms.resolve().unwrap_err(),
+            "value range is reversed: its start 5 is after its end 3 (lo > hi)"
+        );
+        let terms = RecordTerms {
+            date_from: Some("2021-01-01".into()),
+            date_to: Some("2020-01-01".into()),
+            ..RecordTerms::default()
+        };
+        assert_eq!(
+            terms.resolve().unwrap_err(),
+            "date range is reversed: its start 2021-01-01 is after its end 2020-01-01 (lo > hi)"
+        );
+        // One day, open ends and dates back to 1800 are ranges.
+        for (from, to) in [
+            (Some("2020-01-01"), Some("2020-01-01")),
+            (None, Some("1921-03-04")),
+            (Some("1800-01-01"), None),
+        ] {
+            let terms = RecordTerms {
+                date_from: from.map(str::to_owned),
+                date_to: to.map(str::to_owned),
+                ..RecordTerms::default()
+            };
+            assert!(terms.resolve().is_ok(), "{from:?}..{to:?}");
+        }
     }
 }

@@ -109,3 +109,17 @@ pub fn diagnosed_claims(path: &Path) -> Vec<DiagnosedClaim> {
     }
     out
 }
+
+/// The id of the ExplanationOfBenefit of a bundle that adjudicates the Claim `claim_id`
+/// (its `claim.reference` is `urn:uuid:<id>` or `Claim/<id>`).
+pub fn eob_of(path: &Path, claim_id: &str) -> Option<String> {
+    resources(path, "ExplanationOfBenefit")
+        .find(|eob| {
+            eob["claim"]["reference"].as_str().is_some_and(|r| {
+                r.strip_prefix("urn:uuid:")
+                    .or_else(|| r.strip_prefix("Claim/"))
+                    == Some(claim_id)
+            })
+        })
+        .and_then(|eob| eob["id"].as_str().map(str::to_owned))
+}

@@ -1,6 +1,7 @@
 //! zkconsent's local wallet (the client side): an identity's secrets, grant openings and (for a record custodian) the
 //! openings of anchored FHIR records, in its own SQLite file (`wallet.db`), so the registry
-//! (the ledger side) never holds a secret. Record openings are in [`records`].
+//! (the ledger side) never holds a secret. Record openings are in [`records`], the FHIR
+//! patient each zkconsent patient's records come from in [`binding`].
 //!
 //! Secrets are stored as 32-byte canonical little-endian field elements and strictly
 //! decoded on read. On Unix the file is created with mode `0600` (SQLite gives its `-wal`
@@ -28,16 +29,26 @@ use zkconsent_store::{
 /// Value of `meta.format` in a wallet file.
 pub const WALLET_FORMAT: &str = "zkconsent.wallet";
 /// Wallet schema version this build writes and reads.
-pub const WALLET_SCHEMA_VERSION: u32 = 3;
+pub const WALLET_SCHEMA_VERSION: u32 = 4;
 /// Version 1 (no record openings, no requests); upgraded in place on open.
 pub const WALLET_SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
 /// Version 2 (no requests); upgraded in place on open.
 pub const WALLET_SCHEMA_VERSION_NO_REQUESTS: u32 = 2;
+/// Version 3 (record openings of the 10-field leaf, nothing superseded, no patient
+/// bindings); upgraded in place on open, its openings kept as leaf version 2.
+pub const WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS: u32 = 3;
 
+pub mod binding;
 pub mod records;
 pub mod requests;
+#[cfg(test)]
+mod testing;
 
-pub use records::{AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening};
+pub use binding::FhirPatient;
+pub use records::{
+    AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening, RecordSource,
+    RECORD_LEAF_VERSION, RECORD_LEAF_VERSION_TEN_FIELDS,
+};
 
 const TABLES: &str = "
 CREATE TABLE meta (
@@ -116,6 +127,75 @@ pub enum WalletError {
     /// A request with this hash was already issued.
     #[error("a request with this hash was already issued")]
     DuplicateRequest,
+    /// A record opening that cannot be proved because it was committed with an older leaf
+    /// layout (ten fields, no identity).
+    #[error(
+        "{resource} (leaf {index}) was anchored under record leaf version {leaf_version}, \
+         which this build cannot prove: anchor the bundle again"
+    )]
+    OldRecordLeaf {
+        /// `Type/id`.
+        resource: String,
+        /// Its leaf index.
+        index: u64,
+        /// The leaf version it was anchored under.
+        leaf_version: u32,
+    },
+    /// A record opening whose leaf a later version replaced (the registry emptied it).
+    #[error(
+        "{resource} at leaf {index} was superseded by a later version at leaf {by}: prove \
+         with that one"
+    )]
+    SupersededRecord {
+        /// `Type/id`.
+        resource: String,
+        /// Its leaf index.
+        index: u64,
+        /// The later version's leaf index.
+        by: u64,
+    },
+    /// A document to anchor holds two Patient resources.
+    #[error("bundle holds two patients: {first} and {second}")]
+    BundleHoldsTwoPatients {
+        /// The first `Patient/id`.
+        first: String,
+        /// The second.
+        second: String,
+    },
+    /// A resource of a document to anchor is about another patient than the document's.
+    #[error("{resource} is about {subject}, but the bundle's patient is {patient}")]
+    RecordAboutAnotherFhirPatient {
+        /// `Type/id` of the resource.
+        resource: String,
+        /// The patient it names.
+        subject: String,
+        /// The document's FHIR patient.
+        patient: String,
+    },
+    /// A document to anchor says nowhere whose records it holds.
+    #[error("cannot tell whose records these are: {0}")]
+    UnknownBundlePatient(String),
+    /// The zkconsent patient is bound to another FHIR patient than the document's.
+    #[error("{patient_name} is bound to {bound}; this bundle is {document}'s")]
+    BoundToAnotherFhirPatient {
+        /// The zkconsent patient.
+        patient_name: String,
+        /// The FHIR patient bound to them.
+        bound: String,
+        /// The document's FHIR patient.
+        document: String,
+    },
+    /// The document's FHIR patient, or one of its identifiers, is bound to another
+    /// zkconsent patient.
+    #[error("{fhir} is {owner}'s (bound at first anchoring), not {patient_name}'s")]
+    FhirPatientOfAnother {
+        /// `Patient/id`, or `Patient/id's identifier system|value`.
+        fhir: String,
+        /// The zkconsent patient it is bound to.
+        owner: String,
+        /// The zkconsent patient the document was anchored for.
+        patient_name: String,
+    },
     /// The registry appended the leaves but their openings could not be stored: the leaves
     /// are in the tree without openings (they commit to nothing anyone can open).
     #[error(
@@ -145,8 +225,13 @@ fn migrate(conn: &mut rusqlite::Connection, from: u32) -> Result<(), WalletError
     zkconsent_store::sql::upgrade(conn, WALLET_SCHEMA_VERSION, |tx| {
         if from == WALLET_SCHEMA_VERSION_GRANTS_ONLY {
             tx.execute_batch(records::TABLES)?;
+        } else {
+            records::upgrade_ten_field_leaves(tx)?;
         }
-        tx.execute_batch(requests::TABLES)?;
+        if from != WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS {
+            tx.execute_batch(requests::TABLES)?;
+        }
+        tx.execute_batch(binding::TABLES)?;
         Ok::<(), WalletError>(())
     })
 }
@@ -259,6 +344,7 @@ impl Wallet {
         tx.execute_batch(TABLES)?;
         tx.execute_batch(records::TABLES)?;
         tx.execute_batch(requests::TABLES)?;
+        tx.execute_batch(binding::TABLES)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('format', ?1)",
             [WALLET_FORMAT],
@@ -274,8 +360,10 @@ impl Wallet {
         })
     }
 
-    /// Opens an existing wallet, upgrading an older file in place (version 1 gains the record
-    /// openings table, versions 1 and 2 the open-requests table).
+    /// Opens an existing wallet, upgrading an older file in place: version 1 gains the record
+    /// openings table, versions 1 and 2 the open-requests table, versions 2 and 3 keep their
+    /// record openings as leaf version 2 ([`records`]), and every older version gains the
+    /// patient bindings ([`binding`]).
     ///
     /// # Errors
     ///
@@ -291,6 +379,7 @@ impl Wallet {
         let older = [
             WALLET_SCHEMA_VERSION_GRANTS_ONLY,
             WALLET_SCHEMA_VERSION_NO_REQUESTS,
+            WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS,
         ]
         .into_iter()
         .find(|v| version == v.to_string());

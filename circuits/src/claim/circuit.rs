@@ -1,11 +1,11 @@
 //! The Claim statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/claim.rs`): `3119 + 242·d` constraints,
-//! 7959 at depth 20.
+//! Cost per part (total pinned in `circuits/tests/claim.rs`): `3125 + 242·d` constraints,
+//! 7965 at depth 20.
 //!
 //! | part | constraints |
 //! |---|---|
-//! | leaf: `H_record.leaf` over 10 fields (Poseidon, 10 inputs) | 459 |
+//! | leaf: `H_record.leaf` over 11 fields (Poseidon, 11 inputs) | 465 |
 //! | membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
 //! | kind: `(kind - 6)·(kind - 7) = 0` | 1 |
 //! | disclosure: `kind`, `service_code`, `service_date`, `amount` are the leaf's fields | 0 |
@@ -56,14 +56,17 @@ pub(super) fn policy_commitment(
     hash_with_domain(domain::POLICY, &[patient.clone(), coverage.clone()])
 }
 
-/// `H_claim.nullifier(digest, insurer_id)` in-circuit: the twin of
+/// `H_claim.nullifier(identity, insurer_id)` in-circuit: the twin of
 /// [`super::ClaimNullifier::derive`]. 240 constraints.
 #[cfg(test)]
 pub(super) fn claim_nullifier(
-    digest: &FpVar<Fr>,
+    identity: &FpVar<Fr>,
     insurer: &FpVar<Fr>,
 ) -> Result<FpVar<Fr>, SynthesisError> {
-    hash_with_domain(domain::CLAIM_NULLIFIER, &[digest.clone(), insurer.clone()])
+    hash_with_domain(
+        domain::CLAIM_NULLIFIER,
+        &[identity.clone(), insurer.clone()],
+    )
 }
 
 /// Enforces `x ≠ 0` given the hint `inv` (`x · inv = 1`): one constraint. A hint instead of
@@ -231,10 +234,10 @@ impl ConstraintSynthesizer<Fr> for ClaimCircuit {
         )?;
 
         // Nullifier and request binding with the same insurer id: the nullifier is the
-        // requesting insurer's own.
+        // requesting insurer's own, and per service (the identity), not per version.
         hash_with_domain_equals(
             domain::CLAIM_NULLIFIER,
-            &[tuple[fields::DIGEST].clone(), insurer.clone()],
+            &[tuple[fields::IDENTITY].clone(), insurer.clone()],
             &public[inputs::NULLIFIER],
         )?;
         hash_with_domain_equals(

@@ -6,8 +6,9 @@
 //! An insurer checks a claim against the anchored record without seeing the chart: it learns
 //! the service, the date and the amount, that the diagnosis is one it covers (not which one),
 //! that the claim is its member's (it recomputes the [`PolicyCommitment`]), and a
-//! [`ClaimNullifier`] that is the same every time the same resource is claimed from it, so a
-//! claim is paid once.
+//! [`ClaimNullifier`] that is the same every time the same service is claimed from it (by
+//! its Claim, its ExplanationOfBenefit or any later version of either), so a service is paid
+//! once.
 //!
 //! [`statement`] holds the public inputs, the witness and [`check`], the executable spec;
 //! [`ClaimCircuit`] is the constraint system (`docs/spec.md` §10.9; tests in
@@ -24,7 +25,8 @@ pub use statement::{
 
 use crate::{
     domain, poseidon,
-    types::{CodeId, IdentityId, ResourceDigest, VerifierId},
+    record::ResourceIdentity,
+    types::{CodeId, IdentityId, VerifierId},
 };
 use ark_bn254::Fr;
 
@@ -52,21 +54,23 @@ impl PolicyCommitment {
     }
 }
 
-/// `H_claim.nullifier(digest, insurer_id)`: one claimed resource as one insurer sees it.
+/// `H_claim.nullifier(identity, insurer_id)`: one claimed service as one insurer sees it.
 ///
-/// It hashes the resource's digest, not the leaf's salt, so the same resource anchored
-/// again (another custodian, another salt) has the same nullifier; a changed resource (a new
-/// digest) is a new claim. Two insurers get unlinkable nullifiers; the resource's holders
-/// (custodian, patient), who know the digest, can recognise it.
+/// It hashes the record's [`ResourceIdentity`], not its digest or the leaf's salt: a Claim
+/// and the ExplanationOfBenefit that adjudicates it share the claim's identity, and so does
+/// every later version of either or the same resource anchored again (another custodian,
+/// another salt), so each gives the same nullifier and a service is paid once. Two insurers
+/// get unlinkable nullifiers; the resource's holders (custodian, patient), who know the
+/// claim's id, can recognise it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub struct ClaimNullifier(pub Fr);
 
 impl ClaimNullifier {
-    /// `H_claim.nullifier(digest, insurer_id)`.
-    pub fn derive(digest: ResourceDigest, insurer: VerifierId) -> Self {
+    /// `H_claim.nullifier(identity, insurer_id)`.
+    pub fn derive(identity: ResourceIdentity, insurer: VerifierId) -> Self {
         Self(poseidon::hash_with_domain(
             domain::CLAIM_NULLIFIER,
-            &[digest.0, insurer.0],
+            &[identity.0, insurer.0],
         ))
     }
 
@@ -101,7 +105,7 @@ mod tests {
             let nullifier = circuit::claim_nullifier(&x, &y).unwrap();
             assert_eq!(
                 nullifier.value().unwrap(),
-                ClaimNullifier::derive(ResourceDigest(a), VerifierId(b)).to_fr()
+                ClaimNullifier::derive(ResourceIdentity(a), VerifierId(b)).to_fr()
             );
             assert!(cs.is_satisfied().unwrap());
             assert_eq!(after_policy, circuit::POSEIDON_2_CONSTRAINTS);
@@ -113,7 +117,7 @@ mod tests {
         // Domain separation: the same inputs under the two tags (and the request tag) differ.
         let (a, b) = (Fr::from(1u64), Fr::from(2u64));
         let policy = PolicyCommitment::derive(IdentityId(a), CodeId(b)).to_fr();
-        let nullifier = ClaimNullifier::derive(ResourceDigest(a), VerifierId(b)).to_fr();
+        let nullifier = ClaimNullifier::derive(ResourceIdentity(a), VerifierId(b)).to_fr();
         let request = crate::types::RequestHash::derive(VerifierId(a), crate::types::Nonce(b));
         assert_ne!(policy, nullifier);
         assert_ne!(policy, request.0);

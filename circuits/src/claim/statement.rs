@@ -16,7 +16,7 @@ use ark_bn254::Fr;
 /// Statement name in proof files and the params manifest.
 pub const STATEMENT: &str = "claim";
 /// Bumped whenever the constraint system changes shape or meaning.
-pub const CIRCUIT_VERSION: u32 = 2;
+pub const CIRCUIT_VERSION: u32 = 3;
 
 /// Public-input offsets (0-based, excluding the constant 1), shared by the encoder and the
 /// circuit.
@@ -35,7 +35,7 @@ pub mod inputs {
     pub const COVERED_SET_ROOT: usize = 5;
     /// `H_policy(patient_id, coverage)`.
     pub const POLICY: usize = 6;
-    /// `H_claim.nullifier(digest, insurer_id)`.
+    /// `H_claim.nullifier(identity, insurer_id)`.
     pub const NULLIFIER: usize = 7;
     /// Request hash (insurer id and nonce).
     pub const REQUEST_HASH: usize = 8;
@@ -77,7 +77,7 @@ pub struct ClaimPublic {
     pub covered_set_root: CodeSetRoot,
     /// `H_policy(patient_id, coverage)`.
     pub policy: PolicyCommitment,
-    /// `H_claim.nullifier(digest, insurer_id)`.
+    /// `H_claim.nullifier(identity, insurer_id)`.
     pub nullifier: ClaimNullifier,
     /// `H_request(insurer_id, nonce)`.
     pub request_hash: RequestHash,
@@ -183,7 +183,7 @@ impl ClaimPrivate {
             amount: f.value,
             covered_set_root: covered.root(),
             policy: PolicyCommitment::derive(record.patient, f.coverage),
-            nullifier: ClaimNullifier::derive(f.digest, self.insurer),
+            nullifier: ClaimNullifier::derive(f.identity, self.insurer),
             request_hash: RequestHash::derive(self.insurer, self.nonce),
         }
     }
@@ -202,13 +202,16 @@ pub enum ClaimError {
         /// Offset of the record field ([`fields::NAMES`] names it).
         field: usize,
     },
-    /// The diagnosis (`related_code`) is absent (0) or not in the covered set.
+    /// The record has no diagnosis (`related_code` is 0), as a well-child visit's claim: no
+    /// covered set can hold it.
+    NoDiagnosis,
+    /// The diagnosis (`related_code`) is not in the covered set.
     DiagnosisNotCovered,
     /// The record has no coverage (`coverage` is 0): it matches no policy.
     NoCoverage,
     /// The policy input is not `H_policy(patient, coverage)` of the record.
     PolicyMismatch,
-    /// The nullifier is not `H_claim.nullifier(digest, insurer_id)`.
+    /// The nullifier is not `H_claim.nullifier(identity, insurer_id)`.
     NullifierMismatch,
     /// The request hash does not open to the insurer id and nonce.
     RequestHashMismatch,
@@ -224,11 +227,12 @@ impl core::fmt::Display for ClaimError {
                 "disclosed {} differs from the record",
                 fields::NAMES.get(*field).copied().unwrap_or("field")
             ),
+            Self::NoDiagnosis => f.write_str("claim record has no diagnosis to check coverage of"),
             Self::DiagnosisNotCovered => f.write_str("diagnosis is not in the covered set"),
             Self::NoCoverage => f.write_str("claim record has no insurance coverage"),
             Self::PolicyMismatch => f.write_str("policy does not match patient and coverage"),
             Self::NullifierMismatch => {
-                f.write_str("nullifier does not match the resource and insurer")
+                f.write_str("nullifier does not match the service and insurer")
             }
             Self::RequestHashMismatch => {
                 f.write_str("request hash does not match insurer and nonce")
@@ -272,8 +276,10 @@ pub fn check(public: &ClaimPublic, private: &ClaimPrivate) -> Result<(), ClaimEr
     // Diagnosis: present (empty slots hold 0) and in the covered set, on a path of the
     // set's fixed shape.
     let diagnosis = tuple[fields::RELATED_CODE];
-    if diagnosis == zero
-        || private.covered_path.depth() != CODE_SET_DEPTH
+    if diagnosis == zero {
+        return Err(ClaimError::NoDiagnosis);
+    }
+    if private.covered_path.depth() != CODE_SET_DEPTH
         || private.covered_path.root(diagnosis) != public.covered_set_root.0
     {
         return Err(ClaimError::DiagnosisNotCovered);
@@ -286,7 +292,7 @@ pub fn check(public: &ClaimPublic, private: &ClaimPrivate) -> Result<(), ClaimEr
         return Err(ClaimError::PolicyMismatch);
     }
     // Nullifier and request binding share the insurer id.
-    if ClaimNullifier::derive(record.fields.digest, private.insurer) != public.nullifier {
+    if ClaimNullifier::derive(record.fields.identity, private.insurer) != public.nullifier {
         return Err(ClaimError::NullifierMismatch);
     }
     if RequestHash::derive(private.insurer, private.nonce) != public.request_hash {

@@ -1,13 +1,13 @@
 //! The Cohort statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/cohort.rs`): `8741 + 484·d` constraints,
-//! 18421 at depth 20 (`d` is the depth of both trees).
+//! Cost per part (total pinned in `circuits/tests/cohort.rs`): `8747 + 484·d` constraints,
+//! 18427 at depth 20 (`d` is the depth of both trees).
 //!
 //! | part | constraints |
 //! |---|---|
 //! | patient id: `H_identity(sk)` (Poseidon, 1 input) | 213 |
 //! | summary kind = 9, summary patient = id | 2 |
-//! | summary leaf: `H_record.leaf` (Poseidon, 10 inputs) | 459 |
+//! | summary leaf: `H_record.leaf` (Poseidon, 11 inputs) | 465 |
 //! | summary membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
 //! | list hash: 4 × Poseidon 16 inputs (609) + Poseidon 4 inputs (297), equality with `code` folded in | 2733 |
 //! | birth window: `birth_lo <= date <= birth_hi`, 64-bit checks | 256 |

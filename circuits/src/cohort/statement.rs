@@ -24,8 +24,10 @@ use ark_ff::Zero;
 
 /// Statement name in proof files and the params manifest.
 pub const STATEMENT: &str = "cohort";
-/// Bumped whenever the constraint system changes shape or meaning.
-pub const CIRCUIT_VERSION: u32 = 2;
+/// Bumped whenever the constraint system changes shape or meaning. Version 3: the birth
+/// window and summary dates are day numbers after 1799-12-31 ([`crate::calendar`]), no
+/// longer after 1970-01-01, so a version-2 window means other dates.
+pub const CIRCUIT_VERSION: u32 = 3;
 
 /// Public-input offsets (0-based, excluding the constant 1), shared by the encoder and the
 /// circuit.
@@ -40,11 +42,11 @@ pub mod inputs {
     pub const SCOPE: usize = 3;
     /// Requested purpose (research); must equal the grant's.
     pub const PURPOSE: usize = 4;
-    /// Earliest accepted birth date, in days.
+    /// Earliest accepted birth date, a day number ([`crate::types::EpochDay`]).
     pub const BIRTH_LO: usize = 5;
-    /// Latest accepted birth date, in days.
+    /// Latest accepted birth date, a day number.
     pub const BIRTH_HI: usize = 6;
-    /// Earliest accepted summary date (`as_of`), in days.
+    /// Earliest accepted summary date (`as_of`), a day number.
     pub const SUMMARY_NOT_BEFORE: usize = 7;
     /// Root of the inclusion code set.
     pub const INCLUSION_ROOT: usize = 8;
@@ -337,7 +339,9 @@ impl core::fmt::Display for CohortError {
                 f.write_str("condition summary is not anchored in the records tree")
             }
             Self::ConditionListMismatch => f.write_str("condition list does not match the summary"),
-            Self::OutsideBirthWindow => f.write_str("birth date is outside the study's window"),
+            Self::OutsideBirthWindow => {
+                f.write_str("birth date is outside the study's window (age not in its range)")
+            }
             Self::StaleSummary => f.write_str("condition summary is older than the study accepts"),
             Self::NoIncludedCondition => f.write_str("no listed condition is in the inclusion set"),
             Self::ExclusionListMismatch => {
@@ -350,11 +354,13 @@ impl core::fmt::Display for CohortError {
             Self::ConsentNotInTree => {
                 f.write_str("research grant is not in the grants tree (revoked or never issued)")
             }
-            Self::ConsentOutsideWindow => {
-                f.write_str("time is outside the research grant's validity window")
+            Self::ConsentOutsideWindow => f.write_str(
+                "time is outside the research grant's validity window (expired or not yet valid)",
+            ),
+            Self::ScopeNotCovered => {
+                f.write_str("the study's scope is wider than the research grant's")
             }
-            Self::ScopeNotCovered => f.write_str("requested scope is wider than the grant"),
-            Self::PurposeMismatch => f.write_str("purpose differs from the grant's"),
+            Self::PurposeMismatch => f.write_str("the research grant is for another purpose"),
             Self::NullifierMismatch => {
                 f.write_str("nullifier does not match the patient and study")
             }

@@ -15,7 +15,7 @@
 //! | `kind` | 9 |
 //! | `code` | the list hash ([`list_hash`]) |
 //! | `date` | the patient's birth date (the Patient record's `date`) |
-//! | `end_date` | `as_of`, the day the summary was made (never 0) |
+//! | `end_date` | `as_of`, the day the summary was made (a date, never [`EpochDay::NONE`]) |
 //! | `value` | the number of distinct codes |
 //! | `related_code`, `coverage` | 0 |
 //! | `patient` | the patient's identity id |
@@ -31,7 +31,7 @@
 use super::is_code_id;
 use crate::{
     domain, poseidon,
-    record::{Record, RecordFields, RecordKind, ScaledValue},
+    record::{Record, RecordFields, RecordKind, ResourceIdentity, ScaledValue},
     types::{CodeId, EpochDay, IdentityId, RecordSalt, ResourceDigest},
 };
 use ark_bn254::Fr;
@@ -64,8 +64,12 @@ pub enum SummaryError {
     ZeroCode,
     /// A value of [`super::CODE_ID_BITS`] bits or more is not a code id (`docs/spec.md` §10.3).
     NotACodeId,
-    /// `as_of` is 0, which means "absent" for an end date.
+    /// `as_of` is not a date ([`EpochDay::NONE`], which means "absent" for an end date, or
+    /// past [`EpochDay::LAST`]).
     NoDate,
+    /// The birth date is not a date ([`EpochDay::NONE`] or past [`EpochDay::LAST`]): no
+    /// birth window could ever contain it.
+    NoBirthDate,
 }
 
 impl core::fmt::Display for SummaryError {
@@ -79,7 +83,18 @@ impl core::fmt::Display for SummaryError {
             }
             Self::ZeroCode => f.write_str("code id 0 (absent) cannot be a condition"),
             Self::NotACodeId => f.write_str("a condition code is not a 248-bit code id"),
-            Self::NoDate => f.write_str("a summary needs its as-of date (day 0 means absent)"),
+            Self::NoDate => write!(
+                f,
+                "a summary needs its as-of date, from {} to {}",
+                EpochDay::FIRST,
+                EpochDay::LAST
+            ),
+            Self::NoBirthDate => write!(
+                f,
+                "a summary needs the patient's birth date, from {} to {}",
+                EpochDay::FIRST,
+                EpochDay::LAST
+            ),
         }
     }
 }
@@ -113,7 +128,8 @@ impl ConditionSummary {
     ///
     /// [`SummaryError::ZeroCode`], [`SummaryError::NotACodeId`] for a value that is not a
     /// code id, [`SummaryError::TooManyCodes`] past [`MAX_SUMMARY_CODES`] distinct codes,
-    /// [`SummaryError::NoDate`] for `as_of = 0`.
+    /// [`SummaryError::NoDate`] or [`SummaryError::NoBirthDate`] for a day that is not a
+    /// date ([`EpochDay::is_date`]).
     pub fn new(
         patient: IdentityId,
         birth_date: EpochDay,
@@ -121,8 +137,11 @@ impl ConditionSummary {
         codes: &[CodeId],
         digest: ResourceDigest,
     ) -> Result<Self, SummaryError> {
-        if as_of == EpochDay::NONE {
+        if !as_of.is_date() {
             return Err(SummaryError::NoDate);
+        }
+        if !birth_date.is_date() {
+            return Err(SummaryError::NoBirthDate);
         }
         if codes.iter().any(|c| c.0.is_zero()) {
             return Err(SummaryError::ZeroCode);
@@ -201,6 +220,8 @@ impl ConditionSummary {
                 related_code: zero,
                 coverage: zero,
                 digest: self.digest,
+                // Not a FHIR resource and never paid for: its digest names it.
+                identity: ResourceIdentity(self.digest.0),
             },
             patient: self.patient,
             salt,
@@ -223,8 +244,8 @@ mod tests {
         let patient = SecretKey::random(&mut StdRng::seed_from_u64(71)).id();
         ConditionSummary::new(
             patient,
-            EpochDay(7_000),
-            EpochDay(20_000),
+            EpochDay(69_092),
+            EpochDay(82_092),
             codes,
             ResourceDigest(Fr::from(5u64)),
         )
@@ -253,8 +274,8 @@ mod tests {
         let t = s.to_record(salt.clone()).to_field_elements();
         assert_eq!(t[fields::KIND], Fr::from(9u64));
         assert_eq!(t[fields::CODE], list_hash(&s.list()));
-        assert_eq!(t[fields::DATE], Fr::from(7_000u64));
-        assert_eq!(t[fields::END_DATE], Fr::from(20_000u64));
+        assert_eq!(t[fields::DATE], Fr::from(69_092u64));
+        assert_eq!(t[fields::END_DATE], Fr::from(82_092u64));
         assert_eq!(t[fields::VALUE], Fr::from(2u64));
         assert_eq!(t[fields::RELATED_CODE], Fr::zero());
         assert_eq!(t[fields::PATIENT], s.patient().0);
@@ -264,7 +285,7 @@ mod tests {
         // Debug shows neither codes nor the birth date.
         let shown = format!("{s:?}");
         assert!(
-            !shown.contains("7000") && !shown.contains("CodeId"),
+            !shown.contains("69092") && !shown.contains("CodeId"),
             "{shown}"
         );
     }
@@ -315,9 +336,19 @@ mod tests {
         assert!(summary(&over).is_ok());
         let patient = IdentityId(Fr::one());
         let digest = ResourceDigest(Fr::one());
-        assert_eq!(
-            ConditionSummary::new(patient, EpochDay(1), EpochDay::NONE, &[], digest),
-            Err(SummaryError::NoDate)
+        for not_a_date in [EpochDay::NONE, EpochDay(EpochDay::LAST.0 + 1)] {
+            assert_eq!(
+                ConditionSummary::new(patient, EpochDay(1), not_a_date, &[], digest),
+                Err(SummaryError::NoDate)
+            );
+            assert_eq!(
+                ConditionSummary::new(patient, not_a_date, EpochDay(1), &[], digest),
+                Err(SummaryError::NoBirthDate)
+            );
+        }
+        // The first and last days of the calendar are dates.
+        assert!(
+            ConditionSummary::new(patient, EpochDay::FIRST, EpochDay::LAST, &[], digest).is_ok()
         );
         // No conditions at all is a summary (of a healthy patient).
         let empty = ConditionSummary::new(patient, EpochDay(1), EpochDay(2), &[], digest).unwrap();

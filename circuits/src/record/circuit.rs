@@ -1,11 +1,11 @@
 //! The Record statement's constraint system.
 //!
-//! Cost per part (total pinned in `circuits/tests/record.rs`): `3175 + 242·d` constraints,
-//! 8015 at depth 20.
+//! Cost per part (total pinned in `circuits/tests/record.rs`): `3181 + 242·d` constraints,
+//! 8021 at depth 20.
 //!
 //! | part | constraints |
 //! |---|---|
-//! | leaf: `H_record.leaf` over 10 fields (Poseidon, 10 inputs) | 459 |
+//! | leaf: `H_record.leaf` over 11 fields (Poseidon, 11 inputs) | 465 |
 //! | membership: records path `242·d` (root equality folded in), non-empty leaf | `242·d + 1` |
 //! | disclosure mask: 9 booleanity + 1 recomposition | 10 |
 //! | disclosure: `disclosed_i = bit_i · field_i` | 9 |

@@ -5,7 +5,7 @@
 //! "FHIR records", says how each is extracted from the resource):
 //!
 //! `leaf = PoseidonEx([kind, code, date, end_date, value, related_code, patient, coverage,
-//! digest, salt], initialState = tag("zkconsent.record.leaf"))`
+//! digest, salt, identity], initialState = tag("zkconsent.record.leaf"))`
 //!
 //! [`fields`] names the offsets. The content fields ([`RecordFields`]) come from the resource;
 //! [`Record`] adds the zkconsent patient the record belongs to and a hiding salt, so a leaf
@@ -35,7 +35,7 @@ use crate::{
 use ark_bn254::Fr;
 
 /// Number of fields committed in a record leaf.
-pub const RECORD_FIELDS: usize = 10;
+pub const RECORD_FIELDS: usize = 11;
 
 /// Offsets of the committed fields (0-based), shared by the encoder and the circuits.
 pub mod fields {
@@ -43,9 +43,9 @@ pub mod fields {
     pub const KIND: usize = 0;
     /// Code id of the principal coding.
     pub const CODE: usize = 1;
-    /// Principal date, days since 1970-01-01.
+    /// Principal date, in days ([`crate::types::EpochDay`]).
     pub const DATE: usize = 2;
-    /// End date, days since 1970-01-01, or 0 when absent.
+    /// End date, in days, or 0 when absent.
     pub const END_DATE: usize = 3;
     /// Quantity in milli-units or amount in cents, or 0.
     pub const VALUE: usize = 4;
@@ -59,8 +59,11 @@ pub mod fields {
     pub const DIGEST: usize = 8;
     /// Hiding salt.
     pub const SALT: usize = 9;
+    /// The resource's identity across versions ([`super::ResourceIdentity`]): last, so the
+    /// disclosable fields stay the ones before the salt.
+    pub const IDENTITY: usize = 10;
     /// Number of fields.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
     /// Names in order, as in the spec.
     pub const NAMES: [&str; COUNT] = [
         "kind",
@@ -73,6 +76,7 @@ pub mod fields {
         "coverage",
         "digest",
         "salt",
+        "identity",
     ];
 }
 
@@ -191,6 +195,14 @@ impl ScaledValue {
     }
 }
 
+/// What stays the same across a resource's versions: the low 248 bits of the SHA-256 of a
+/// FHIR reference `Type/id` (`docs/spec.md`, "FHIR records"). A Claim's is its own
+/// `Claim/id`; an ExplanationOfBenefit takes the `Claim/id` of the claim it adjudicates, so a
+/// service has one identity across its Claim, its EOB and every later version of either, and
+/// the Claim statement's nullifier, derived from it, pays a service once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ResourceIdentity(pub Fr);
+
 /// The fields of a record that come from the FHIR resource itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordFields {
@@ -208,8 +220,10 @@ pub struct RecordFields {
     pub related_code: CodeId,
     /// Insurance coverage, `CodeId(0)` when absent.
     pub coverage: CodeId,
-    /// Digest of the resource's canonical JSON.
+    /// Digest of the resource's canonical JSON: this version.
     pub digest: ResourceDigest,
+    /// Identity across versions (an EOB's is its claim's).
+    pub identity: ResourceIdentity,
 }
 
 impl core::fmt::Debug for RecordFields {
@@ -256,6 +270,7 @@ impl Record {
                     related_code,
                     coverage,
                     digest,
+                    identity,
                 },
             patient,
             salt,
@@ -271,6 +286,7 @@ impl Record {
         out[fields::COVERAGE] = coverage.0;
         out[fields::DIGEST] = digest.0;
         out[fields::SALT] = salt.0;
+        out[fields::IDENTITY] = identity.0;
         out
     }
 
@@ -303,6 +319,7 @@ mod tests {
                 related_code: CodeId(Fr::from(12u64)),
                 coverage: CodeId(Fr::from(13u64)),
                 digest: ResourceDigest(Fr::from(14u64)),
+                identity: ResourceIdentity(Fr::from(15u64)),
             },
             patient: SecretKey::random(rng).id(),
             salt: RecordSalt(Fr::rand(rng)),
@@ -343,6 +360,7 @@ mod tests {
         assert_eq!(f[fields::COVERAGE], Fr::from(13u64));
         assert_eq!(f[fields::DIGEST], Fr::from(14u64));
         assert_eq!(f[fields::SALT], r.salt.0);
+        assert_eq!(f[fields::IDENTITY], Fr::from(15u64));
         assert_eq!(fields::NAMES.len(), RECORD_FIELDS);
     }
 

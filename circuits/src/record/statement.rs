@@ -20,7 +20,7 @@ use ark_bn254::Fr;
 /// Statement name in proof files and the params manifest.
 pub const STATEMENT: &str = "record";
 /// Bumped whenever the constraint system changes shape or meaning.
-pub const CIRCUIT_VERSION: u32 = 2;
+pub const CIRCUIT_VERSION: u32 = 3;
 
 /// Tuple fields that can be disclosed: `kind` to `digest` (0..=8). The salt never is.
 pub const DISCLOSABLE_FIELDS: usize = fields::SALT;

@@ -5,7 +5,7 @@ use super::tree_with_decoys;
 use crate::{
     claim::{ClaimCircuit, ClaimPrivate, ClaimPublic},
     merkle::SparseMerkleTree,
-    record::{CodeSet, Record, RecordFields, RecordKind, ScaledValue},
+    record::{CodeSet, Record, RecordFields, RecordKind, ResourceIdentity, ScaledValue},
     types::{
         CodeId, EpochDay, Nonce, RecordSalt, RecordsRoot, ResourceDigest, SecretKey, VerifierId,
     },
@@ -56,6 +56,7 @@ pub fn claim_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Claim
             related_code: diagnosis,
             coverage: CodeId(Fr::rand(rng)),
             digest: ResourceDigest(Fr::rand(rng)),
+            identity: ResourceIdentity(Fr::rand(rng)),
         },
         patient: SecretKey::random(rng).id(),
         salt: RecordSalt::random(rng),

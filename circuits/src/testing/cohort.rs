@@ -19,10 +19,11 @@ use ark_bn254::Fr;
 use ark_ff::{PrimeField, UniformRand};
 use rand::{CryptoRng, Rng, RngCore};
 
-/// Seconds in a day.
-const DAY: u64 = 86_400;
-/// The fixture's reference day: [`FIXTURE_NOW`]'s date (2026-11-24, day 20781).
-pub const COHORT_FIXTURE_TODAY: u64 = FIXTURE_NOW / DAY;
+/// The fixture's reference day: [`FIXTURE_NOW`]'s date (2026-11-24).
+pub const COHORT_FIXTURE_TODAY: EpochDay = match EpochDay::of_timestamp(Timestamp(FIXTURE_NOW)) {
+    Some(day) => day,
+    None => panic!("FIXTURE_NOW is before 2200"),
+};
 /// The fixture study's age range on [`COHORT_FIXTURE_TODAY`], in whole years.
 pub const COHORT_FIXTURE_AGES: (u32, u32) = (18, 50);
 /// The fixture study accepts summaries at most this many days old.
@@ -86,10 +87,10 @@ pub fn cohort_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Coho
     let patient = patient_secret.id();
     let researcher = SecretKey::random(rng).id();
     let (min_age, max_age) = COHORT_FIXTURE_AGES;
-    let window = birth_window(EpochDay(COHORT_FIXTURE_TODAY), min_age, max_age)
+    let window = birth_window(COHORT_FIXTURE_TODAY, min_age, max_age)
         .expect("the fixture's ages are a window");
     let birth_date = EpochDay(rng.gen_range(window.lo..=window.hi));
-    let as_of = EpochDay(COHORT_FIXTURE_TODAY - rng.gen_range(0..7));
+    let as_of = EpochDay(COHORT_FIXTURE_TODAY.0 - rng.gen_range(0..7));
     // The conditions, one of them included; the inclusion set; the exclusion list.
     let included = random_code_id(rng);
     let mut conditions: Vec<CodeId> = (1..COHORT_FIXTURE_CONDITIONS)
@@ -131,7 +132,7 @@ pub fn cohort_fixture<R: RngCore + CryptoRng>(rng: &mut R, depth: usize) -> Coho
     let criteria = StudyCriteria {
         study: StudyId::from_name(COHORT_FIXTURE_STUDY).expect("a valid name"),
         birth_window: window,
-        summary_not_before: EpochDay(COHORT_FIXTURE_TODAY - COHORT_FIXTURE_MAX_SUMMARY_AGE),
+        summary_not_before: EpochDay(COHORT_FIXTURE_TODAY.0 - COHORT_FIXTURE_MAX_SUMMARY_AGE),
         inclusion_root: inclusion.root(),
         exclusion_hash: exclusion.hash(),
         scope: Scope(granted.0 & 0b0101),

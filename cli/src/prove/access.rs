@@ -49,11 +49,14 @@ impl ProveCommand for AccessCommand {
     fn describe(
         _: &Home,
         (grant, _): &Self::Prepared,
-        _: &AccessPublic,
+        public: &AccessPublic,
     ) -> Result<(String, Map<String, Value>), HomeError> {
         Ok((
-            format!("access proof under grant {grant}"),
-            json_map([("grant", json!(grant))]),
+            format!("access proof under grant {grant} for {}", public.now),
+            json_map([
+                ("grant", json!(grant)),
+                ("time_iso", json!(public.now.to_string())),
+            ]),
         ))
     }
 }

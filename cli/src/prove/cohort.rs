@@ -81,10 +81,11 @@ impl ProveCommand for CohortCommand {
         public: &CohortPublic,
     ) -> Result<(String, Map<String, Value>), HomeError> {
         Ok((
-            format!("cohort proof for study {}", p.study),
+            format!("cohort proof for study {} for {}", p.study, public.now),
             json_map([
                 ("study", json!(p.study)),
                 ("nullifier", json!(fr_to_decimal(&public.nullifier.0))),
+                ("time_iso", json!(public.now.to_string())),
             ]),
         ))
     }
