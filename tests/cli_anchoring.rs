@@ -364,3 +364,49 @@ fn an_unrelated_grant_does_not_age_an_access_proof_and_a_revocation_does() {
     );
     assert_ne!(other, grant);
 }
+
+#[test]
+fn a_bundle_without_a_patient_resource_is_its_subjects_or_refused() {
+    let home = Home::new();
+    let (bundle, patient) = patient_bundles().into_iter().next().unwrap();
+    let patient_reference = patient_ref(&bundle);
+    // The Conditions of the bundle alone, their subjects rewritten to `Patient/id`: whose
+    // they are is known from the subjects, and before binding that is enough.
+    let mut conditions = read_bundle(&bundle);
+    let entries: Vec<Value> = conditions["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Condition")
+        .cloned()
+        .map(|mut e| {
+            e["resource"]["subject"]["reference"] = Value::String(patient_reference.clone());
+            e
+        })
+        .collect();
+    assert!(!entries.is_empty());
+    conditions["entry"] = Value::Array(entries.clone());
+    let conditions = home.write_bundle("conditions.json", &conditions);
+    all_new(&home.anchor(&conditions, &patient));
+    // The whole bundle is the same person: it anchors, the Conditions already there.
+    home.anchor(&bundle, &patient).expect_code(0);
+    // Resources that name nobody cannot be told apart: refused.
+    let mut nameless = read_bundle(&bundle);
+    nameless["entry"] = Value::Array(
+        entries
+            .into_iter()
+            .map(|mut e| {
+                e["resource"]["id"] =
+                    Value::String(format!("x-{}", e["resource"]["id"].as_str().unwrap()));
+                e["resource"].as_object_mut().unwrap().remove("subject");
+                e
+            })
+            .collect(),
+    );
+    let nameless = home.write_bundle("nameless.json", &nameless);
+    refused(
+        &home.anchor(&nameless, &patient),
+        1,
+        &["cannot tell whose records these are"],
+    );
+}
