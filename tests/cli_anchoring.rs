@@ -333,29 +333,27 @@ fn an_unrelated_grant_does_not_age_an_access_proof_and_a_revocation_does() {
         zkh(&home, &args)
     };
 
+    // A fresh request and bob's proof for it, at BASE: (proof, request).
+    let proven = |name: &str| {
+        let (request, _) = new_access_request(&home, "observations");
+        let proof = home.join(name);
+        prove(
+            &home,
+            grant,
+            &request,
+            &["--now", &base, "--out", s(&proof)],
+        )
+        .expect_code(0);
+        (proof, request)
+    };
+
     // A proof, then a new grant (appends only): still accepted with max root age 0.
-    let (request, _) = new_access_request(&home, "observations");
-    let proof = home.join("first.json");
-    prove(
-        &home,
-        grant,
-        &request,
-        &["--now", &base, "--out", s(&proof)],
-    )
-    .expect_code(0);
+    let (proof, request) = proven("first.json");
     let other = issue_grant(&home, "conditions");
     verify(&proof, &request, &["--max-root-age", "0"]).expect_code(0);
 
     // A proof, then its own grant revoked: rejected with max root age 0, naming the tree.
-    let (request, _) = new_access_request(&home, "observations");
-    let proof = home.join("second.json");
-    prove(
-        &home,
-        grant,
-        &request,
-        &["--now", &base, "--out", s(&proof)],
-    )
-    .expect_code(0);
+    let (proof, request) = proven("second.json");
     zkh(&home, &["grant", "revoke", &grant.to_string()]).expect_code(0);
     refused(
         &verify(&proof, &request, &["--max-root-age", "0"]),
