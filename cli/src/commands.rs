@@ -23,10 +23,24 @@ use zkconsent::{
 
 /// Default grant validity, in days.
 const DEFAULT_GRANT_DAYS: u64 = 30;
+/// Default grant purpose.
+const DEFAULT_PURPOSE: &str = "treatment";
 
 pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
     match &cli.command {
-        Command::Demo { dir, depth } => run_demo(dir, *depth, out),
+        Command::Demo {
+            dir,
+            depth,
+            parties: false,
+        } => run_demo(dir, *depth, out),
+        Command::Demo {
+            dir,
+            depth,
+            parties: true,
+        } => super::remote::demo_parties(dir, *depth, out),
+        Command::Join { token_file } => super::remote::join(cli, token_file.as_deref(), out),
+        Command::Sync => super::remote::sync(cli, out),
+        Command::Serve(args) => super::serve::run(cli, args, out),
         Command::Setup { depth } => setup(cli, *depth, out),
         Command::Identity(c) => identity(cli, c, out),
         Command::Grant(c) => grant(cli, c, out),
@@ -119,6 +133,8 @@ fn identity(cli: &Cli, command: &IdentityCommand, out: &mut Out) -> Result<(), F
                 json!({ "ok": true, "name": name, "role": role.as_str(), "id": fr_to_decimal(&id.0) }),
             );
         }
+        IdentityCommand::Export(args) => return super::parties::export_card(cli, args, out),
+        IdentityCommand::Import(args) => return super::parties::import_card(cli, args, out),
         IdentityCommand::List => {
             let ids = home.registry.identities().map_err(Failure::malformed)?;
             let human = ids
@@ -147,32 +163,75 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
         GrantCommand::Issue {
             patient,
             grantee,
+            grantee_card,
+            consent,
             scope,
             purpose,
             not_before,
             not_after,
             days,
+            out: credential_out,
         } => {
             let now = unix_now();
-            let not_before = Timestamp(not_before.unwrap_or(now.0));
-            let not_after = match (not_after, days) {
-                (Some(t), _) => Timestamp(*t),
-                (None, d) => Timestamp(
-                    not_before.0.saturating_add(
-                        d.unwrap_or(DEFAULT_GRANT_DAYS)
-                            .saturating_mul(SECONDS_PER_DAY),
-                    ),
-                ),
+            let card = grantee_card
+                .as_deref()
+                .map(|p| super::parties::read_card(&home, p))
+                .transpose()?;
+            let request = match consent {
+                Some(path) => {
+                    let terms = super::consent::grant_terms(&home, path)?;
+                    GrantRequest {
+                        patient: patient.clone(),
+                        grantee: terms.grantee,
+                        scope: terms.scope,
+                        purpose: terms.purpose,
+                        not_before: terms.not_before,
+                        not_after: terms.not_after,
+                    }
+                }
+                None => {
+                    let not_before = Timestamp(not_before.unwrap_or(now.0));
+                    let not_after = match (not_after, days) {
+                        (Some(t), _) => Timestamp(*t),
+                        (None, d) => Timestamp(
+                            not_before.0.saturating_add(
+                                d.unwrap_or(DEFAULT_GRANT_DAYS)
+                                    .saturating_mul(SECONDS_PER_DAY),
+                            ),
+                        ),
+                    };
+                    let grantee = match (&card, grantee) {
+                        (Some(card), _) => card.name.clone(),
+                        (None, Some(name)) => name.clone(),
+                        (None, None) => {
+                            return Err(Failure::malformed(
+                                "name the grantee (--grantee or --grantee-card)",
+                            ))
+                        }
+                    };
+                    GrantRequest {
+                        patient: patient.clone(),
+                        grantee,
+                        scope: parse_scope(scope.as_deref().unwrap_or_default())
+                            .map_err(Failure::malformed)?,
+                        purpose: parse_purpose(purpose.as_deref().unwrap_or(DEFAULT_PURPOSE))
+                            .map_err(Failure::malformed)?,
+                        not_before,
+                        not_after,
+                    }
+                }
             };
-            let request = GrantRequest {
-                patient: patient.clone(),
-                grantee: grantee.clone(),
-                scope: parse_scope(scope).map_err(Failure::malformed)?,
-                purpose: parse_purpose(purpose).map_err(Failure::malformed)?,
-                not_before,
-                not_after,
+            // The credential's recipient: the card given, or the imported card the Consent names.
+            let recipient = match (&card, credential_out) {
+                (Some(card), _) => Some(card.clone()),
+                (None, Some(_)) => Some(super::parties::imported_card(&home, &request.grantee)?),
+                (None, None) => None,
             };
             let (index, g) = home.issue_grant(&request, now, &mut rng).map_err(refused)?;
+            if let (Some(card), Some(path)) = (&recipient, credential_out) {
+                super::parties::write_credential(&home, index, card, path)?;
+            }
+            let grantee = &request.grantee;
             out.result(
                 &format!(
                     "grant {index}: {patient} -> {grantee}, scope {}, purpose {}, valid from {} to {} (exclusive)",
@@ -181,9 +240,12 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
                 json!({ "ok": true, "index": index, "commitment": fr_to_decimal(&g.commit().0),
                         "root": fr_to_decimal(&home.registry.current_root().map_err(Failure::malformed)?.0),
                         "not_before": g.not_before.0, "not_after": g.not_after.0,
-                        "not_before_iso": g.not_before.to_string(), "not_after_iso": g.not_after.to_string() }),
+                        "not_before_iso": g.not_before.to_string(), "not_after_iso": g.not_after.to_string(),
+                        "credential": credential_out.as_ref().map(|p| p.display().to_string()) }),
             );
         }
+        GrantCommand::Accept(args) => return super::parties::accept(cli, args, out),
+        GrantCommand::Export(args) => return super::consent::export(cli, args, out),
         GrantCommand::Revoke { index } => {
             home.revoke_grant(*index, unix_now(), &mut rng)
                 .map_err(refused)?;
@@ -270,6 +332,9 @@ fn poseidon_cmd(domain: Option<&str>, inputs: &[String], out: &mut Out) -> Resul
 }
 
 fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), Failure> {
+    if let RegistryCommand::Serve(args) = command {
+        return super::serve_registry::run(cli, args, out);
+    }
     let home = open(cli)?;
     match command {
         RegistryCommand::Audit => {
@@ -308,6 +373,7 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 )))
             }
         }
+        RegistryCommand::Serve(args) => return super::serve_registry::run(cli, args, out),
         RegistryCommand::Roots => {
             let history = home.registry.root_history().map_err(Failure::malformed)?;
             let lines: Vec<_> = history

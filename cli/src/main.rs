@@ -5,11 +5,16 @@
 #![deny(clippy::unwrap_used)]
 
 mod commands;
+mod consent;
 mod context;
 mod output;
+mod parties;
 mod prove;
 mod record;
+mod remote;
 mod request;
+mod serve;
+mod serve_registry;
 mod verify;
 
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +37,10 @@ pub struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     json: bool,
+    /// The registry service this home uses (http://HOST:PORT): its registry.db becomes a
+    /// replica, synced before every command; writes go to the service. `join` records it.
+    #[arg(long, global = true, env = "ZKCONSENT_REGISTRY")]
+    registry: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,7 +57,23 @@ enum Command {
         /// Grants-tree depth.
         #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
         depth: usize,
+        /// Every party in its own home under --dir, a registry service and a verifier
+        /// service on free local ports, hand-offs as sealed files.
+        #[arg(long)]
+        parties: bool,
     },
+    /// Join a registry service (--registry): fetch and hash-check its params, create an
+    /// empty wallet and a replica of its registry.
+    Join {
+        /// A custodian's token for anchoring records (a file holding it).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
+    /// Bring the replica up to date with the registry service, checking every proof and
+    /// root; finish operations an earlier run left pending.
+    Sync,
+    /// The verifier service: requests with terms, and verification that consumes them.
+    Serve(serve::ServeArgs),
     /// Single-party Groth16 setup and empty registry and wallet in --home.
     Setup {
         /// Grants-tree depth (1..=32).
@@ -142,6 +167,10 @@ enum IdentityCommand {
     },
     /// List identities.
     List,
+    /// Write an identity's card (name, role, public id, encryption key) for other parties.
+    Export(parties::ExportCardArgs),
+    /// Import another party's card, checked against the registry.
+    Import(parties::ImportCardArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,14 +181,22 @@ enum GrantCommand {
         #[arg(long)]
         patient: String,
         /// Grantee (clinician) name.
+        #[arg(long, required_unless_present_any = ["grantee_card", "consent"], conflicts_with = "grantee_card")]
+        grantee: Option<String>,
+        /// The grantee's card (`identity export`): the credential is sealed to it.
         #[arg(long)]
-        grantee: String,
+        grantee_card: Option<PathBuf>,
+        /// A FHIR R4 Consent giving scope (provision.class), purpose (provision.purpose),
+        /// window (provision.period) and grantee (provision.actor, an imported card's name).
+        #[arg(long, conflicts_with_all = ["scope", "purpose", "not_before", "not_after", "days", "grantee"])]
+        consent: Option<PathBuf>,
         /// Scope: names (conditions,observations,…), "all", or a mask.
+        #[arg(long, required_unless_present = "consent")]
+        scope: Option<String>,
+        /// Purpose: treatment, payment, operations, research, emergency, or a code
+        /// (default treatment).
         #[arg(long)]
-        scope: String,
-        /// Purpose: treatment, payment, operations, research, emergency, or a code.
-        #[arg(long, default_value = "treatment")]
-        purpose: String,
+        purpose: Option<String>,
         /// Start of validity, Unix seconds (default: now).
         #[arg(long)]
         not_before: Option<u64>,
@@ -169,7 +206,16 @@ enum GrantCommand {
         /// Validity in days from not_before (default 30).
         #[arg(long)]
         days: Option<u64>,
+        /// Write the grant credential here, sealed to the grantee's card (--grantee-card,
+        /// or the imported card --consent names).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
+    /// The grantee accepts a sealed grant credential: checked against the registry, the
+    /// opening goes to its wallet.
+    Accept(parties::AcceptArgs),
+    /// A grant as another format: a FHIR R4 Consent (--fhir).
+    Export(consent::ExportArgs),
     /// The patient revokes a grant (proves authority; the registry zeroes the leaf).
     Revoke {
         /// Leaf index.
@@ -425,6 +471,8 @@ struct VerifyArgs {
 
 #[derive(Subcommand, Debug)]
 enum RegistryCommand {
+    /// Serve this home's registry: the versioned /v1 JSON API, /healthz and /metrics.
+    Serve(serve_registry::RegistryServeArgs),
     /// Replay the event log: re-verify every authority proof and recompute every root.
     Audit,
     /// Root history.

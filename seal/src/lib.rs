@@ -1,0 +1,2 @@
+//! Sealed hand-offs between parties (to be written).
+#![forbid(unsafe_code)]

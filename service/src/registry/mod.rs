@@ -1,0 +1,1 @@
+//! The registry service (to be written).

@@ -1,0 +1,1 @@
+//! The verifier service (to be written).

@@ -1,0 +1,1 @@
+//! FHIR R4 Consent in and out (to be written).
