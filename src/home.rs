@@ -8,6 +8,11 @@
 use crate::{
     files::proof::ProofFile,
     registry::{Registry, RegistryError, Role},
+    remote::{
+        client::{RegistryClient, RemoteError},
+        replica::{self, ReplicaError},
+        RemoteConfig,
+    },
     wallet::{Wallet, WalletError},
 };
 use rand::{CryptoRng, RngCore};
@@ -83,6 +88,18 @@ pub enum HomeError {
     /// An identity card or a sealed credential was refused.
     #[error("{0}")]
     Card(#[from] crate::cards::CardError),
+    /// The registry service: unreachable, refusing, or diverging from the replica.
+    #[error("{0}")]
+    Remote(#[from] ReplicaError),
+    /// `remote.json` is unreadable.
+    #[error("{0}")]
+    RemoteConfig(String),
+}
+
+impl From<RemoteError> for HomeError {
+    fn from(e: RemoteError) -> Self {
+        Self::Remote(ReplicaError::Remote(e))
+    }
 }
 
 /// An open home directory.
@@ -96,6 +113,8 @@ pub struct Home {
     pub wallet: Wallet,
     /// Prepared verifying keys, loaded once (hash and circuit checks run on first use).
     verifying_keys: [OnceCell<(PreparedVerifyingKey, String)>; Statement::ALL.len()],
+    /// The registry service, for a home whose `registry` is its replica.
+    remote: Option<RegistryClient>,
 }
 
 impl std::fmt::Debug for Home {
@@ -130,6 +149,7 @@ impl Home {
             registry,
             wallet,
             verifying_keys: Default::default(),
+            remote: None,
         })
     }
 
@@ -148,12 +168,17 @@ impl Home {
                 params: params.manifest().tree_depth,
             });
         }
+        let remote = match RemoteConfig::read(dir).map_err(HomeError::RemoteConfig)? {
+            Some(config) => Some(RegistryClient::new(&config.registry, config.token)?),
+            None => None,
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             params,
             registry,
             wallet,
             verifying_keys: Default::default(),
+            remote,
         })
     }
 
@@ -168,8 +193,23 @@ impl Home {
     /// # Errors
     ///
     /// The service unreachable, or a replica that diverges from what the service serves.
-    pub fn sync(&mut self) -> Result<(), HomeError> {
-        Ok(())
+    pub fn sync(&mut self) -> Result<replica::SyncReport, HomeError> {
+        let Some(client) = &self.remote else {
+            return Ok(replica::SyncReport::default());
+        };
+        let (authority, _) = self.verifying_key(Statement::Authority)?;
+        Ok(replica::sync(&mut self.registry, client, &authority)?)
+    }
+
+    /// The registry service, if this home's registry is a replica of one.
+    pub fn remote(&self) -> Option<&RegistryClient> {
+        self.remote.as_ref()
+    }
+
+    /// The wallet, the registry and the service at once (for a wallet transaction that
+    /// writes to the registry inside it).
+    pub(crate) fn parts_mut(&mut self) -> (&mut Wallet, &mut Registry, Option<&RegistryClient>) {
+        (&mut self.wallet, &mut self.registry, self.remote.as_ref())
     }
 
     /// A statement's prepared verifying key, from hash-checked params.
@@ -208,21 +248,32 @@ impl Home {
         Ok((pvk, sha))
     }
 
-    /// Creates an identity: a fresh secret in the wallet, its public id in the registry.
+    /// Creates an identity: a fresh secret in the wallet first, then its public id in the
+    /// registry (the service's, for a replica). A crash in between leaves an identity the
+    /// next start registers ([`Home::reconcile`]), never a registered name without a secret.
     ///
     /// # Errors
     ///
-    /// Duplicate or invalid names, database errors.
+    /// Duplicate or invalid names, database errors, the service's refusal.
     pub fn create_identity<R: RngCore + CryptoRng>(
         &mut self,
         name: &str,
         role: Role,
         rng: &mut R,
     ) -> Result<IdentityId, HomeError> {
+        if self.registry.identity(name)?.is_some() {
+            return Err(RegistryError::DuplicateIdentity(name.to_owned()).into());
+        }
         let secret = SecretKey::random(rng);
         let id = secret.id();
-        self.registry.register_identity(name, role, id)?;
         self.wallet.add_identity(name, role, &secret)?;
+        crate::crashpoint::hit(crate::crashpoint::IDENTITY_STORED);
+        if let Err(e) = self.register(name, role, id) {
+            if e.is_final_refusal() {
+                self.wallet.remove_unregistered_identity(name)?;
+            }
+            return Err(e);
+        }
         Ok(id)
     }
 

@@ -21,11 +21,13 @@ pub use zkconsent_wallet as wallet;
 
 pub mod cards;
 pub mod consent;
+pub mod crashpoint;
 pub mod cpu;
 pub mod demo;
 pub mod export;
 pub mod files;
 pub mod home;
+pub mod reconcile;
 pub mod records;
 pub mod remote;
 pub mod request;

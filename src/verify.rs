@@ -91,16 +91,128 @@ pub fn verify_proof_bytes(
     request: Option<&Request>,
     options: &VerifyOptions,
 ) -> Result<Accepted, VerifyFailure> {
-    let (decoded, pvk) = decode_for(home, bytes, options)?;
+    let decoded = decode_proof(bytes)?;
+    let pvk = check_key(home, &decoded, options)?;
     if let Some(request) = request {
         check_request(home, &decoded, request)?;
     }
     verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
         .map_err(|e| VerifyFailure::Rejected(Rejection::Invalid(e)))?;
-    check_registry(home, &decoded, options)?;
-    Ok(Accepted {
+    finish(
+        home,
+        Prechecked {
+            proof: decoded,
+            request: request.cloned(),
+        },
+        options,
+    )
+}
+
+/// A proof that passed every check that comes before the pairing check: it decodes, it is
+/// for the statement, circuit, depth and key asked for, and (with a request) it answers that
+/// request's terms and the request was not answered yet. A verifier service gathers these
+/// from many callers, runs their pairing checks as one batch ([`pairing_failures`]), then
+/// [`finish`]es the ones that pass.
+#[derive(Clone, Debug)]
+pub struct Prechecked {
+    /// The decoded proof.
+    pub proof: DecodedProof,
+    /// The request it answers, when the verifier named one.
+    pub request: Option<Request>,
+}
+
+/// Decodes a proof file strictly (no home needed, so callers may decode off the thread that
+/// owns the home).
+///
+/// # Errors
+///
+/// [`Malformation::ProofFile`] naming what does not decode.
+pub fn decode_proof(bytes: &[u8]) -> Result<DecodedProof, VerifyFailure> {
+    ProofFile::decode(bytes).map_err(|e| Malformation::ProofFile(e.to_string()).into())
+}
+
+/// The checks before the pairing check, for a decoded proof: the key, circuit and depth,
+/// then (with a request) the request's terms, hash and that it is still unanswered.
+///
+/// # Errors
+///
+/// [`VerifyFailure`] naming the reason, as [`verify_proof_bytes`] would.
+pub fn precheck(
+    home: &Home,
+    decoded: DecodedProof,
+    request: Option<&Request>,
+    options: &VerifyOptions,
+) -> Result<Prechecked, VerifyFailure> {
+    check_key(home, &decoded, options)?;
+    if let Some(request) = request {
+        check_request(home, &decoded, request)?;
+    }
+    Ok(Prechecked {
         proof: decoded,
         request: request.cloned(),
+    })
+}
+
+/// The pairing checks of many prechecked proofs, one random-linear-combination batch per
+/// statement (one multi-pairing each; the verifier names the failing proofs when a batch
+/// fails). Returns the positions in `items` of the proofs that do not verify.
+///
+/// # Errors
+///
+/// [`Malformation::VerifyingKey`] when a statement's key cannot be loaded.
+pub fn pairing_failures(home: &Home, items: &[&DecodedProof]) -> Result<Vec<usize>, VerifyFailure> {
+    let mut failing = Vec::new();
+    for statement in Statement::ALL {
+        let group: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].statement == statement)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let (pvk, _) = home
+            .verifying_key(statement)
+            .map_err(Malformation::VerifyingKey)?;
+        let proofs: Vec<&DecodedProof> = group.iter().map(|&i| items[i]).collect();
+        failing.extend(
+            batch_failures(&pvk, &proofs)
+                .into_iter()
+                .filter_map(|local| group.get(local).copied()),
+        );
+    }
+    failing.sort_unstable();
+    Ok(failing)
+}
+
+/// The positions of the proofs (all for `pvk`) whose pairing check fails, by one batch.
+fn batch_failures(pvk: &verifier::PreparedVerifyingKey, proofs: &[&DecodedProof]) -> Vec<usize> {
+    let items: Vec<(&[verifier::Fr], &verifier::Proof)> = proofs
+        .iter()
+        .map(|d| (d.inputs.as_slice(), &d.proof))
+        .collect();
+    let scalars = batch_weights(items.len());
+    match verifier::verify_batch(pvk, &items, &scalars) {
+        Ok(()) => Vec::new(),
+        Err(verifier::BatchError::Invalid { failing }) => failing,
+        // Counts were checked per proof by the decoder; treat anything else as all failed.
+        Err(_) => (0..items.len()).collect(),
+    }
+}
+
+/// The checks after the pairing check: roots against the registry's freshness policy, the
+/// proof's time against the clock, nullifiers unspent.
+///
+/// # Errors
+///
+/// [`VerifyFailure`] naming the reason.
+pub fn finish(
+    home: &Home,
+    prechecked: Prechecked,
+    options: &VerifyOptions,
+) -> Result<Accepted, VerifyFailure> {
+    check_registry(home, &prechecked.proof, options)?;
+    Ok(Accepted {
+        proof: prechecked.proof,
+        request: prechecked.request,
     })
 }
 
@@ -129,18 +241,8 @@ pub fn verify_batch_bytes(
             .enumerate()
             .filter_map(|(i, r)| r.as_ref().ok().and_then(|d| d.as_ref()).map(|d| (i, d)))
             .collect();
-        let items: Vec<(&[verifier::Fr], &verifier::Proof)> = batch
-            .iter()
-            .map(|(_, d)| (d.inputs.as_slice(), &d.proof))
-            .collect();
-        let scalars = batch_weights(items.len());
-        let failing: Vec<usize> = match verifier::verify_batch(&pvk, &items, &scalars) {
-            Ok(()) => Vec::new(),
-            Err(verifier::BatchError::Invalid { failing }) => failing,
-            // Counts were checked per proof by the decoder; treat anything else as all failed.
-            Err(_) => (0..items.len()).collect(),
-        };
-        let failing: Vec<usize> = failing
+        let proofs: Vec<&DecodedProof> = batch.iter().map(|(_, d)| *d).collect();
+        let failing: Vec<usize> = batch_failures(&pvk, &proofs)
             .into_iter()
             .filter_map(|position| batch.get(position).map(|(index, _)| *index))
             .collect();
@@ -164,7 +266,7 @@ pub fn verify_batch_bytes(
 }
 
 /// Random 128-bit non-zero weights for batch verification, drawn after the proofs are fixed.
-fn batch_weights(n: usize) -> Vec<verifier::Fr> {
+pub fn batch_weights(n: usize) -> Vec<verifier::Fr> {
     use rand::RngCore;
     let mut rng = rand::rngs::OsRng;
     (0..n)
@@ -185,7 +287,18 @@ fn decode_for(
     bytes: &[u8],
     options: &VerifyOptions,
 ) -> Result<(DecodedProof, verifier::PreparedVerifyingKey), VerifyFailure> {
-    let decoded = ProofFile::decode(bytes).map_err(|e| Malformation::ProofFile(e.to_string()))?;
+    let decoded = decode_proof(bytes)?;
+    let pvk = check_key(home, &decoded, options)?;
+    Ok((decoded, pvk))
+}
+
+/// Checks a decoded proof is for the statement, circuit, depth and key asked for; returns
+/// the key.
+fn check_key(
+    home: &Home,
+    decoded: &DecodedProof,
+    options: &VerifyOptions,
+) -> Result<verifier::PreparedVerifyingKey, VerifyFailure> {
     let statement = decoded.statement;
     if statement != options.statement {
         return Err(Rejection::OtherStatement {
@@ -223,7 +336,7 @@ fn decode_for(
     if decoded.inputs.len() != pvk.num_public_inputs() {
         return Err(Malformation::InputCount.into());
     }
-    Ok((decoded, pvk))
+    Ok(pvk)
 }
 
 /// The request is one this home issued, for this statement, and every term input and the
@@ -408,6 +521,57 @@ pub fn answer_request(
             nullifier.map_or(accepted.proof.statement, |n| n.statement),
         )),
     }
+}
+
+/// [`answer_request`] for many accepted proofs in one registry transaction (a verifier
+/// service's batch: one commit instead of one per proof). Results are in input order; of two
+/// proofs answering one request or spending one nullifier, the first wins.
+pub fn answer_requests(
+    home: &mut Home,
+    accepted: &[&Accepted],
+    at: Timestamp,
+) -> Vec<Result<(), VerifyFailure>> {
+    let mut results: Vec<Option<Result<(), VerifyFailure>>> = Vec::with_capacity(accepted.len());
+    let mut items = Vec::new();
+    let mut positions = Vec::new();
+    for (position, a) in accepted.iter().enumerate() {
+        if a.request.is_none() {
+            results.push(Some(Err(Malformation::NoRequest.into())));
+            continue;
+        }
+        match request_of(&a.proof) {
+            Some((request, tag)) => {
+                items.push((request, tag, nullifier_of(&a.proof)));
+                positions.push(position);
+                results.push(None);
+            }
+            None => results.push(Some(Ok(()))),
+        }
+    }
+    match home.registry.answer_many(&items, at) {
+        Ok(answers) => {
+            for ((position, answer), (_, _, nullifier)) in positions.iter().zip(answers).zip(&items)
+            {
+                results[*position] = Some(match answer {
+                    Answer::Fresh => Ok(()),
+                    Answer::RequestReplayed => Err(replayed()),
+                    Answer::NullifierReused => Err(nullifier_reused(
+                        nullifier.map_or(accepted[*position].proof.statement, |n| n.statement),
+                    )),
+                });
+            }
+        }
+        // Nothing was written: answer one by one, so each proof gets its own error.
+        Err(_) => {
+            for position in positions {
+                results[position] = Some(answer_request(home, accepted[position], at));
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Malformation::NoRequest.into())))
+        .collect()
 }
 
 fn fr_to_u64(x: &verifier::Fr) -> u64 {

@@ -137,19 +137,38 @@ fn identity(cli: &Cli, command: &IdentityCommand, out: &mut Out) -> Result<(), F
         IdentityCommand::Import(args) => return super::parties::import_card(cli, args, out),
         IdentityCommand::List => {
             let ids = home.registry.identities().map_err(Failure::malformed)?;
+            // Which secrets this home holds: in a deployment, only its own party's.
+            let mine: std::collections::BTreeSet<String> = home
+                .wallet
+                .identities()
+                .map_err(Failure::malformed)?
+                .into_iter()
+                .map(|i| i.name)
+                .collect();
             let human = ids
                 .iter()
                 .map(|i| {
                     format!(
-                        "{:<16} {:<10} {}",
+                        "{:<16} {:<10} {}{}",
                         i.name,
                         i.role.as_str(),
-                        fr_to_decimal(&i.id.0)
+                        fr_to_decimal(&i.id.0),
+                        if mine.contains(&i.name) {
+                            "  (secret in this wallet)"
+                        } else {
+                            ""
+                        }
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            let machine: Vec<_> = ids.iter().map(|i| json!({ "name": i.name, "role": i.role.as_str(), "id": fr_to_decimal(&i.id.0) })).collect();
+            let machine: Vec<_> = ids
+                .iter()
+                .map(|i| {
+                    json!({ "name": i.name, "role": i.role.as_str(), "id": fr_to_decimal(&i.id.0),
+                            "in_wallet": mine.contains(&i.name) })
+                })
+                .collect();
             out.result(&human, json!({ "ok": true, "identities": machine }));
         }
     }

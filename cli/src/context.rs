@@ -4,17 +4,80 @@
 use crate::{Cli, Failure};
 use zkconsent::{
     home::{Home, HomeError},
+    reconcile::ReconcileReport,
+    remote::{client::RemoteError, replica::ReplicaError},
     verify::VerifyFailure,
 };
 
+/// Opens the home, brings a replica up to date with its registry service, and finishes
+/// writes a crash interrupted ([`Home::reconcile`]).
 pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
+    let mut home = open_only(cli)?;
+    if let Some(url) = &cli.registry {
+        let configured = home.remote().map(|c| c.url().to_owned());
+        if configured.as_deref() != Some(url.trim_end_matches('/')) {
+            return Err(Failure::malformed(format!(
+                "{} does not replicate {url}: run `zkconsent --home DIR --registry {url} join` \
+                 for a new home",
+                cli.home.display()
+            )));
+        }
+    }
+    match home.sync() {
+        Ok(_) => {}
+        // Offline, the replica as last synced still proves and verifies (root ages bound
+        // how stale it may be); a replica the service contradicts is never used.
+        Err(HomeError::Remote(ReplicaError::Remote(e))) if e.status().is_none() => {
+            note(format!("warning: {e}; using the replica as last synced"));
+        }
+        Err(e) => return Err(Failure::from(e)),
+    }
+    let report = home.reconcile().map_err(Failure::from)?;
+    say_reconciled(&report);
+    Ok(home)
+}
+
+/// Opens the home as it is: no sync, no reconciling (for commands that only read files, and
+/// the services, which sync on their own schedule).
+pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
     Home::open(&cli.home).map_err(|e| {
         Failure::malformed(format!(
-            "{}: {e} (run `zkconsent setup --home {}` first)",
+            "{}: {e} (run `zkconsent setup --home {}` first, or `join`)",
             cli.home.display(),
             cli.home.display()
         ))
     })
+}
+
+/// A line on stderr, so `--json` output stays one object.
+fn note(text: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+fn say_reconciled(report: &ReconcileReport) {
+    for name in &report.identities_registered {
+        note(format!(
+            "finished an interrupted write: identity {name} registered"
+        ));
+    }
+    for index in report
+        .grants_settled
+        .iter()
+        .chain(&report.grants_resubmitted)
+    {
+        note(format!(
+            "finished an interrupted write: grant {index} issued"
+        ));
+    }
+    for (first, count) in &report.anchorings_settled {
+        note(format!(
+            "finished an interrupted write: {count} record leaves anchored from leaf {first}"
+        ));
+    }
+    for why in &report.grants_dropped {
+        note(format!("an interrupted grant issue was refused: {why}"));
+    }
 }
 
 /// The one rule from a home error to an exit code: input that can never succeed (an unknown
@@ -32,11 +95,28 @@ impl From<HomeError> for Failure {
             | HomeError::Encoding { .. }
             | HomeError::Inconsistent(_) => Failure::malformed(e),
             HomeError::Card(ref c) if c.is_malformed() => Failure::malformed(e),
+            HomeError::Remote(ref r) => remote_failure(r, &e),
+            HomeError::RemoteConfig(_) => Failure::malformed(e),
             HomeError::Registry(_)
             | HomeError::Wallet(_)
             | HomeError::Prover(_)
             | HomeError::Card(_) => Failure::refused(e),
         }
+    }
+}
+
+/// A service's refusal of a well-formed write (a proof that does not verify, a conflict, a
+/// full tree) is 1; everything else about the service (unreachable, a malformed request,
+/// a replica it contradicts) is 2.
+fn remote_failure(r: &ReplicaError, e: &HomeError) -> Failure {
+    match r {
+        ReplicaError::Remote(RemoteError::Api { status, .. })
+            if matches!(status, 401 | 403 | 404 | 409 | 422) =>
+        {
+            Failure::refused(e)
+        }
+        ReplicaError::Local(_) => Failure::refused(e),
+        _ => Failure::malformed(e),
     }
 }
 

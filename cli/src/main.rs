@@ -8,6 +8,7 @@ mod commands;
 mod consent;
 mod context;
 mod output;
+mod demo_parties;
 mod parties;
 mod prove;
 mod record;

@@ -20,6 +20,7 @@
 
 pub mod canonical;
 pub mod codes;
+pub mod consent;
 pub mod dates;
 pub mod decimal;
 pub mod error;

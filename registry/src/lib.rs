@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod identities;
+pub mod log;
 pub mod nullifiers;
 pub mod records;
 mod records_audit;

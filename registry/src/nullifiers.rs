@@ -50,6 +50,41 @@ fn nullifier_spent(conn: &Connection, nullifier: &SpentNullifier) -> rusqlite::R
     Ok(found.is_some())
 }
 
+/// Inserts the answered request and the spent nullifier on `conn` (a transaction or a
+/// savepoint the caller commits only for [`Answer::Fresh`]).
+fn answer_in(
+    tx: &Connection,
+    request: RequestHash,
+    access_tag: AccessTag,
+    nullifier: Option<SpentNullifier>,
+    at: Timestamp,
+) -> Result<Answer, RegistryError> {
+    let request_blob = fr_to_blob(&request.0).to_vec();
+    let answered = tx.execute(
+            "INSERT OR IGNORE INTO answered_requests (request_hash, access_tag, at) VALUES (?1, ?2, ?3)",
+            params![request_blob, fr_to_blob(&access_tag.0).to_vec(), u64_to_sql(at.0)],
+        )?;
+    if answered == 0 {
+        return Ok(Answer::RequestReplayed);
+    }
+    if let Some(n) = nullifier {
+        let spent = tx.execute(
+            "INSERT OR IGNORE INTO spent_nullifiers (statement, nullifier, request_hash, at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            params![
+                n.statement.name(),
+                fr_to_blob(&n.value).to_vec(),
+                request_blob,
+                u64_to_sql(at.0)
+            ],
+        )?;
+        if spent == 0 {
+            return Ok(Answer::NullifierReused);
+        }
+    }
+    Ok(Answer::Fresh)
+}
+
 impl Registry {
     /// Answers `request` and spends `nullifier` (if the statement has one), in one
     /// transaction: both happen, or neither when either was already used.
@@ -65,32 +100,40 @@ impl Registry {
         at: Timestamp,
     ) -> Result<Answer, RegistryError> {
         let tx = write_tx(&mut self.conn)?;
-        let request_blob = fr_to_blob(&request.0).to_vec();
-        let answered = tx.execute(
-            "INSERT OR IGNORE INTO answered_requests (request_hash, access_tag, at) VALUES (?1, ?2, ?3)",
-            params![request_blob, fr_to_blob(&access_tag.0).to_vec(), u64_to_sql(at.0)],
-        )?;
-        if answered == 0 {
-            return Ok(Answer::RequestReplayed);
+        let answer = answer_in(&tx, request, access_tag, nullifier, at)?;
+        if answer == Answer::Fresh {
+            tx.commit()?;
         }
-        if let Some(n) = nullifier {
-            let spent = tx.execute(
-                "INSERT OR IGNORE INTO spent_nullifiers (statement, nullifier, request_hash, at) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    n.statement.name(),
-                    fr_to_blob(&n.value).to_vec(),
-                    request_blob,
-                    u64_to_sql(at.0)
-                ],
-            )?;
-            if spent == 0 {
-                // Dropping the transaction rolls the request's row back.
-                return Ok(Answer::NullifierReused);
+        // Otherwise dropping the transaction rolls the request's row back.
+        Ok(answer)
+    }
+
+    /// [`Registry::answer`] for many proofs in one transaction (one commit for a verifier's
+    /// whole batch), in order: each item is answered or not on its own (a savepoint each),
+    /// so a replayed request or a reused nullifier changes nothing for it and blocks nothing
+    /// else; of two items with one request or one nullifier, the first wins.
+    ///
+    /// # Errors
+    ///
+    /// Database errors; then nothing is answered.
+    pub fn answer_many(
+        &mut self,
+        items: &[(RequestHash, AccessTag, Option<SpentNullifier>)],
+        at: Timestamp,
+    ) -> Result<Vec<Answer>, RegistryError> {
+        let mut tx = write_tx(&mut self.conn)?;
+        let mut answers = Vec::with_capacity(items.len());
+        for (request, access_tag, nullifier) in items {
+            let item = tx.savepoint()?;
+            let answer = answer_in(&item, *request, *access_tag, *nullifier, at)?;
+            if answer == Answer::Fresh {
+                item.commit()?;
             }
+            // Otherwise dropping the savepoint rolls this item's rows back.
+            answers.push(answer);
         }
         tx.commit()?;
-        Ok(Answer::Fresh)
+        Ok(answers)
     }
 
     /// Whether `nullifier` was already spent.

@@ -100,10 +100,11 @@ impl Home {
         })
     }
 
-    /// Anchors `candidates` for the patient named `patient` through the wallet, which calls
-    /// the registry inside its write transaction (`zkconsent_wallet::records::anchor`): the
-    /// one path from candidates to leaves, for documents and derived records (a condition
-    /// summary, [`RecordSource::Derived`]) alike.
+    /// Anchors `candidates` for the patient named `patient` through the wallet, which stores
+    /// the openings as pending, has the registry (or the service) append the leaves, then
+    /// settles them (`zkconsent_wallet::records::anchor`): the one path from candidates to
+    /// leaves, for documents and derived records (a condition summary,
+    /// [`RecordSource::Derived`]) alike.
     ///
     /// # Errors
     ///
@@ -115,14 +116,26 @@ impl Home {
         source: RecordSource<'_>,
         now: Timestamp,
     ) -> Result<Vec<AnchoredRecord>, HomeError> {
-        let registry = &mut self.registry;
-        self.wallet
-            .anchor_records(candidates, patient, source, now, |leaves, superseded| {
-                Ok::<_, HomeError>(
-                    registry
-                        .anchor_records(leaves, superseded, now)?
-                        .first_index,
-                )
-            })
+        let (wallet, registry, remote) = self.parts_mut();
+        let anchored =
+            wallet.anchor_records(candidates, patient, source, now, |leaves, superseded| {
+                let first = Home::submit_anchoring(registry, remote, leaves, superseded, now)?;
+                crate::crashpoint::hit(crate::crashpoint::RECORDS_SUBMITTED);
+                Ok::<_, HomeError>(first)
+            });
+        let anchored = match anchored {
+            Ok(anchored) => anchored,
+            Err(e) => {
+                if e.is_final_refusal() {
+                    // The anchoring stays pending in the wallet until reconciled; a refusal
+                    // for good is dropped now, so its resources are free again.
+                    self.reconcile_anchorings()?;
+                }
+                return Err(e);
+            }
+        };
+        // A replica learns of the new leaves (and checks them) from the service's log.
+        self.sync()?;
+        Ok(anchored)
     }
 }

@@ -2,6 +2,7 @@
 //! condition summaries ([`summary`]).
 
 pub mod anchor;
+mod reconcile;
 pub mod summary;
 
 pub use anchor::AnchorReport;

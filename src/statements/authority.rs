@@ -15,6 +15,7 @@ use zkconsent_circuits::{
 };
 use zkconsent_prover::{prove_statement, Statement};
 use zkconsent_verifier as verifier;
+use zkconsent_wallet::PendingGrant;
 
 /// What to grant.
 #[derive(Clone, Debug)]
@@ -72,12 +73,27 @@ impl Home {
             salt: GrantSalt::random(rng),
         };
         let proof = self.authority_proof(GrantAction::Issue, &grant, patient_secret, rng)?;
-        let (pvk, _) = self.verifying_key(Statement::Authority)?;
-        let index = self
-            .registry
-            .issue_grant(&pvk, grant.commit(), &proof, now)?;
-        self.wallet
-            .add_grant(index, &grant, &request.patient, &request.grantee)?;
+        // The opening is written before the registry sees the commitment (see
+        // `zkconsent_wallet::pending`); a crash after this line is settled on the next start.
+        self.wallet.add_pending_grant(&PendingGrant {
+            grant: grant.clone(),
+            patient_name: request.patient.clone(),
+            grantee_name: request.grantee.clone(),
+            proof: proof.to_bytes().to_vec(),
+            created_at: now,
+        })?;
+        crate::crashpoint::hit(crate::crashpoint::GRANT_PENDING);
+        let index = match self.submit_issue(grant.commit(), &proof, now) {
+            Ok(index) => index,
+            Err(e) => {
+                if e.is_final_refusal() {
+                    self.wallet.drop_pending_grant(grant.commit())?;
+                }
+                return Err(e);
+            }
+        };
+        crate::crashpoint::hit(crate::crashpoint::GRANT_SUBMITTED);
+        self.wallet.settle_pending_grant(grant.commit(), index)?;
         Ok((index, grant))
     }
 
@@ -96,8 +112,8 @@ impl Home {
         let patient_secret = self.wallet.secret(&opening.patient_name)?;
         let proof =
             self.authority_proof(GrantAction::Revoke, &opening.grant, patient_secret, rng)?;
-        let (pvk, _) = self.verifying_key(Statement::Authority)?;
-        self.registry.revoke_grant(&pvk, index, &proof, now)?;
+        self.submit_revoke(index, &proof, now)?;
+        crate::crashpoint::hit(crate::crashpoint::REVOKE_SUBMITTED);
         Ok(())
     }
 

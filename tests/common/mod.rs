@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fhir;
+pub mod services;
 
 use serde_json::Value;
 use std::{

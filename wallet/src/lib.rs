@@ -29,7 +29,9 @@ use zkconsent_store::{
 /// Value of `meta.format` in a wallet file.
 pub const WALLET_FORMAT: &str = "zkconsent.wallet";
 /// Wallet schema version this build writes and reads.
-pub const WALLET_SCHEMA_VERSION: u32 = 4;
+pub const WALLET_SCHEMA_VERSION: u32 = 5;
+/// Version 4 (no pending grants); upgraded in place on open.
+pub const WALLET_SCHEMA_VERSION_NO_PENDING: u32 = 4;
 /// Version 1 (no record openings, no requests); upgraded in place on open.
 pub const WALLET_SCHEMA_VERSION_GRANTS_ONLY: u32 = 1;
 /// Version 2 (no requests); upgraded in place on open.
@@ -39,12 +41,14 @@ pub const WALLET_SCHEMA_VERSION_NO_REQUESTS: u32 = 2;
 pub const WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS: u32 = 3;
 
 pub mod binding;
+pub mod pending;
 pub mod records;
 pub mod requests;
 #[cfg(test)]
 mod testing;
 
 pub use binding::FhirPatient;
+pub use pending::PendingGrant;
 pub use records::{
     AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening, RecordSource,
     RECORD_LEAF_VERSION, RECORD_LEAF_VERSION_TEN_FIELDS,
@@ -209,6 +213,12 @@ pub enum WalletError {
         /// The wallet's error.
         reason: String,
     },
+    /// Another anchoring holds this resource, patient or identifier and has not finished
+    /// (it is running, or was interrupted and is settled at the next start).
+    #[error(
+        "{0} is part of an anchoring in progress (or interrupted: it is settled at the next start)"
+    )]
+    AnchoringInProgress(String),
 }
 
 impl From<ColError> for WalletError {
@@ -223,6 +233,11 @@ impl From<ColError> for WalletError {
 /// Upgrades a wallet of version `from` to the current one in one transaction.
 fn migrate(conn: &mut rusqlite::Connection, from: u32) -> Result<(), WalletError> {
     zkconsent_store::sql::upgrade(conn, WALLET_SCHEMA_VERSION, |tx| {
+        tx.execute_batch(pending::TABLES)?;
+        tx.execute_batch(records::PENDING_TABLES)?;
+        if from == WALLET_SCHEMA_VERSION_NO_PENDING {
+            return Ok(());
+        }
         if from == WALLET_SCHEMA_VERSION_GRANTS_ONLY {
             tx.execute_batch(records::TABLES)?;
         } else {
@@ -321,6 +336,11 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The columns of a grant opening after its leaf index (shared by `grants` and
+/// `pending_grants`).
+pub(crate) const GRANT_FIELDS: &str =
+    "patient, grantee, scope, purpose, not_before, not_after, salt, patient_name, grantee_name";
+
 const GRANT_COLUMNS: &str = "SELECT leaf_index, patient, grantee, scope, purpose, not_before,
     not_after, salt, patient_name, grantee_name FROM grants";
 
@@ -345,6 +365,8 @@ impl Wallet {
         tx.execute_batch(records::TABLES)?;
         tx.execute_batch(requests::TABLES)?;
         tx.execute_batch(binding::TABLES)?;
+        tx.execute_batch(pending::TABLES)?;
+        tx.execute_batch(records::PENDING_TABLES)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('format', ?1)",
             [WALLET_FORMAT],
@@ -380,6 +402,7 @@ impl Wallet {
             WALLET_SCHEMA_VERSION_GRANTS_ONLY,
             WALLET_SCHEMA_VERSION_NO_REQUESTS,
             WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS,
+            WALLET_SCHEMA_VERSION_NO_PENDING,
         ]
         .into_iter()
         .find(|v| version == v.to_string());
@@ -424,6 +447,27 @@ impl Wallet {
             "INSERT INTO identities (name, role, secret) VALUES (?1, ?2, ?3)",
             (name, role.as_str(), fr_to_blob(&secret.0)),
         )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes an identity that never reached the registry (its registration was refused),
+    /// so its name can be used again. An identity any grant opening names is kept.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::UnknownIdentity`], or a database error.
+    pub fn remove_unregistered_identity(&mut self, name: &str) -> Result<(), WalletError> {
+        let tx = write_tx(&mut self.conn)?;
+        let removed = tx.execute(
+            "DELETE FROM identities WHERE name = ?1
+             AND NOT EXISTS (SELECT 1 FROM grants WHERE patient_name = ?1 OR grantee_name = ?1)
+             AND NOT EXISTS (SELECT 1 FROM pending_grants WHERE patient_name = ?1)",
+            [name],
+        )?;
+        if removed == 0 {
+            return Err(WalletError::UnknownIdentity(name.to_owned()));
+        }
         tx.commit()?;
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! The custodian's record openings: for each anchored leaf, the full tuple (salt included),
 //! the leaf index, which resource it fingerprints, its leaf version and whether a later
 //! version replaced it. The registry never sees any of this. Anchoring (which resources are
-//! new, new versions or already anchored, and which leaves they supersede) is in [`anchor`];
-//! the bundle's FHIR patient and its binding in [`crate::binding`].
+//! new, new versions or already anchored, and which leaves they supersede) is in [`anchor`],
+//! anchorings written before their submission in [`pending`]; the bundle's FHIR patient and
+//! its binding in [`crate::binding`].
 //!
 //! An opening is *provable* when its leaf is in the tree and the current circuits can open
 //! it ([`RecordOpening::provable`]): not superseded, and committed with the current leaf
@@ -22,8 +23,12 @@ use zkconsent_store::codec::{
 };
 
 pub mod anchor;
+pub mod pending;
 
 pub use anchor::{AnchorStatus, AnchoredRecord, RecordCandidate, RecordSource};
+pub use pending::{PendingAnchoring, PendingLeaf};
+// The pending anchorings tables (schema version 5).
+pub(crate) use pending::TABLES as PENDING_TABLES;
 
 /// Leaf layout of the openings this build writes: the 11-field leaf (identity included).
 pub const RECORD_LEAF_VERSION: u32 = 3;

@@ -17,12 +17,15 @@
 //! reported [`AnchorStatus::SupersededInBatch`] (never appended: a version nobody can prove
 //! is not worth a leaf).
 //!
-//! [`Wallet::anchor_records`] decides all this inside one wallet write transaction, calls the
-//! registry to append the new leaves and empty the superseded ones while holding it, then
-//! stores the openings, so two concurrent anchorings of one bundle cannot both count a
-//! resource as new.
+//! [`Wallet::anchor_records`] works in three steps, so that no leaf is ever in the registry
+//! while its opening exists nowhere ([`super::pending`]): one wallet transaction decides all
+//! this and writes the new leaves' openings as a pending anchoring; the registry appends the
+//! new leaves and empties the superseded ones; a second transaction stores the openings at
+//! their indices. A pending anchoring takes its resources and patient: another anchoring of
+//! them is refused until it settles, so two concurrent anchorings of one bundle cannot both
+//! count a resource as new.
 
-use super::{resource_ref, Wallet, WalletError, RECORD_LEAF_VERSION};
+use super::{pending, resource_ref, Wallet, WalletError, RECORD_LEAF_VERSION};
 use crate::binding::{self, FhirPatient};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -183,14 +186,16 @@ fn anchored_for(
     }
 }
 
-fn insert(
+/// Stores the opening of `record` (the resource `resource_id`) at leaf `index`.
+pub(super) fn insert(
     conn: &Connection,
     index: u64,
-    c: &RecordCandidate,
+    resource_id: &str,
+    record: &Record,
     patient_name: &str,
     now: Timestamp,
 ) -> Result<(), WalletError> {
-    let f = &c.record.fields;
+    let f = &record.fields;
     conn.prepare_cached(
         "INSERT INTO records (leaf_index, kind, resource_id, code, date, end_date, value,
              related_code, patient, coverage, digest, salt, patient_name, anchored_at,
@@ -200,16 +205,16 @@ fn insert(
     .execute(rusqlite::params![
         u64_to_sql(index),
         u64_to_sql(f.kind.code()),
-        c.resource_id,
+        resource_id,
         fr_to_blob(&f.code.0),
         u64_to_sql(f.date.0),
         u64_to_sql(f.end_date.0),
         u64_to_sql(f.value.0),
         fr_to_blob(&f.related_code.0),
-        fr_to_blob(&c.record.patient.0),
+        fr_to_blob(&record.patient.0),
         fr_to_blob(&f.coverage.0),
         fr_to_blob(&f.digest.0),
-        fr_to_blob(&c.record.salt.0),
+        fr_to_blob(&record.salt.0),
         patient_name,
         u64_to_sql(now.0),
         fr_to_blob(&f.identity.0),
@@ -219,7 +224,7 @@ fn insert(
 }
 
 /// Marks the leaves at `indices` superseded by the leaf at `by`.
-fn supersede(conn: &Connection, indices: &[u64], by: u64) -> Result<(), WalletError> {
+pub(super) fn supersede(conn: &Connection, indices: &[u64], by: u64) -> Result<(), WalletError> {
     let mut stmt = conn.prepare_cached(
         "UPDATE records SET superseded_by = ?1 WHERE leaf_index = ?2 AND superseded_by IS NULL",
     )?;
@@ -330,15 +335,21 @@ impl Wallet {
     /// superseded ones and binds the FHIR patient. `append` is not called when nothing is
     /// new. Returns one outcome per candidate, in order.
     ///
+    /// The new openings are written as a pending anchoring before `append` is called
+    /// ([`super::pending`]); if `append` fails, or storing the openings fails after it, the
+    /// anchoring stays pending (the leaves may have landed): [`Wallet::pending_anchorings`],
+    /// then [`Wallet::settle_anchoring`] or [`Wallet::drop_anchoring`], finish it.
+    ///
     /// # Errors
     ///
     /// [`WalletError::InvalidName`], [`WalletError::RecordOfAnotherPatient`], the document
     /// refusals of [`crate::binding`] ([`WalletError::BundleHoldsTwoPatients`],
     /// [`WalletError::RecordAboutAnotherFhirPatient`], [`WalletError::UnknownBundlePatient`],
     /// [`WalletError::BoundToAnotherFhirPatient`], [`WalletError::FhirPatientOfAnother`]),
-    /// `append`'s error (nothing changes in any of these cases),
-    /// [`WalletError::OpeningsLost`] if storing the openings failed after `append`
-    /// succeeded, or a database error.
+    /// [`WalletError::Sqlite`] with code `DatabaseBusy` if a pending anchoring holds one
+    /// of the resources, the patient or the FHIR patient (nothing changes in any of these
+    /// cases), `append`'s error (the anchoring stays pending), or a database error (after
+    /// `append`: the anchoring stays pending).
     pub fn anchor_records<E: From<WalletError>>(
         &mut self,
         candidates: &[RecordCandidate],
@@ -353,6 +364,7 @@ impl Wallet {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
+        // Phase 1, one transaction: decide, and write what is to be anchored as pending.
         let tx = write_tx(&mut self.conn).map_err(WalletError::from)?;
         let fhir_patient = match source {
             RecordSource::Document(patients) => Some(binding::check_document(
@@ -363,16 +375,17 @@ impl Wallet {
             )?),
             RecordSource::Derived => None,
         };
+        pending::check_free(&tx, patient_name, fhir_patient.as_ref(), candidates)?;
         let Plan { outcomes, new } = plan(&tx, candidates)?;
-        let bind = |tx: &Connection| match &fhir_patient {
-            Some(p) => binding::bind(tx, patient_name, p, now),
-            None => Ok(()),
-        };
         let first = if new.is_empty() {
-            bind(&tx)?;
+            if let Some(p) = &fhir_patient {
+                binding::bind(&tx, patient_name, p, now)?;
+            }
             tx.commit().map_err(WalletError::from)?;
             0
         } else {
+            let id = pending::store(&tx, patient_name, fhir_patient.as_ref(), &new, now)?;
+            tx.commit().map_err(WalletError::from)?;
             let leaves: Vec<RecordCommitment> =
                 new.iter().map(|(c, _)| c.record.commit()).collect();
             let mut superseded: Vec<u64> = new.iter().flat_map(|(_, s)| s).copied().collect();
@@ -380,25 +393,11 @@ impl Wallet {
             // Each new leaf replaces its own resource's leaves, so none repeats; the registry
             // refuses repeats, so make that an invariant rather than an assumption.
             superseded.dedup();
+            // Phase 2. On error the anchoring stays pending: whether the leaves landed is
+            // not known here (a lost answer), and dropping their salts could orphan them.
             let first = append(&leaves, &superseded)?;
-            // Superseded rows first: the new row is then the resource's only live one.
-            let stored = new
-                .iter()
-                .zip(first..)
-                .try_for_each(|((c, old), index)| {
-                    supersede(&tx, old, index)?;
-                    insert(&tx, index, c, patient_name, now)
-                })
-                .and_then(|()| bind(&tx))
-                .and_then(|()| tx.commit().map_err(WalletError::from));
-            if let Err(e) = stored {
-                return Err(WalletError::OpeningsLost {
-                    first,
-                    end: first + new.len() as u64,
-                    reason: e.to_string(),
-                }
-                .into());
-            }
+            // Phase 3, one transaction: the openings at their indices, no longer pending.
+            self.settle_anchoring(id, first)?;
             first
         };
         let resolve = |slot: Slot| match slot {

@@ -335,7 +335,9 @@ fn a_version_1_wallet_is_upgraded_on_open() {
     w.conn
         .execute_batch(
             "DROP TABLE records; DROP TABLE requests; DROP TABLE fhir_patient_identifiers;
-             DROP TABLE fhir_patients;
+             DROP TABLE fhir_patients; DROP TABLE pending_grants;
+             DROP TABLE pending_anchoring_identifiers; DROP TABLE pending_anchoring_superseded;
+             DROP TABLE pending_anchoring_leaves; DROP TABLE pending_anchorings;
              UPDATE meta SET value = '1' WHERE key = 'schema_version';",
         )
         .unwrap();

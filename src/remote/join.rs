@@ -1,0 +1,133 @@
+//! Joining a registry service: a new home whose params are the service's (each file checked
+//! against the manifest the service pins), an empty replica brought up to date, an empty
+//! wallet, and `remote.json`.
+
+use super::{
+    client::{RegistryClient, RemoteError},
+    wire::{REGISTRY_API_FORMAT, REGISTRY_API_VERSION},
+    RemoteConfig, REMOTE_FORMAT,
+};
+use crate::{
+    home::{Home, HomeError, PARAMS_DIR, REGISTRY_FILE, WALLET_FILE},
+    registry::Registry,
+    wallet::Wallet,
+};
+use std::path::Path;
+use zkconsent_prover::{
+    params::{sha256_hex, Manifest, MANIFEST_FILE},
+    ParamsDir,
+};
+
+/// Why joining failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    /// The service could not be asked, or refused.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// The service is not a zkconsent registry of this version, or serves params that do
+    /// not match what it pins.
+    #[error("registry service: {0}")]
+    Untrusted(String),
+    /// The directory already holds a home.
+    #[error("{0} already holds a home; join into an empty directory")]
+    Exists(String),
+    /// Writing the new home failed.
+    #[error("{0}")]
+    Local(String),
+    /// The new home failed to open or sync.
+    #[error(transparent)]
+    Home(#[from] HomeError),
+}
+
+/// Creates a home in `dir` (new or empty) replicating the service at `url`. `token` is a
+/// custodian's anchoring token, kept in `remote.json` (0600).
+///
+/// # Errors
+///
+/// See [`JoinError`]; a failed join leaves no `registry.db`, so it can be run again.
+pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinError> {
+    if dir.join(REGISTRY_FILE).exists() || dir.join(WALLET_FILE).exists() {
+        return Err(JoinError::Exists(dir.display().to_string()));
+    }
+    let client = RegistryClient::new(url, token.clone())?;
+    let info = client.info()?;
+    if info.format != REGISTRY_API_FORMAT || info.api != REGISTRY_API_VERSION {
+        return Err(JoinError::Untrusted(format!(
+            "{url} serves {} API {}, not {REGISTRY_API_FORMAT} API {REGISTRY_API_VERSION}",
+            info.format, info.api
+        )));
+    }
+    let params_dir = dir.join(PARAMS_DIR);
+    download_params(&client, &info.manifest_sha256, &params_dir)?;
+    let params = ParamsDir::open(&params_dir).map_err(HomeError::from)?;
+    if params.manifest().tree_depth != info.depth {
+        return Err(JoinError::Untrusted(format!(
+            "params depth {} differs from the registry's {}",
+            params.manifest().tree_depth,
+            info.depth
+        )));
+    }
+    let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
+    Wallet::create(dir.join(WALLET_FILE)).map_err(|e| local(&e))?;
+    RemoteConfig {
+        format: REMOTE_FORMAT.into(),
+        registry: client.url().to_owned(),
+        token,
+    }
+    .write(dir)
+    .map_err(|e| local(&e))?;
+    // The replica last: its presence marks a complete join.
+    Registry::create(dir.join(REGISTRY_FILE), info.depth).map_err(|e| local(&e))?;
+    let mut home = Home::open(dir)?;
+    home.sync()?;
+    Ok(home)
+}
+
+/// Downloads the manifest the service pins by hash, then every key file it names, each
+/// checked against the manifest before it is written.
+fn download_params(
+    client: &RegistryClient,
+    manifest_sha256: &str,
+    params_dir: &Path,
+) -> Result<(), JoinError> {
+    let manifest_bytes = client.params_file(MANIFEST_FILE)?;
+    if sha256_hex(&manifest_bytes) != manifest_sha256 {
+        return Err(JoinError::Untrusted(
+            "its manifest.json does not hash to the value /v1/info pins".into(),
+        ));
+    }
+    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| JoinError::Untrusted(format!("manifest.json: {e}")))?;
+    std::fs::create_dir_all(params_dir).map_err(|e| JoinError::Local(e.to_string()))?;
+    for entry in &manifest.keys {
+        for (name, sha) in [
+            (&entry.proving_key, &entry.proving_key_sha256),
+            (&entry.verifying_key, &entry.verifying_key_sha256),
+        ] {
+            if !is_plain_file_name(name) {
+                return Err(JoinError::Untrusted(format!(
+                    "manifest names a key file {name:?} outside the params directory"
+                )));
+            }
+            let bytes = client.params_file(name)?;
+            if &sha256_hex(&bytes) != sha {
+                return Err(JoinError::Untrusted(format!(
+                    "{name} does not hash to the manifest's value"
+                )));
+            }
+            std::fs::write(params_dir.join(name), &bytes)
+                .map_err(|e| JoinError::Local(e.to_string()))?;
+        }
+    }
+    std::fs::write(params_dir.join(MANIFEST_FILE), &manifest_bytes)
+        .map_err(|e| JoinError::Local(e.to_string()))
+}
+
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
