@@ -21,8 +21,8 @@ pub use zkconsent_wallet as wallet;
 
 pub mod cards;
 pub mod consent;
-pub mod crashpoint;
 pub mod cpu;
+pub mod crashpoint;
 pub mod demo;
 pub mod export;
 pub mod files;

@@ -7,8 +7,8 @@
 mod commands;
 mod consent;
 mod context;
-mod output;
 mod demo_parties;
+mod output;
 mod parties;
 mod prove;
 mod record;

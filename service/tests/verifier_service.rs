@@ -9,13 +9,8 @@ use std::{
     sync::{Arc, Barrier},
 };
 use zkconsent::{
-    circuits::types::Timestamp,
-    home::Home,
-    prover::Statement,
-    registry::RootPolicy,
-    request::Request,
-    statements::Terms,
-    unix_now,
+    circuits::types::Timestamp, home::Home, prover::Statement, registry::RootPolicy,
+    request::Request, statements::Terms, unix_now,
 };
 use zkconsent_service::verifier::{
     fixture::{self, ProofPair},
@@ -214,10 +209,7 @@ fn issued_requests_are_the_file_a_prover_answers() {
         request: text.into_bytes(),
         proof: file.to_json().into_bytes(),
     };
-    let (status, text) = post(
-        &format!("{}/v1/verify", service.url()),
-        &verify_body(&pair),
-    );
+    let (status, text) = post(&format!("{}/v1/verify", service.url()), &verify_body(&pair));
     assert_eq!(status, 200, "{text}");
 
     // Bad terms: unknown patient, a term of another statement, a missing term, no such
