@@ -183,8 +183,31 @@ pub fn pairing_failures(home: &Home, items: &[&DecodedProof]) -> Result<Vec<usiz
     Ok(failing)
 }
 
-/// The positions of the proofs (all for `pvk`) whose pairing check fails, by one batch.
+/// Fewest proofs per parallel share of a batch: below this, one share (its own final
+/// exponentiation) costs more than the cores it would save.
+const MIN_PARALLEL_SHARE: usize = 8;
+
+/// The positions of the proofs (all for `pvk`) whose pairing check fails: one batch per
+/// core (each share one multi-pairing), so a verifier service's batch uses every core.
 fn batch_failures(pvk: &verifier::PreparedVerifyingKey, proofs: &[&DecodedProof]) -> Vec<usize> {
+    use rayon::prelude::*;
+    let shares = rayon::current_num_threads()
+        .min(proofs.len() / MIN_PARALLEL_SHARE)
+        .max(1);
+    let share_len = proofs.len().div_ceil(shares).max(1);
+    proofs
+        .par_chunks(share_len)
+        .enumerate()
+        .flat_map_iter(|(n, share)| {
+            share_failures(pvk, share)
+                .into_iter()
+                .map(move |local| n * share_len + local)
+        })
+        .collect()
+}
+
+/// The positions of the proofs in one share whose pairing check fails, by one batch.
+fn share_failures(pvk: &verifier::PreparedVerifyingKey, proofs: &[&DecodedProof]) -> Vec<usize> {
     let items: Vec<(&[verifier::Fr], &verifier::Proof)> = proofs
         .iter()
         .map(|d| (d.inputs.as_slice(), &d.proof))

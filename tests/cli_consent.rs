@@ -81,6 +81,21 @@ fn consent_in_export_and_back() {
         "alice -> bob, scope conditions,observations, purpose treatment, \
          valid from 2025-06-15T14:06:40Z to 2025-06-16T15:06:40Z (exclusive)"
     );
+    // The Consent names alice: it cannot be issued as another patient's grant.
+    zkh(&home, &["identity", "new", "carol", "--role", "patient"]).expect_code(0);
+    let other = zkh(
+        &home,
+        &[
+            "grant",
+            "issue",
+            "--patient",
+            "carol",
+            "--consent",
+            path_str(&fixture()),
+        ],
+    );
+    other.expect_code(1);
+    assert!(other.stderr.contains("alice"), "{}", other.stderr);
     let listed = zkh(&home, &["--json", "grant", "list"]);
     listed.expect_code(0);
     let g = &listed.json()["grants"][0];

@@ -198,7 +198,7 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
                 .transpose()?;
             let request = match consent {
                 Some(path) => {
-                    let terms = super::consent::grant_terms(&home, path)?;
+                    let terms = super::consent::grant_terms(&home, path, patient)?;
                     GrantRequest {
                         patient: patient.clone(),
                         grantee: terms.grantee,
@@ -392,7 +392,7 @@ fn registry(cli: &Cli, command: &RegistryCommand, out: &mut Out) -> Result<(), F
                 )))
             }
         }
-        RegistryCommand::Serve(args) => return super::serve_registry::run(cli, args, out),
+        RegistryCommand::Serve(args) => super::serve_registry::run(cli, args, out),
         RegistryCommand::Roots => {
             let history = home.registry.root_history().map_err(Failure::malformed)?;
             let lines: Vec<_> = history

@@ -52,9 +52,15 @@ fn failure(e: ConsentError) -> Failure {
     }
 }
 
-/// Reads a Consent for `grant issue --consent` (a window without a start begins now).
-pub(crate) fn grant_terms(_home: &Home, path: &Path) -> Result<ConsentGrant, Failure> {
+/// Reads a Consent for `grant issue --consent` (a window without a start begins now); the
+/// Consent's patient, when it names one, must be `patient`.
+pub(crate) fn grant_terms(
+    home: &Home,
+    path: &Path,
+    patient: &str,
+) -> Result<ConsentGrant, Failure> {
     let terms = read_terms(path, unix_now()).map_err(failure)?;
+    terms.check_patient(home, patient).map_err(failure)?;
     Ok(ConsentGrant {
         grantee: terms.grantee,
         scope: terms.scope,

@@ -110,11 +110,10 @@ impl From<HomeError> for Failure {
 /// a replica it contradicts) is 2.
 fn remote_failure(r: &ReplicaError, e: &HomeError) -> Failure {
     match r {
-        ReplicaError::Remote(RemoteError::Api { status, .. })
-            if matches!(status, 401 | 403 | 404 | 409 | 422) =>
-        {
-            Failure::refused(e)
-        }
+        ReplicaError::Remote(RemoteError::Api {
+            status: 401 | 403 | 404 | 409 | 422,
+            ..
+        }) => Failure::refused(e),
         ReplicaError::Local(_) => Failure::refused(e),
         _ => Failure::malformed(e),
     }

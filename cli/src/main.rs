@@ -12,6 +12,7 @@ mod output;
 mod parties;
 mod prove;
 mod record;
+mod record_handoff;
 mod remote;
 mod request;
 mod serve;
@@ -249,6 +250,12 @@ enum RecordCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Seal to a patient's card the record openings a Cohort proof for them needs (the
+    /// custodian hands them over).
+    ExportOpenings(record_handoff::ExportOpeningsArgs),
+    /// The patient accepts sealed record openings: checked against the registry, they go to
+    /// the wallet.
+    Accept(record_handoff::AcceptOpeningsArgs),
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,5 +1,6 @@
 //! `zkconsent record anchor|list|summary`: FHIR records and condition summaries in the
-//! records tree.
+//! records tree (`export-openings` and `accept`, the hand-off to the patient, are in
+//! `record_handoff`).
 //!
 //! Exit codes: 2 for an unreadable or malformed document (the message names the resource and
 //! field), 1 for a refusal (unknown patient, not a patient, a resource of another patient, a
@@ -8,7 +9,7 @@
 use super::{
     context::{open, read_bundle, refused},
     output::Out,
-    Cli, Failure, RecordCommand,
+    record_handoff, Cli, Failure, RecordCommand,
 };
 use rand::{rngs::StdRng, SeedableRng};
 use serde_json::{json, Map, Value};
@@ -27,6 +28,8 @@ pub fn run(cli: &Cli, command: &RecordCommand, out: &mut Out) -> Result<(), Fail
         RecordCommand::Anchor { file, patient } => anchor(cli, file, patient, out),
         RecordCommand::List => list(cli, out),
         RecordCommand::Summary { patient, as_of } => summary(cli, patient, as_of.as_deref(), out),
+        RecordCommand::ExportOpenings(args) => record_handoff::export(cli, args, out),
+        RecordCommand::Accept(args) => record_handoff::accept(cli, args, out),
     }
 }
 

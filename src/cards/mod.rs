@@ -11,6 +11,7 @@
 
 pub mod credential;
 mod error;
+pub mod records;
 pub mod store;
 #[cfg(test)]
 mod tests;

@@ -145,7 +145,8 @@ fn cards_parse_strictly() {
     assert_eq!(json["seal_key"], keypair.public_key().to_hex());
 
     let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         ("unknown field", Box::new(|v| v["extra"] = 1.into())),
         (
             "format",

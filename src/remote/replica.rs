@@ -15,6 +15,10 @@ use crate::registry::{Registry, RegistryError, Role};
 use zkconsent_circuits::types::{GrantCommitment, IdentityId, RecordCommitment, Timestamp};
 use zkconsent_verifier::{self as verifier, parse_fr_decimal, PreparedVerifyingKey};
 
+/// How many times a sync reads the log again when the replica is ahead of a page (another
+/// process synced the same home meanwhile) before calling the service behind.
+const MAX_REREADS: u32 = 3;
+
 /// Why a replica could not be brought up to date.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicaError {
@@ -52,11 +56,39 @@ struct LocalHeads {
 }
 
 fn local_heads(registry: &Registry) -> Result<LocalHeads, RegistryError> {
+    let heads = registry.heads()?;
     Ok(LocalHeads {
-        identities: registry.identities()?.len() as u64,
-        grant_events: registry.events()?.len() as u64,
-        record_events: registry.record_events()?.len() as u64,
+        identities: heads.identities,
+        grant_events: heads.grant_events,
+        record_events: heads.record_events,
     })
+}
+
+/// Applies one entry unless another process syncing the same home (a CLI command beside the
+/// verifier service) applied it first: the heads are read again before, and after a
+/// failure, so the race is lost gracefully rather than reported as a divergence.
+fn apply_once(
+    registry: &mut Registry,
+    heads: &mut LocalHeads,
+    seq: u64,
+    have: fn(&LocalHeads) -> u64,
+    apply: impl FnOnce(&mut Registry, &mut LocalHeads) -> Result<(), ReplicaError>,
+) -> Result<bool, ReplicaError> {
+    *heads = local_heads(registry)?;
+    if have(heads) >= seq {
+        return Ok(false);
+    }
+    match apply(registry, heads) {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            *heads = local_heads(registry)?;
+            if have(heads) >= seq {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Pulls every log entry the replica lacks from `client` and applies it, then checks the
@@ -71,6 +103,7 @@ pub fn sync(
     authority: &PreparedVerifyingKey,
 ) -> Result<SyncReport, ReplicaError> {
     let mut report = SyncReport::default();
+    let mut rereads = 0;
     loop {
         let mut heads = local_heads(registry)?;
         let page = client.log(heads.identities, heads.grant_events, heads.record_events)?;
@@ -78,19 +111,47 @@ pub fn sync(
             && page.grant_events.is_empty()
             && page.record_events.is_empty();
         for entry in &page.identities {
-            apply_identity(registry, &mut heads, entry)?;
-            report.identities += 1;
+            let applied = apply_once(
+                registry,
+                &mut heads,
+                entry.seq,
+                |h| h.identities,
+                |r, h| apply_identity(r, h, entry),
+            )?;
+            report.identities += u64::from(applied);
         }
         for entry in &page.grant_events {
-            apply_grant_event(registry, authority, &mut heads, entry)?;
-            report.grant_events += 1;
+            let applied = apply_once(
+                registry,
+                &mut heads,
+                entry.seq,
+                |h| h.grant_events,
+                |r, h| apply_grant_event(r, authority, h, entry),
+            )?;
+            report.grant_events += u64::from(applied);
         }
         for entry in &page.record_events {
-            apply_record_event(registry, &mut heads, entry)?;
-            report.record_events += 1;
+            let applied = apply_once(
+                registry,
+                &mut heads,
+                entry.seq,
+                |h| h.record_events,
+                |r, h| apply_record_event(r, h, entry),
+            )?;
+            report.record_events += u64::from(applied);
         }
         if empty {
-            check_heads(registry, &heads, &page.heads)?;
+            let have = local_heads(registry)?;
+            let ahead = have.identities > page.heads.identities
+                || have.grant_events > page.heads.grant_events
+                || have.record_events > page.heads.record_events;
+            // Another process synced past this page meanwhile: read the log again. A
+            // service that stays behind the replica has lost or hidden entries.
+            if ahead && rereads < MAX_REREADS {
+                rereads += 1;
+                continue;
+            }
+            check_heads(registry, &have, &page.heads)?;
             return Ok(report);
         }
     }

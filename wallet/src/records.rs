@@ -23,6 +23,7 @@ use zkconsent_store::codec::{
 };
 
 pub mod anchor;
+pub mod import;
 pub mod pending;
 
 pub use anchor::{AnchorStatus, AnchoredRecord, RecordCandidate, RecordSource};
