@@ -150,6 +150,16 @@ impl Request {
     ///
     /// [`RequestError`] naming what is wrong.
     pub fn from_file_bytes(bytes: &[u8]) -> Result<Self, RequestError> {
+        Self::from_file_bytes_hashed(bytes).map(|(request, _)| request)
+    }
+
+    /// [`Self::from_file_bytes`], with the request hash it checked (a verifier service keeps
+    /// it rather than hashing again).
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError`] naming what is wrong.
+    pub fn from_file_bytes_hashed(bytes: &[u8]) -> Result<(Self, RequestHash), RequestError> {
         let bad = |m: String| RequestError::Malformed(m);
         let file: Value =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
@@ -219,7 +229,7 @@ impl Request {
         if fr("nonce")? != nonce.0 || fr("request_hash")? != hash.0 {
             return Err(RequestError::Altered);
         }
-        Ok(request)
+        Ok((request, hash))
     }
 
     /// Reads a request file (size-limited).

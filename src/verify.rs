@@ -94,7 +94,7 @@ pub fn verify_proof_bytes(
     let decoded = decode_proof(bytes)?;
     let pvk = check_key(home, &decoded, options)?;
     if let Some(request) = request {
-        check_request(home, &decoded, request)?;
+        check_request(home, &decoded, request, request.hash())?;
     }
     verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
         .map_err(|e| VerifyFailure::Rejected(Rejection::Invalid(e)))?;
@@ -143,13 +143,28 @@ pub fn precheck(
     request: Option<&Request>,
     options: &VerifyOptions,
 ) -> Result<Prechecked, VerifyFailure> {
+    precheck_hashed(home, decoded, request.map(|r| (r, r.hash())), options)
+}
+
+/// [`precheck`] for a request whose hash the caller already has (from
+/// [`Request::from_file_bytes_hashed`]): a service's worker thread does no hashing.
+///
+/// # Errors
+///
+/// As [`precheck`].
+pub fn precheck_hashed(
+    home: &Home,
+    decoded: DecodedProof,
+    request: Option<(&Request, RequestHash)>,
+    options: &VerifyOptions,
+) -> Result<Prechecked, VerifyFailure> {
     check_key(home, &decoded, options)?;
-    if let Some(request) = request {
-        check_request(home, &decoded, request)?;
+    if let Some((request, hash)) = request {
+        check_request(home, &decoded, request, hash)?;
     }
     Ok(Prechecked {
         proof: decoded,
-        request: request.cloned(),
+        request: request.map(|(r, _)| r.clone()),
     })
 }
 
@@ -369,8 +384,8 @@ fn check_request(
     home: &Home,
     decoded: &DecodedProof,
     request: &Request,
+    hash: RequestHash,
 ) -> Result<(), VerifyFailure> {
-    let hash = request.hash();
     let issued = home.wallet.request(hash).map_err(Malformation::Wallet)?;
     // The wallet keeps the canonical bytes of each request it issued.
     match issued {

@@ -181,13 +181,18 @@ fn batch_equation_holds(
     let mut g1 = G1Projective::normalize_batch(&weighted_a);
     g1.push(acc.into_affine());
     g1.push(c_sum.into_affine());
+    g1.push((pvk.vk.alpha_g1 * scalar_sum).into_affine());
     let g2 = items
         .iter()
         .map(|(_, p)| <Bn254 as Pairing>::G2Prepared::from(p.b))
-        .chain([pvk.gamma_g2_neg_pc.clone(), pvk.delta_g2_neg_pc.clone()]);
+        .chain([
+            pvk.gamma_g2_neg_pc.clone(),
+            pvk.delta_g2_neg_pc.clone(),
+            pvk.beta_g2_neg_pc.clone(),
+        ]);
 
-    let rhs = pvk.alpha_g1_beta_g2 * scalar_sum;
-    Bn254::final_exponentiation(Bn254::multi_miller_loop(g1, g2)).is_some_and(|lhs| lhs == rhs)
+    // Σ e(r_i·A_i, B_i) · e(acc, -γ) · e(Σ r_i·C_i, -δ) · e((Σ r_i)·α, -β) = 1.
+    Bn254::final_exponentiation(Bn254::multi_miller_loop(g1, g2)).is_some_and(|out| out.is_zero())
 }
 
 #[cfg(test)]

@@ -61,6 +61,9 @@ pub struct Proof {
 pub struct PreparedVerifyingKey {
     pub(crate) vk: VerifyingKey,
     pub(crate) alpha_g1_beta_g2: PairingOutput<Bn254>,
+    /// `-beta`, prepared: a batch pairs it with `(Σ r_i)·alpha` instead of raising
+    /// `e(alpha, beta)` to `Σ r_i` in the target group (one Miller-loop pair is cheaper).
+    pub(crate) beta_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
     pub(crate) gamma_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
     pub(crate) delta_g2_neg_pc: <Bn254 as Pairing>::G2Prepared,
     /// Multiples of `gamma_abc_g1[1..]`, one table per public input.

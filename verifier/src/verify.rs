@@ -30,6 +30,7 @@ pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, 
         input_tables: input_tables(&vk.gamma_abc_g1),
         vk: vk.clone(),
         alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
+        beta_g2_neg_pc: (-vk.beta_g2).into(),
         gamma_g2_neg_pc: (-vk.gamma_g2).into(),
         delta_g2_neg_pc: (-vk.delta_g2).into(),
     })

@@ -19,6 +19,7 @@ use std::{
 };
 use tokio::sync::oneshot;
 use zkconsent::{
+    circuits::types::RequestHash,
     files::proof::DecodedProof,
     home::Home,
     prover::Statement,
@@ -27,8 +28,8 @@ use zkconsent::{
     unix_now,
     verifier::{Fr, VerifyError},
     verify::{
-        answer_requests, finish, nullifier_of, pairing_failures, precheck, Accepted, Malformation,
-        Prechecked, Rejection, VerifyFailure, VerifyOptions,
+        answer_requests, finish, nullifier_of, pairing_failures, precheck_hashed, Accepted,
+        Malformation, Prechecked, Rejection, VerifyFailure, VerifyOptions,
     },
 };
 
@@ -46,6 +47,8 @@ pub(crate) struct VerifyJob {
     pub proof: DecodedProof,
     /// The request, parsed and hash-checked off the worker thread.
     pub request: Request,
+    /// Its hash, computed there.
+    pub request_hash: RequestHash,
     /// Where the verdict goes.
     pub reply: oneshot::Sender<Verdict>,
 }
@@ -190,11 +193,16 @@ fn verify_batch(home: &mut Home, jobs: Vec<VerifyJob>, config: &VerifierConfig, 
             verifier_now: now,
         };
         // A second answer to one request within a batch is a replay: only the first wins.
-        if !requests_seen.insert(job.request.hash().0) {
+        if !requests_seen.insert(job.request_hash.0) {
             verdicts.push(Some(Verdict::Rejected(Rejection::Replay)));
             continue;
         }
-        match precheck(home, job.proof, Some(&job.request), &options) {
+        match precheck_hashed(
+            home,
+            job.proof,
+            Some((&job.request, job.request_hash)),
+            &options,
+        ) {
             Ok(p) => {
                 verdicts.push(None);
                 passed.push((index, p));

@@ -213,8 +213,8 @@ async fn verify_inner(
             return (malformed(reason), None, Outcome::Malformed);
         }
     };
-    let request = match file_bytes(parsed.request)
-        .and_then(|b| Request::from_file_bytes(&b).map_err(|e| e.to_string()))
+    let (request, request_hash) = match file_bytes(parsed.request)
+        .and_then(|b| Request::from_file_bytes_hashed(&b).map_err(|e| e.to_string()))
     {
         Ok(r) => r,
         Err(e) => return (malformed(e), None, Outcome::Malformed),
@@ -237,6 +237,7 @@ async fn verify_inner(
         Job::Verify(VerifyJob {
             proof,
             request,
+            request_hash,
             reply,
         })
     })
