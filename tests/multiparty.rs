@@ -316,3 +316,32 @@ fn every_party_on_its_own_machine() {
     join(&fresh, &url, &[]).expect_code(2);
     registry.stop();
 }
+
+#[test]
+fn demo_parties_runs_each_party_in_its_own_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let run = common::zk(
+        None,
+        &[
+            "--json",
+            "demo",
+            "--parties",
+            "--dir",
+            demo.to_str().unwrap(),
+            "--depth",
+            "8",
+        ],
+    );
+    run.expect_code(0);
+    let homes = &run.json()["homes"];
+    assert_eq!(homes["alice (patient)"]["secrets"], json!(["alice"]));
+    assert_eq!(homes["dr-bob (clinician)"]["secrets"], json!(["dr-bob"]));
+    assert_eq!(homes["registry operator"]["secrets"], json!([]));
+    // A second run into the same directory is refused, not mixed in.
+    common::zk(
+        None,
+        &["demo", "--parties", "--dir", demo.to_str().unwrap()],
+    )
+    .expect_code(2);
+}
