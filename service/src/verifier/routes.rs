@@ -39,7 +39,7 @@ use std::{
 };
 use tokio::sync::oneshot;
 use zkconsent::{
-    circuits::statement::InputRole,
+    circuits::{statement::InputRole, types::RequestHash},
     prover::Statement,
     request::Request,
     verifier::fr_to_decimal,
@@ -243,7 +243,11 @@ async fn verify_inner(
     })
     .await;
     match verdict {
-        Ok(Verdict::Accepted(accepted)) => (accepted_body(&accepted), statement, Outcome::Accepted),
+        Ok(Verdict::Accepted(accepted)) => (
+            accepted_body(&accepted, request_hash),
+            statement,
+            Outcome::Accepted,
+        ),
         Ok(Verdict::Rejected(reason)) => (
             error(StatusCode::UNPROCESSABLE_ENTITY, "rejected", reason),
             statement,
@@ -260,7 +264,9 @@ async fn verify_inner(
 }
 
 /// 200: what was accepted, with its public inputs by name and the time it speaks for.
-fn accepted_body(accepted: &Accepted) -> Response {
+/// The 200 body; `request_hash` is the hash checked when the request was parsed (hashing
+/// again would cost a Poseidon permutation per answer).
+fn accepted_body(accepted: &Accepted, request_hash: RequestHash) -> Response {
     let proof = &accepted.proof;
     let names = proof.statement.input_names();
     let inputs: serde_json::Map<String, Value> = names
@@ -271,7 +277,7 @@ fn accepted_body(accepted: &Accepted) -> Response {
     let request_hash = accepted
         .request
         .as_ref()
-        .map(|r| fr_to_decimal(&r.hash().0));
+        .map(|_| fr_to_decimal(&request_hash.0));
     let time = proof
         .statement
         .input_roles()
