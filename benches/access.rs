@@ -161,7 +161,10 @@ fn bench_verify(c: &mut Criterion) {
         let proofs: Vec<_> = (0..n).map(|_| our_proof.clone()).collect();
         let items: Vec<(&[Fr], &verifier::Proof)> =
             proofs.iter().map(|p| (&inputs[..], p)).collect();
-        let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        // 128-bit weights, as `verify_batch` asks and `zkconsent::verify` samples them.
+        let scalars: Vec<Fr> = (0..n)
+            .map(|_| Fr::from(rand::Rng::gen::<u128>(&mut rng) | 1))
+            .collect();
         group.bench_with_input(BenchmarkId::new("batch", n), &n, |b, _| {
             b.iter(|| verifier::verify_batch(&our_pvk, black_box(&items), &scalars).expect("valid"))
         });

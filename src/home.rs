@@ -19,6 +19,7 @@ use rand::{CryptoRng, RngCore};
 use std::{
     cell::OnceCell,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 use zkconsent_circuits::types::{IdentityId, SecretKey, Timestamp, VerifierId};
 use zkconsent_prover::{LoadedKeys, ParamsDir, ProverError, Statement};
@@ -112,7 +113,7 @@ pub struct Home {
     /// Secrets and openings.
     pub wallet: Wallet,
     /// Prepared verifying keys, loaded once (hash and circuit checks run on first use).
-    verifying_keys: [OnceCell<(PreparedVerifyingKey, String)>; Statement::ALL.len()],
+    verifying_keys: [OnceCell<(Arc<PreparedVerifyingKey>, String)>; Statement::ALL.len()],
     /// The registry service, for a home whose `registry` is its replica.
     remote: Option<RegistryClient>,
 }
@@ -212,7 +213,8 @@ impl Home {
         (&mut self.wallet, &mut self.registry, self.remote.as_ref())
     }
 
-    /// A statement's prepared verifying key, from hash-checked params.
+    /// A statement's prepared verifying key, from hash-checked params, and its hash. Shared,
+    /// not copied: its fixed-base tables are about 60 KiB per public input.
     ///
     /// # Errors
     ///
@@ -220,7 +222,7 @@ impl Home {
     pub fn verifying_key(
         &self,
         statement: Statement,
-    ) -> Result<(PreparedVerifyingKey, String), HomeError> {
+    ) -> Result<(Arc<PreparedVerifyingKey>, String), HomeError> {
         let slot = &self.verifying_keys[statement_slot(statement)];
         if let Some(cached) = slot.get() {
             return Ok(cached.clone());
@@ -232,7 +234,7 @@ impl Home {
     fn load_verifying_key(
         &self,
         statement: Statement,
-    ) -> Result<(PreparedVerifyingKey, String), HomeError> {
+    ) -> Result<(Arc<PreparedVerifyingKey>, String), HomeError> {
         let (bytes, sha) = self.params.verifying_key_bytes(statement)?;
         // Trusted: the bytes hash to the manifest's value, which our setup wrote.
         let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes).map_err(|e| {
@@ -245,7 +247,7 @@ impl Home {
             what: "verifying key",
             reason: e.to_string(),
         })?;
-        Ok((pvk, sha))
+        Ok((Arc::new(pvk), sha))
     }
 
     /// Creates an identity: a fresh secret in the wallet first, then its public id in the

@@ -176,6 +176,42 @@ pub fn precheck_hashed(
 ///
 /// [`Malformation::VerifyingKey`] when a statement's key cannot be loaded.
 pub fn pairing_failures(home: &Home, items: &[&DecodedProof]) -> Result<Vec<usize>, VerifyFailure> {
+    Ok(pairing_failures_keyed(&pairing_keys(home, items)?, items))
+}
+
+/// The prepared verifying key of every statement among `items`, for
+/// [`pairing_failures_keyed`] (which then needs no home, so it can run on another thread).
+///
+/// # Errors
+///
+/// [`Malformation::VerifyingKey`] when a statement's key cannot be loaded.
+pub fn pairing_keys(home: &Home, items: &[&DecodedProof]) -> Result<PairingKeys, VerifyFailure> {
+    let mut keys = Vec::new();
+    for statement in Statement::ALL {
+        if items.iter().any(|d| d.statement == statement) {
+            let (pvk, _) = home
+                .verifying_key(statement)
+                .map_err(Malformation::VerifyingKey)?;
+            keys.push((statement, pvk));
+        }
+    }
+    Ok(PairingKeys(keys))
+}
+
+/// Prepared verifying keys by statement ([`pairing_keys`]).
+#[derive(Clone)]
+pub struct PairingKeys(Vec<(Statement, std::sync::Arc<verifier::PreparedVerifyingKey>)>);
+
+impl std::fmt::Debug for PairingKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(s, _)| s.name()))
+            .finish()
+    }
+}
+
+/// [`pairing_failures`] with the keys given. A proof whose statement has no key fails.
+pub fn pairing_failures_keyed(keys: &PairingKeys, items: &[&DecodedProof]) -> Vec<usize> {
     let mut failing = Vec::new();
     for statement in Statement::ALL {
         let group: Vec<usize> = (0..items.len())
@@ -184,18 +220,19 @@ pub fn pairing_failures(home: &Home, items: &[&DecodedProof]) -> Result<Vec<usiz
         if group.is_empty() {
             continue;
         }
-        let (pvk, _) = home
-            .verifying_key(statement)
-            .map_err(Malformation::VerifyingKey)?;
+        let Some((_, pvk)) = keys.0.iter().find(|(s, _)| *s == statement) else {
+            failing.extend(group);
+            continue;
+        };
         let proofs: Vec<&DecodedProof> = group.iter().map(|&i| items[i]).collect();
         failing.extend(
-            batch_failures(&pvk, &proofs)
+            batch_failures(pvk, &proofs)
                 .into_iter()
                 .filter_map(|local| group.get(local).copied()),
         );
     }
     failing.sort_unstable();
-    Ok(failing)
+    failing
 }
 
 /// Fewest proofs per parallel share of a batch: below this, one share (its own final
@@ -324,7 +361,7 @@ fn decode_for(
     home: &Home,
     bytes: &[u8],
     options: &VerifyOptions,
-) -> Result<(DecodedProof, verifier::PreparedVerifyingKey), VerifyFailure> {
+) -> Result<(DecodedProof, std::sync::Arc<verifier::PreparedVerifyingKey>), VerifyFailure> {
     let decoded = decode_proof(bytes)?;
     let pvk = check_key(home, &decoded, options)?;
     Ok((decoded, pvk))
@@ -336,7 +373,7 @@ fn check_key(
     home: &Home,
     decoded: &DecodedProof,
     options: &VerifyOptions,
-) -> Result<verifier::PreparedVerifyingKey, VerifyFailure> {
+) -> Result<std::sync::Arc<verifier::PreparedVerifyingKey>, VerifyFailure> {
     let statement = decoded.statement;
     if statement != options.statement {
         return Err(Rejection::OtherStatement {
@@ -389,7 +426,7 @@ fn check_request(
     let issued = home.wallet.request(hash).map_err(Malformation::Wallet)?;
     // The wallet keeps the canonical bytes of each request it issued.
     match issued {
-        Some(body) if body == request.to_file_bytes() => {}
+        Some(body) if body == request.to_file_bytes_hashed(hash) => {}
         Some(_) => return Err(Malformation::RequestDiffers.into()),
         None => return Err(Malformation::RequestNotIssued.into()),
     }

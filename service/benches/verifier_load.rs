@@ -9,10 +9,14 @@
 //!
 //! Environment: `ZKCONSENT_LOAD_QUICK=1` (or `--quick`) for a CI smoke run with a few
 //! proofs; `ZKCONSENT_LOAD_N` (proofs, default [`DEFAULT_N`]), `ZKCONSENT_LOAD_CLIENTS`
-//! (default [`DEFAULT_CLIENTS`]), `ZKCONSENT_LOAD_BATCH` (the service's batch limit).
+//! (default [`DEFAULT_CLIENTS`]), `ZKCONSENT_LOAD_BATCH` (the service's batch limit),
+//! `ZKCONSENT_LOAD_CACHE=DIR` (keep the proved home and its proofs in `DIR` and reuse them on
+//! the next run with the same N: proving is most of a run's time).
 
 use std::{
+    fs,
     net::SocketAddr,
+    path::Path,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Mutex,
@@ -27,7 +31,7 @@ const DEPTH: usize = 8;
 /// Proofs in a full run.
 const DEFAULT_N: usize = 3000;
 /// Concurrent clients in a full run.
-const DEFAULT_CLIENTS: usize = 32;
+const DEFAULT_CLIENTS: usize = 48;
 /// Proofs and clients in a quick run.
 const QUICK_N: usize = 48;
 const QUICK_CLIENTS: usize = 4;
@@ -70,30 +74,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let home = dir.path().join("home");
 
-    eprintln!("verifier_load: setup (depth {DEPTH}) and {n} Access proofs …");
-    let start = Instant::now();
-    let done = AtomicUsize::new(0);
-    let step = (n / 10).max(1);
-    let pairs = fixture::access_home(&home, DEPTH, n, &|_| {
-        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if k % step == 0 {
-            eprintln!("  proved {k}/{n} ({:.0} s)", start.elapsed().as_secs_f64());
+    let cache = std::env::var_os("ZKCONSENT_LOAD_CACHE").map(std::path::PathBuf::from);
+    let cached_bodies = cache.as_ref().map(|c| c.join(format!("bodies-{n}.json")));
+    let bodies: Vec<String> = match (&cache, &cached_bodies) {
+        (Some(c), Some(b)) if b.exists() => {
+            eprintln!("verifier_load: {n} proofs from the cache {}", c.display());
+            copy_dir(&c.join(format!("home-{n}")), &home)?;
+            serde_json::from_slice(&fs::read(b)?)?
         }
-    })?;
-    eprintln!(
-        "  {n} proofs ready in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
-    let bodies: Vec<String> = pairs
-        .iter()
-        .map(|p| {
-            format!(
-                "{{\"request\":{},\"proof\":{}}}",
-                String::from_utf8_lossy(&p.request),
-                String::from_utf8_lossy(&p.proof)
-            )
-        })
-        .collect();
+        _ => {
+            let bodies = prove(&home, n)?;
+            if let (Some(c), Some(b)) = (&cache, &cached_bodies) {
+                copy_dir(&home, &c.join(format!("home-{n}")))?;
+                fs::write(b, serde_json::to_vec(&bodies)?)?;
+            }
+            bodies
+        }
+    };
 
     let config = VerifierConfig {
         batch_max,
@@ -110,6 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let latencies = Mutex::new(Vec::with_capacity(n));
     let failures = AtomicUsize::new(0);
     let first_failure = Mutex::new(None::<String>);
+    let cpu_start = process_cpu_secs();
     let run_start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..clients {
@@ -152,6 +150,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let wall = run_start.elapsed().as_secs_f64();
+    let cpu = process_cpu_secs()
+        .zip(cpu_start)
+        .map(|(end, start)| end - start);
 
     let metrics = ureq::get(&format!("{}/metrics", service.url()))
         .call()?
@@ -174,6 +175,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  throughput  {rate:.0} verifications/s ({wall:.2} s)");
     println!("  latency     p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms");
+    if let Some(cpu) = cpu {
+        let cores = std::thread::available_parallelism().map_or(1, |p| p.get()) as f64;
+        println!(
+            "  cpu         {:.2} core-s of {:.2} available ({:.0}% busy), {:.2} ms per verification, clients included",
+            cpu,
+            wall * cores,
+            100.0 * cpu / (wall * cores),
+            1e3 * cpu / n as f64
+        );
+    }
     println!("  failures    {failed}");
     if let Some(first) = first_failure.into_inner().ok().flatten() {
         println!("  first failure: {first}");
@@ -194,6 +205,62 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if failed > 0 {
         return Err(format!("{failed} of {n} verifications were not accepted").into());
+    }
+    Ok(())
+}
+
+/// Makes the fixture home at `home` with `n` Access proofs; returns the bodies to post.
+fn prove(home: &Path, n: usize) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    eprintln!("verifier_load: setup (depth {DEPTH}) and {n} Access proofs …");
+    let start = Instant::now();
+    let done = AtomicUsize::new(0);
+    let step = (n / 10).max(1);
+    let pairs = fixture::access_home(home, DEPTH, n, &|_| {
+        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if k % step == 0 {
+            eprintln!("  proved {k}/{n} ({:.0} s)", start.elapsed().as_secs_f64());
+        }
+    })?;
+    eprintln!(
+        "  {n} proofs ready in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(pairs
+        .iter()
+        .map(|p| {
+            format!(
+                "{{\"request\":{},\"proof\":{}}}",
+                String::from_utf8_lossy(&p.request),
+                String::from_utf8_lossy(&p.proof)
+            )
+        })
+        .collect())
+}
+
+/// CPU time (user + system) this process has used, from `/proc/self/stat` (Linux; `None`
+/// elsewhere).
+fn process_cpu_secs() -> Option<f64> {
+    /// Clock ticks per second of `/proc` times on Linux (`sysconf(_SC_CLK_TCK)`).
+    const TICKS_PER_SEC: f64 = 100.0;
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / TICKS_PER_SEC)
+}
+
+/// Copies a directory tree (a closed home: no open database).
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
     }
     Ok(())
 }

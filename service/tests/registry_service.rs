@@ -38,7 +38,7 @@ const TOKEN: &str = "st-mary-0123456789abcdef";
 struct Template {
     dir: TempDir,
     keys: LoadedKeys,
-    pvk: PreparedVerifyingKey,
+    pvk: std::sync::Arc<PreparedVerifyingKey>,
 }
 
 fn template() -> &'static Template {

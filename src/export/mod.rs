@@ -109,7 +109,7 @@ pub(crate) fn decode_for_home_key(
 ) -> Result<
     (
         crate::files::proof::DecodedProof,
-        zkconsent_verifier::PreparedVerifyingKey,
+        std::sync::Arc<zkconsent_verifier::PreparedVerifyingKey>,
     ),
     ExportError,
 > {

@@ -11,12 +11,13 @@
 
 use alloc::string::{String, ToString};
 use ark_bn254::{Fq, Fq2, Fr, G1Affine, G2Affine};
-use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
+use ark_ec::short_weierstrass::Affine;
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, PrimeField};
 
 use crate::error::DecodeError;
 use crate::keys::Proof;
+use crate::subgroup::PrimeSubgroup;
 
 /// The most digits a decimal field element may have (`2^256` has 78 digits).
 pub const MAX_DECIMAL_DIGITS: usize = 78;
@@ -139,7 +140,7 @@ fn parse_fq2_decimal(c: [&str; 2]) -> Result<Fq2, DecodeError> {
     Ok(Fq2::new(parse_fq_decimal(c[0])?, parse_fq_decimal(c[1])?))
 }
 
-fn checked_point<P: SWCurveConfig>(
+fn checked_point<P: PrimeSubgroup>(
     x: P::BaseField,
     y: P::BaseField,
 ) -> Result<Affine<P>, DecodeError> {
@@ -149,7 +150,7 @@ fn checked_point<P: SWCurveConfig>(
     if point.is_zero() || !point.is_on_curve() {
         return Err(DecodeError::NotOnCurve);
     }
-    if !point.is_in_correct_subgroup_assuming_on_curve() {
+    if !P::in_prime_subgroup(&point) {
         return Err(DecodeError::NotInSubgroup);
     }
     Ok(point)

@@ -18,6 +18,7 @@ use ark_serialize::CanonicalSerialize;
 
 use crate::error::DecodeError;
 use crate::keys::{Proof, VerifyingKey};
+use crate::subgroup::PrimeSubgroup;
 
 /// Bytes of a canonical field element (`Fr` or `Fq`).
 pub const FIELD_ELEMENT_BYTES: usize = 32;
@@ -272,7 +273,7 @@ fn g2_from_compressed(bytes: &[u8; 64], subgroup: Subgroup) -> Result<G2Affine, 
 
 /// Recovers `y` from `x` and the flag the way ark-serialize does (its ordering of the two
 /// roots), rejecting non-canonical encodings ark would accept (identity with `x != 0`).
-fn point_from_x<P: SWCurveConfig>(
+fn point_from_x<P: PrimeSubgroup>(
     x: P::BaseField,
     flag: Flag,
     subgroup: Subgroup,
@@ -289,7 +290,7 @@ fn point_from_x<P: SWCurveConfig>(
         return Err(DecodeError::InvalidEncoding);
     }
     let point = Affine::new_unchecked(x, if larger { large } else { small });
-    if subgroup == Subgroup::Check && !point.is_in_correct_subgroup_assuming_on_curve() {
+    if subgroup == Subgroup::Check && !P::in_prime_subgroup(&point) {
         return Err(DecodeError::NotInSubgroup);
     }
     Ok(point)

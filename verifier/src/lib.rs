@@ -44,6 +44,7 @@ pub mod decode;
 pub mod error;
 mod fixed_base;
 pub mod keys;
+mod subgroup;
 pub mod verify;
 
 #[cfg(test)]

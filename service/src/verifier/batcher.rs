@@ -1,8 +1,9 @@
 //! The batch worker: one OS thread owns the home (its SQLite connections and key cache are
-//! not shared across threads), drains up to `batch_max` queued verifications at a time, runs
-//! their pairing checks as one random-linear-combination batch per statement, consumes the
-//! accepted ones in arrival order, and answers each waiting HTTP task on its oneshot. Between
-//! batches it issues requests and, every `sync_every`, syncs the registry replica.
+//! not shared across threads). It prechecks each verification as it arrives, runs a batch's
+//! pairing checks (one random-linear-combination batch per statement) on the rayon pool while
+//! the next batch fills, consumes the accepted proofs in arrival order in one transaction,
+//! and answers each waiting HTTP task on its oneshot. Between jobs it issues requests and,
+//! every `sync_every`, syncs the registry replica.
 
 use super::{
     metrics::{Metrics, Phase},
@@ -10,12 +11,12 @@ use super::{
     VerifierConfig,
 };
 use std::{
-    collections::HashSet,
+    collections::{HashSet, VecDeque},
     sync::{
-        mpsc::{Receiver, RecvTimeoutError, TryRecvError},
+        mpsc::{Receiver, RecvTimeoutError, SyncSender},
         Arc,
     },
-    time::Instant,
+    time::{Duration, Instant},
 };
 use tokio::sync::oneshot;
 use zkconsent::{
@@ -28,8 +29,9 @@ use zkconsent::{
     unix_now,
     verifier::{Fr, VerifyError},
     verify::{
-        answer_requests, finish, nullifier_of, pairing_failures, precheck_hashed, Accepted,
-        Malformation, Prechecked, Rejection, VerifyFailure, VerifyOptions,
+        answer_requests, finish, nullifier_of, pairing_failures_keyed, pairing_keys,
+        precheck_hashed, Accepted, Malformation, Prechecked, Rejection, VerifyFailure,
+        VerifyOptions,
     },
 };
 
@@ -39,6 +41,10 @@ pub(crate) enum Job {
     Verify(VerifyJob),
     /// Issue a request.
     Issue(IssueJob),
+    /// The pairing checks of the batch in flight are done.
+    Paired(Paired),
+    /// No more calls will come: finish what is queued and in flight, then exit.
+    Shutdown,
 }
 
 /// A decoded proof and the request it claims to answer, with where to send the verdict.
@@ -72,6 +78,8 @@ pub(crate) enum Verdict {
     Malformed(String),
     /// The home failed (database, keys): 500.
     Internal(String),
+    /// Too many proofs waiting: 503, retry.
+    Unavailable,
 }
 
 impl From<VerifyFailure> for Verdict {
@@ -103,10 +111,19 @@ pub(crate) fn load_keys(home: &Home) -> Result<(), zkconsent::home::HomeError> {
     Ok(())
 }
 
-/// Runs the worker until every sender is dropped.
+/// Runs the worker until [`Job::Shutdown`] (or every sender is dropped), then finishes the
+/// batch in flight. `loopback` is the worker's own queue: a pairing task running on the
+/// rayon pool posts its [`Job::Paired`] there.
+///
+/// The pipeline: a proof is prechecked as soon as it arrives (on this thread, which owns the
+/// home) and joins the next batch; while one batch's pairings run on the pool, the next one
+/// fills. When a pairing result comes back, its batch is finished (roots, clock, one commit)
+/// and answered, and the next batch's pairing starts at once. So a lone proof is checked
+/// alone, and under load batches grow to what arrived during one pairing.
 pub(crate) fn run(
     mut home: Home,
     jobs: Receiver<Job>,
+    loopback: SyncSender<Job>,
     config: VerifierConfig,
     metrics: Arc<Metrics>,
 ) {
@@ -114,30 +131,56 @@ pub(crate) fn run(
         metrics.sync_failed();
     }
     let mut next_sync = Instant::now() + config.sync_every;
+    let mut filling = Batch::default();
+    let mut waiting: VecDeque<VerifyJob> = VecDeque::new();
+    let mut in_flight: Option<InFlight> = None;
+    let mut stopping = false;
     loop {
+        if stopping && in_flight.is_none() && filling.is_empty() && waiting.is_empty() {
+            return;
+        }
         let wait = next_sync.saturating_duration_since(Instant::now());
         match jobs.recv_timeout(wait) {
-            Ok(first) => {
-                let mut verifies = Vec::new();
-                let mut issues = Vec::new();
-                sort(first, &mut verifies, &mut issues);
-                // Everything that queued while the last batch ran forms the next one.
-                while verifies.len() < config.batch_max {
-                    match jobs.try_recv() {
-                        Ok(job) => sort(job, &mut verifies, &mut issues),
-                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                    }
-                }
-                for job in issues {
-                    issue(&mut home, job, &metrics);
-                }
-                if !verifies.is_empty() {
-                    metrics.batch(verifies.len());
-                    verify_batch(&mut home, verifies, &config, &metrics);
+            Ok(Job::Verify(job)) => {
+                if filling.len() < config.batch_max {
+                    filling.precheck(&home, job, &config, &metrics);
+                } else if waiting.len() < config.queue_capacity {
+                    waiting.push_back(job);
+                } else {
+                    // Taking it off the queue must not lift the queue's bound.
+                    let _ = job.reply.send(Verdict::Unavailable);
                 }
             }
+            Ok(Job::Issue(job)) => issue(&mut home, job, &metrics),
+            Ok(Job::Paired(paired)) => {
+                if let Some(done) = in_flight.take() {
+                    metrics.spent(Phase::Pairing, paired.took);
+                    // The next batch pairs while this one is finished: the pool never
+                    // waits for the database.
+                    in_flight = start_next(
+                        &home,
+                        &mut filling,
+                        &mut waiting,
+                        &loopback,
+                        &config,
+                        &metrics,
+                    );
+                    finish_batch(&mut home, done.batch, paired.failing, &config, &metrics);
+                }
+            }
+            Ok(Job::Shutdown) => stopping = true,
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => stopping = true,
+        }
+        if in_flight.is_none() {
+            in_flight = start_next(
+                &home,
+                &mut filling,
+                &mut waiting,
+                &loopback,
+                &config,
+                &metrics,
+            );
         }
         if Instant::now() >= next_sync {
             if home.sync().is_err() {
@@ -157,13 +200,6 @@ fn is_unknown_root(finished: &Result<Accepted, VerifyFailure>) -> bool {
     )
 }
 
-fn sort(job: Job, verifies: &mut Vec<VerifyJob>, issues: &mut Vec<IssueJob>) {
-    match job {
-        Job::Verify(v) => verifies.push(v),
-        Job::Issue(i) => issues.push(i),
-    }
-}
-
 fn issue(home: &mut Home, job: IssueJob, metrics: &Metrics) {
     let result = job.spec.statement().and_then(|statement| {
         let verifier = job.spec.verifier.clone();
@@ -177,26 +213,51 @@ fn issue(home: &mut Home, job: IssueJob, metrics: &Metrics) {
     let _ = job.reply.send(result);
 }
 
-/// Verifies and consumes one batch, answering every job.
-fn verify_batch(home: &mut Home, jobs: Vec<VerifyJob>, config: &VerifierConfig, metrics: &Metrics) {
-    let now = unix_now();
-    let started = Instant::now();
-    let mut verdicts: Vec<Option<Verdict>> = Vec::with_capacity(jobs.len());
-    let mut replies = Vec::with_capacity(jobs.len());
-    let mut passed: Vec<(usize, Prechecked)> = Vec::with_capacity(jobs.len());
-    let mut requests_seen: HashSet<Fr> = HashSet::with_capacity(jobs.len());
-    for (index, job) in jobs.into_iter().enumerate() {
-        replies.push(job.reply);
+/// A batch being filled: every proof prechecked on arrival, with its verdict if that
+/// already decided it.
+#[derive(Default)]
+struct Batch {
+    /// Where each proof's verdict goes, in arrival order.
+    replies: Vec<oneshot::Sender<Verdict>>,
+    /// Verdicts decided so far, by arrival.
+    verdicts: Vec<Option<Verdict>>,
+    /// Proofs past the precheck, with their arrival index.
+    passed: Vec<(usize, Prechecked)>,
+    /// Requests answered in this batch: a second answer to one is a replay.
+    requests_seen: HashSet<Fr>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.replies.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.replies.is_empty()
+    }
+
+    /// The checks before the pairing: key, request, terms, replay of an answered request.
+    fn precheck(
+        &mut self,
+        home: &Home,
+        job: VerifyJob,
+        config: &VerifierConfig,
+        metrics: &Metrics,
+    ) {
+        let started = Instant::now();
+        let index = self.replies.len();
+        self.replies.push(job.reply);
+        // A second answer to one request within a batch is a replay: only the first wins.
+        if !self.requests_seen.insert(job.request_hash.0) {
+            self.verdicts
+                .push(Some(Verdict::Rejected(Rejection::Replay)));
+            return;
+        }
         let options = VerifyOptions {
             statement: job.request.statement(),
             policy: config.policy,
-            verifier_now: now,
+            verifier_now: unix_now(),
         };
-        // A second answer to one request within a batch is a replay: only the first wins.
-        if !requests_seen.insert(job.request_hash.0) {
-            verdicts.push(Some(Verdict::Rejected(Rejection::Replay)));
-            continue;
-        }
         match precheck_hashed(
             home,
             job.proof,
@@ -204,16 +265,99 @@ fn verify_batch(home: &mut Home, jobs: Vec<VerifyJob>, config: &VerifierConfig, 
             &options,
         ) {
             Ok(p) => {
-                verdicts.push(None);
-                passed.push((index, p));
+                self.verdicts.push(None);
+                self.passed.push((index, p));
             }
-            Err(e) => verdicts.push(Some(e.into())),
+            Err(e) => self.verdicts.push(Some(e.into())),
+        }
+        metrics.spent(Phase::Precheck, started.elapsed());
+    }
+}
+
+/// Starts pairing the batch being filled, if it holds anything. Proofs that overflowed a
+/// batch are prechecked into it first.
+fn start_next(
+    home: &Home,
+    filling: &mut Batch,
+    waiting: &mut VecDeque<VerifyJob>,
+    loopback: &SyncSender<Job>,
+    config: &VerifierConfig,
+    metrics: &Metrics,
+) -> Option<InFlight> {
+    while filling.len() < config.batch_max {
+        let Some(job) = waiting.pop_front() else {
+            break;
+        };
+        filling.precheck(home, job, config, metrics);
+    }
+    if filling.is_empty() {
+        return None;
+    }
+    let batch = std::mem::take(filling);
+    metrics.batch(batch.len());
+    Some(start_pairing(home, batch, loopback.clone()))
+}
+
+/// A batch whose pairing checks run on the rayon pool.
+struct InFlight {
+    batch: Batch,
+}
+
+/// What a pairing task sends back.
+pub(crate) struct Paired {
+    /// Positions in the batch's `passed` whose pairing check failed, or why none could run.
+    failing: Result<Vec<usize>, String>,
+    /// How long the checks took.
+    took: Duration,
+}
+
+/// Starts the pairing checks of `batch` on the rayon pool; the result comes back on
+/// `loopback` as [`Job::Paired`].
+fn start_pairing(home: &Home, batch: Batch, loopback: SyncSender<Job>) -> InFlight {
+    let proofs: Vec<DecodedProof> = batch.passed.iter().map(|(_, p)| p.proof.clone()).collect();
+    let refs: Vec<&DecodedProof> = proofs.iter().collect();
+    match pairing_keys(home, &refs) {
+        Ok(keys) => rayon::spawn(move || {
+            let started = Instant::now();
+            let refs: Vec<&DecodedProof> = proofs.iter().collect();
+            // A panic on the pool would abort the process: make it this batch's error.
+            let failing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pairing_failures_keyed(&keys, &refs)
+            }))
+            .map_err(|_| "the pairing checks failed unexpectedly".to_string());
+            // The worker holds the receiver until this batch is answered.
+            let _ = loopback.send(Job::Paired(Paired {
+                failing,
+                took: started.elapsed(),
+            }));
+        }),
+        Err(e) => {
+            let _ = loopback.send(Job::Paired(Paired {
+                failing: Err(e.to_string()),
+                took: Duration::ZERO,
+            }));
         }
     }
-    metrics.spent(Phase::Precheck, started.elapsed());
-    let started = Instant::now();
-    let proofs: Vec<&DecodedProof> = passed.iter().map(|(_, p)| &p.proof).collect();
-    match pairing_failures(home, &proofs) {
+    InFlight { batch }
+}
+
+/// Finishes a batch whose pairing checks are done: the checks after them, one transaction
+/// consuming every accepted proof, and every answer.
+fn finish_batch(
+    home: &mut Home,
+    batch: Batch,
+    failing: Result<Vec<usize>, String>,
+    config: &VerifierConfig,
+    metrics: &Metrics,
+) {
+    let now = unix_now();
+    let Batch {
+        replies,
+        mut verdicts,
+        passed,
+        ..
+    } = batch;
+    let passed = match failing {
         Ok(failing) => {
             let failing: HashSet<usize> = failing.into_iter().collect();
             let mut survivors = Vec::with_capacity(passed.len());
@@ -226,16 +370,15 @@ fn verify_batch(home: &mut Home, jobs: Vec<VerifyJob>, config: &VerifierConfig, 
                     survivors.push((index, p));
                 }
             }
-            passed = survivors;
+            survivors
         }
-        Err(e) => {
-            let reason = e.to_string();
-            for (index, _) in passed.drain(..) {
+        Err(reason) => {
+            for (index, _) in passed {
                 verdicts[index] = Some(Verdict::Internal(reason.clone()));
             }
+            Vec::new()
         }
-    }
-    metrics.spent(Phase::Pairing, started.elapsed());
+    };
     let mut nullifiers_seen: HashSet<(usize, Fr)> = HashSet::new();
     let mut accepted: Vec<(usize, Accepted)> = Vec::with_capacity(passed.len());
     for (index, p) in passed {

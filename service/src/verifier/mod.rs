@@ -1,12 +1,12 @@
 //! The verifier service (`zkconsent serve`): custodians, insurers and researchers issue
 //! requests and verify the proofs that answer them over HTTP, against their own home.
 //!
-//! One OS thread owns the home (the batch worker): concurrent `POST /v1/verify` calls queue up,
-//! and each time the thread is free it takes everything queued (up to
-//! [`VerifierConfig::batch_max`]), checks the pairings as one batch per statement
-//! (`zkconsent_verifier::verify_batch`, falling back to single checks to name a bad proof),
-//! and consumes the accepted requests and nullifiers in arrival order, so the first of two
-//! answers to one request wins. The routes and their bodies are in [`routes`]; the terms of
+//! One OS thread owns the home (the batch worker): concurrent `POST /v1/verify` calls queue up
+//! and are prechecked as they arrive; while one batch's pairings run on the rayon pool (one
+//! batch per statement, `zkconsent_verifier::verify_batch`, falling back to single checks to
+//! name a bad proof), the next batch fills (up to [`VerifierConfig::batch_max`]). Accepted
+//! requests and nullifiers are consumed in arrival order, so the first of two answers to one
+//! request wins. The routes and their bodies are in [`routes`]; the terms of
 //! `POST /v1/requests` in [`terms`]; the counters in [`metrics`].
 //!
 //! Starting it from code:
@@ -143,6 +143,7 @@ async fn start(home_dir: &Path, config: VerifierConfig) -> Result<Started, Serve
         ..config
     };
     let worker_metrics = Arc::clone(&metrics);
+    let loopback = jobs.clone();
     let worker = std::thread::Builder::new()
         .name("zkconsent-verifier".into())
         .spawn(move || {
@@ -153,7 +154,7 @@ async fn start(home_dir: &Path, config: VerifierConfig) -> Result<Started, Serve
             match opened {
                 Ok(home) => {
                     if ready_tx.send(Ok(())).is_ok() {
-                        batcher::run(home, queue, config, worker_metrics);
+                        batcher::run(home, queue, loopback, config, worker_metrics);
                     }
                 }
                 Err(source) => {
@@ -183,6 +184,7 @@ impl Started {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        let shutdown_worker = WorkerShutdown(self.jobs.clone());
         let state = routes::AppState {
             jobs: self.jobs,
             metrics: self.metrics,
@@ -191,13 +193,26 @@ impl Started {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
-        // The router (and every queue sender) is gone: the worker drains and exits.
+        // No call is left: the worker finishes what is queued and in flight, then exits.
+        drop(shutdown_worker);
         let worker = self.worker;
         let joined = tokio::task::spawn_blocking(move || worker.join())
             .await
             .map_err(|e| ServeError::Worker(e.to_string()))?;
         served?;
         joined.map_err(|_| ServeError::Worker("panicked".into()))
+    }
+}
+
+/// Tells the worker to finish and exit when dropped, also when the serving future is dropped
+/// before it completes. The worker holds a sender of its own (for its pairing results), so
+/// it would never see its queue disconnect.
+struct WorkerShutdown(mpsc::SyncSender<Job>);
+
+impl Drop for WorkerShutdown {
+    fn drop(&mut self) {
+        // Fails only if the worker is gone already.
+        let _ = self.0.send(Job::Shutdown);
     }
 }
 

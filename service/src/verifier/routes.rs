@@ -259,6 +259,7 @@ async fn verify_inner(
             statement,
             Outcome::Error,
         ),
+        Ok(Verdict::Unavailable) => (unavailable(), statement, Outcome::Error),
         Err(response) => (response, statement, Outcome::Error),
     }
 }
