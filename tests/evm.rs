@@ -294,6 +294,12 @@ impl Chain {
     }
 }
 
+/// Gas a rejected proof's transaction may take beyond a valid one's (its calldata differs).
+const CALLDATA_SLACK_GAS: u64 = 2_000;
+/// A proof with A or C off the curve is refused before any precompile: base transaction,
+/// calldata and the checks before the pairing.
+const OFF_CURVE_MAX_GAS: u64 = 60_000;
+
 /// Positions in `EvmArgs::words`: a (0..2), b (2..6), c (6..8), inputs (8..15).
 const A_Y: usize = 1;
 const B_X1: usize = 2;
@@ -308,6 +314,9 @@ fn generated_source_shape() {
     assert!(s.contains("uint256 public constant N_PUBLIC = 7;"));
     assert!(s.contains("uint256[7] calldata input"));
     assert!(s.contains("IC7_X") && !s.contains("IC8_X"));
+    // No precompile call may forward all the gas: a failing one would burn it.
+    assert!(!s.contains("staticcall(gas()"), "{s}");
+    assert_eq!(s.matches("staticcall(").count(), 3);
     assert!(
         setup().compiled.solc.starts_with("0.8.28"),
         "{}",
@@ -361,13 +370,29 @@ fn verifier_accepts_the_proof_and_rejects_tampering() {
     println!("gas: verifyProof transaction (7 public inputs, incl. 21000 base + calldata): {gas}");
 
     let (r, p) = (r(), p());
+    // A bad proof never costs more than a good one (a failing precompile gets only its
+    // price); calldata bytes differ a little.
+    let valid_gas = gas;
     let rejected = |chain: &mut Chain, what: &str, edit: &dyn Fn(&mut Vec<U256>)| {
         let mut words = args.clone();
         edit(&mut words);
         assert_ne!(words, args);
-        let (_, ok) = chain.verify_proof(verifier, &words);
+        let (gas, ok) = chain.verify_proof(verifier, &words);
         assert!(!ok, "accepted with {what}");
+        assert!(
+            gas <= valid_gas + CALLDATA_SLACK_GAS,
+            "{what}: {gas} gas, a valid proof takes {valid_gas}"
+        );
     };
+    // Off the curve: refused before any precompile, so far below a valid proof.
+    for (what, at) in [("A off the curve", 0), ("C off the curve", 6)] {
+        let mut words = args.clone();
+        words[at] = U256::from(1);
+        words[at + 1] = U256::from(3);
+        let (gas, ok) = chain.verify_proof(verifier, &words);
+        assert!(!ok, "accepted with {what}");
+        assert!(gas < OFF_CURVE_MAX_GAS, "{what}: {gas} gas");
+    }
     rejected(&mut chain, "A negated", &|w| w[A_Y] = p - w[A_Y]);
     rejected(&mut chain, "C.x + 1", &|w| w[6] += U256::from(1));
     rejected(&mut chain, "an input + 1", &|w| {

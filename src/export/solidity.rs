@@ -18,6 +18,13 @@
 //! (our Rust verifier rejects the identity too), any point the precompiles reject (not on
 //! the curve, `B` outside the G2 subgroup) and, of course, a failed pairing check.
 //!
+//! **A bad proof costs no more gas than a good one.** A precompile that fails consumes all
+//! the gas it was given, so each call forwards only its EIP-1108 price (ecAdd 150, ecMul
+//! 6,000, the 4-pair pairing 45,000 + 4 × 34,000), never `gas()`; and `A` and `C` are
+//! checked to be on the curve first (`y² = x³ + 3`, two `mulmod`s), so the common malformed
+//! proof is refused before any precompile. This needs EIP-1108 prices (Istanbul or later,
+//! every current chain); under the older, higher prices every proof would return false.
+//!
 //! G2 points, in the contract's constants and in `b`, are in EIP-197 order: each `Fq2`
 //! coordinate is written imaginary part first, `[x.c1, x.c0], [y.c1, y.c0]`: the reverse
 //! of arkworks, snarkjs JSON and our proof files. [`calldata`] does that swap.
@@ -38,6 +45,13 @@ pub const BASE_FIELD: &str =
     "21888242871839275222246405745257275088696311157297823662689037894645226208583";
 /// The `pragma solidity` range of generated contracts (checked with solc 0.8.28).
 pub const PRAGMA: &str = ">=0.8.20 <0.9.0";
+/// EIP-1108 gas prices of the precompiles the verifier calls; each call forwards exactly
+/// its price, so a failing one cannot burn the caller's gas.
+pub const EC_ADD_GAS: u64 = 150;
+/// ecMul (0x07).
+pub const EC_MUL_GAS: u64 = 6_000;
+/// The pairing check (0x08) of the verifier's 4 pairs: 45,000 + 4 × 34,000.
+pub const PAIRING_GAS: u64 = 45_000 + 4 * 34_000;
 
 /// The contract name for a statement: `Zkconsent` + the statement's name in upper camel
 /// case (non-alphanumeric characters split words) + `Verifier`; `access` gives
@@ -80,14 +94,20 @@ pub fn render_verifier(vk: &VerifyingKey, statement: &str, vk_sha256: Option<&st
         line!("/// @notice Verifying key sha256: {hash}");
     }
     line!("/// @dev verifyProof returns false, never reverts, on bad data: an input >= r, a");
-    line!("/// coordinate >= p, A or C at infinity, a point the precompiles reject, or a failed");
-    line!("/// pairing check. G2 coordinates are EIP-197 order: [c1, c0] (imaginary part first).");
+    line!("/// coordinate >= p, A or C at infinity or off the curve, a point the precompiles");
+    line!("/// reject, or a failed pairing check. Each precompile call forwards only its EIP-1108");
+    line!("/// price, so bad data never burns the caller's gas. G2 coordinates are EIP-197");
+    line!("/// order: [c1, c0] (imaginary part first).");
     line!("contract {name} {{");
     line!("    /// @notice Number of public inputs.");
     line!("    uint256 public constant N_PUBLIC = {n};");
     line!("    // Scalar field r and base field p of BN254.");
     line!("    uint256 internal constant R = {SCALAR_FIELD};");
     line!("    uint256 internal constant P = {BASE_FIELD};");
+    line!("    // EIP-1108 prices: a call forwards exactly this, so a failing one burns no more.");
+    line!("    uint256 internal constant EC_ADD_GAS = {EC_ADD_GAS};");
+    line!("    uint256 internal constant EC_MUL_GAS = {EC_MUL_GAS};");
+    line!("    uint256 internal constant PAIRING_GAS = {PAIRING_GAS};");
     line!();
     line!("    // Verifying key: alpha (G1); beta, gamma, delta (G2, EIP-197 order); IC (G1).");
     g1_constants(w, "ALPHA", &vk.alpha_g1);
@@ -115,6 +135,7 @@ pub fn render_verifier(vk: &VerifyingKey, statement: &str, vk_sha256: Option<&st
     );
     line!("        if ((a[0] | a[1]) == 0 || (c[0] | c[1]) == 0) return false;");
     line!("        if ((b[0][0] | b[0][1] | b[1][0] | b[1][1]) == 0) return false;");
+    line!("        if (!_onCurve(a[0], a[1]) || !_onCurve(c[0], c[1])) return false;");
     line!("        // vk_x = IC0 + sum input[i] * IC(i + 1); every input must be below r.");
     line!("        uint256[2] memory acc = [IC0_X, IC0_Y];");
     for i in 0..n {
@@ -156,7 +177,7 @@ pub fn render_verifier(vk: &VerifyingKey, statement: &str, vk_sha256: Option<&st
     line!("        uint256 result;");
     line!("        assembly {{");
     line!("            let out := mload(0x40)");
-    line!("            ok := staticcall(gas(), 0x08, p, 768, out, 0x20)");
+    line!("            ok := staticcall(PAIRING_GAS, 0x08, p, 768, out, 0x20)");
     line!("            result := mload(out)");
     line!("        }}");
     line!("        return ok && result == 1;");
@@ -173,13 +194,18 @@ pub fn render_verifier(vk: &VerifyingKey, statement: &str, vk_sha256: Option<&st
     line!("            mstore(m, x)");
     line!("            mstore(add(m, 0x20), y)");
     line!("            mstore(add(m, 0x40), s)");
-    line!("            ok := staticcall(gas(), 0x07, m, 0x60, m, 0x40)");
+    line!("            ok := staticcall(EC_MUL_GAS, 0x07, m, 0x60, m, 0x40)");
     line!("            if ok {{");
     line!("                mstore(add(m, 0x40), mload(acc))");
     line!("                mstore(add(m, 0x60), mload(add(acc, 0x20)))");
-    line!("                ok := staticcall(gas(), 0x06, m, 0x80, acc, 0x40)");
+    line!("                ok := staticcall(EC_ADD_GAS, 0x06, m, 0x80, acc, 0x40)");
     line!("            }}");
     line!("        }}");
+    line!("    }}");
+    line!();
+    line!("    /// @dev (x, y) is on y^2 = x^3 + 3 (coordinates already below P).");
+    line!("    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {{");
+    line!("        return mulmod(y, y, P) == addmod(mulmod(mulmod(x, x, P), x, P), 3, P);");
     line!("    }}");
     line!("}}");
     s
