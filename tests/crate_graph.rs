@@ -1,7 +1,8 @@
 //! The crate graph is the architecture: FHIR ingestion depends on the circuits alone, the
 //! ledger side (registry) and the client side (wallet) share only `zkconsent-store` and never
 //! reach the prover, and only the CLI parses arguments or prints (`clap` and `indicatif` are
-//! its dependencies, no one else's).
+//! its dependencies, no one else's); alloy (the EVM client) lives in `zkconsent-chain` alone,
+//! and tokio never reaches the circuits, the prover or the verifier.
 
 use std::{collections::BTreeSet, process::Command};
 
@@ -74,4 +75,36 @@ fn only_the_cli_parses_arguments_or_draws_progress() {
     }
     let cli = reaches("zkconsent-cli");
     assert!(cli.contains("clap") && cli.contains("zkconsent"));
+}
+
+#[test]
+fn only_the_services_and_the_chain_client_bring_async_runtimes_or_alloy() {
+    for package in [
+        "zkconsent",
+        "zkconsent-circuits",
+        "zkconsent-prover",
+        "zkconsent-verifier",
+        "zkconsent-fhir",
+        "zkconsent-store",
+        "zkconsent-registry",
+        "zkconsent-wallet",
+        "zkconsent-cli",
+    ] {
+        let all = reaches(package);
+        for heavy in ["alloy", "alloy-provider", "reqwest", "zkconsent-chain"] {
+            assert!(!all.contains(heavy), "{package} depends on {heavy}");
+        }
+    }
+    for package in [
+        "zkconsent-circuits",
+        "zkconsent-prover",
+        "zkconsent-verifier",
+    ] {
+        assert!(
+            !reaches(package).contains("tokio"),
+            "{package} depends on tokio"
+        );
+    }
+    let chain = reaches("zkconsent-chain");
+    assert!(chain.contains("alloy") && !chain.contains("zkconsent"));
 }

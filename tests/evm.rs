@@ -1,13 +1,15 @@
-//! The exported Solidity verifier and `contracts/ConsentRegistry.sol` on a real EVM (revm).
+//! The exported Solidity verifier and `contracts/ConsentRegistry.sol` on an in-process EVM
+//! (revm): the fast check, with exact control of block times. `tests/anvil.rs` runs them on
+//! a real node.
 //!
-//! Both contracts are compiled with the pinned solc-js (`interop/package.json`) through
-//! `interop/compile-sol.js`, so `(cd interop && npm ci)` must have run first; without it the
-//! test fails rather than skipping. The proof is a real access proof from a depth-4 home
-//! made through the CLI at the fixed time `BASE`.
+//! Both contracts are compiled with the pinned solc-js (`tests/common/sol.rs`), so
+//! `(cd interop && npm ci)` must have run first; without it the test fails rather than
+//! skipping. The proof is a real access proof from a depth-4 home made through the CLI at
+//! the fixed time `BASE`.
 
 mod common;
 
-use common::{fixture, BASE};
+use common::{fixture, sol::access_contracts, BASE};
 use revm::{
     context::{result::ExecutionResult, result::Output, BlockEnv, TxEnv},
     database::{CacheDB, EmptyDB},
@@ -17,19 +19,8 @@ use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
 };
 use serde_json::Value;
-use std::{
-    collections::HashMap,
-    path::{Path, PathBuf},
-    process::Command,
-    str::FromStr,
-    sync::OnceLock,
-};
-use zkconsent::{
-    export::solidity::{self, EvmArgs},
-    files::proof::ProofFile,
-    home::Home,
-    prover::Statement,
-};
+use std::{collections::HashMap, str::FromStr};
+use zkconsent::{export::solidity, files::proof::ProofFile};
 
 const VERIFY_PROOF: &str = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[7])";
 const VERIFY_ACCESS: &str = "verifyAccess(uint256[2],uint256[2][2],uint256[2],uint256[7])";
@@ -39,10 +30,6 @@ const STRANGER: Address = Address::with_last_byte(0xB2);
 const MAX_ROOT_AGE: u64 = 60;
 const MAX_CLOCK_SKEW: u64 = 300;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
 fn r() -> U256 {
     U256::from_str(solidity::SCALAR_FIELD).expect("r")
 }
@@ -51,81 +38,13 @@ fn p() -> U256 {
     U256::from_str(solidity::BASE_FIELD).expect("p")
 }
 
-/// Creation bytecode of both contracts, and the compiler's version.
-struct Compiled {
-    verifier: Vec<u8>,
-    registry: Vec<u8>,
-    solc: String,
-}
-
-/// The test's inputs: the home's access proof as `verifyProof` arguments, and both contracts.
-struct Setup {
-    args: Vec<U256>,
-    compiled: Compiled,
-    source: String,
-}
-
-fn compile(files: &[PathBuf]) -> Value {
-    let solcjs = root().join("interop/node_modules/.bin/solcjs");
-    assert!(
-        solcjs.exists(),
-        "{} is missing: run `(cd interop && npm ci)` first; the EVM test needs the pinned \
-         solc and must not be skipped",
-        solcjs.display()
-    );
-    let output = Command::new("node")
-        .arg(root().join("interop/compile-sol.js"))
-        .args(files)
-        .current_dir(root().join("interop"))
-        .output()
-        .expect("run node (is node installed?)");
-    assert!(
-        output.status.success(),
-        "solc failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("compiler JSON")
-}
-
-fn setup() -> &'static Setup {
-    static SETUP: OnceLock<Setup> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let f = fixture();
-        let home = Home::open(&f.home).expect("open home");
-        let (pvk, vk_sha256) = home.verifying_key(Statement::Access).expect("vk");
-        let decoded = ProofFile::decode(&f.proof_bytes).expect("proof decodes");
-        let source = solidity::render_verifier(pvk.vk(), "access", Some(&vk_sha256));
-        assert_eq!(
-            source,
-            solidity::export_solidity(&home, Statement::Access).expect("export")
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let verifier_path = dir.path().join("ZkconsentAccessVerifier.sol");
-        std::fs::write(&verifier_path, &source).expect("write verifier");
-        let out = compile(&[verifier_path, root().join("contracts/ConsentRegistry.sol")]);
-        let bin = |name: &str| {
-            hex::decode(
-                out[name]["bin"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{name} bin")),
-            )
-            .expect("hex")
-        };
-        let args = EvmArgs::new(&decoded.proof, &decoded.inputs)
-            .words()
-            .iter()
-            .map(|w| U256::from_str(w).expect("decimal"))
-            .collect();
-        Setup {
-            args,
-            compiled: Compiled {
-                verifier: bin("ZkconsentAccessVerifier"),
-                registry: bin("ConsentRegistry"),
-                solc: out["solc"].as_str().unwrap_or("?").to_string(),
-            },
-            source,
-        }
-    })
+/// The fixture's `verifyProof` arguments as EVM words.
+fn args() -> Vec<U256> {
+    access_contracts()
+        .words
+        .iter()
+        .map(|w| U256::from_str(w).expect("decimal"))
+        .collect()
 }
 
 /// A one-node chain on revm with two funded accounts.
@@ -282,7 +201,7 @@ impl Chain {
     }
 
     fn deploy_registry(&mut self, verifier: Address) -> Address {
-        let code = setup().compiled.registry.clone();
+        let code = access_contracts().registry.clone();
         self.deploy(
             &code,
             &[
@@ -309,7 +228,7 @@ const REQUEST_HASH: usize = INPUT + 5;
 
 #[test]
 fn generated_source_shape() {
-    let s = &setup().source;
+    let s = &access_contracts().source;
     assert!(s.contains("contract ZkconsentAccessVerifier {"));
     assert!(s.contains("uint256 public constant N_PUBLIC = 7;"));
     assert!(s.contains("uint256[7] calldata input"));
@@ -318,9 +237,9 @@ fn generated_source_shape() {
     assert!(!s.contains("staticcall(gas()"), "{s}");
     assert_eq!(s.matches("staticcall(").count(), 3);
     assert!(
-        setup().compiled.solc.starts_with("0.8.28"),
+        access_contracts().solc.starts_with("0.8.28"),
         "{}",
-        setup().compiled.solc
+        access_contracts().solc
     );
 
     // The CLI writes the same contract, and the same call arguments.
@@ -345,7 +264,7 @@ fn generated_source_shape() {
         .iter()
         .flat_map(flatten)
         .collect();
-    let expected: Vec<String> = setup().args.iter().map(U256::to_string).collect();
+    let expected = access_contracts().words.clone();
     assert_eq!(words, expected);
     common::zkh(&f.home, &["export", "solidity", "--statement", "nope"]).expect_code(2);
 }
@@ -360,10 +279,10 @@ fn flatten(v: &Value) -> Vec<String> {
 
 #[test]
 fn verifier_accepts_the_proof_and_rejects_tampering() {
-    let args = setup().args.clone();
+    let args = args();
     assert_eq!(args.len(), 15);
     let mut chain = Chain::new(BASE);
-    let verifier = chain.deploy(&setup().compiled.verifier, &[]);
+    let verifier = chain.deploy(&access_contracts().verifier, &[]);
 
     let (gas, ok) = chain.verify_proof(verifier, &args);
     assert!(ok, "the EVM verifier rejected a valid proof");
@@ -425,14 +344,14 @@ fn verifier_accepts_the_proof_and_rejects_tampering() {
 
 #[test]
 fn registry_enforces_root_age_clock_and_replay() {
-    let args = setup().args.clone();
+    let args = args();
     let root = args[GRANTS_ROOT];
     let other_root = U256::from(12_345);
     let err = |name: &str| selector(name);
 
     // Registry A: unknown root, operator-only posting, a stale root.
     let mut chain = Chain::new(BASE - 500);
-    let verifier = chain.deploy(&setup().compiled.verifier, &[]);
+    let verifier = chain.deploy(&access_contracts().verifier, &[]);
     let registry = chain.deploy_registry(verifier);
     chain.set_time(BASE);
     assert_eq!(

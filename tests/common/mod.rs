@@ -4,6 +4,7 @@
 
 pub mod fhir;
 pub mod services;
+pub mod sol;
 
 use serde_json::Value;
 use std::{
