@@ -422,3 +422,123 @@ fn registry_enforces_root_age_clock_and_replay() {
         err("StaleRoot(uint256)")
     );
 }
+
+/// Depth of the on-chain grants tree test: the production depth, for the gas figures.
+const TREE_DEPTH: usize = zkconsent::circuits::merkle::DEFAULT_TREE_DEPTH;
+
+/// A contract that exposes the generated tree's `_setLeaf` (a registry would check who may
+/// change a leaf first).
+const TREE_HARNESS: &str = r#"// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity >=0.8.20 <0.9.0;
+import "./ZkconsentGrantsTree.sol";
+contract GrantsTreeHarness is ZkconsentGrantsTree {
+    function setLeaf(uint256 index, uint256 value) external returns (uint256) {
+        return _setLeaf(index, value);
+    }
+}
+"#;
+
+fn word(output: &[u8]) -> U256 {
+    assert_eq!(output.len(), 32, "one ABI word");
+    U256::from_be_slice(output)
+}
+
+fn to_word(x: &zkconsent::verifier::Fr) -> U256 {
+    U256::from_str(&zkconsent::verifier::fr_to_decimal(x)).expect("decimal")
+}
+
+#[test]
+fn on_chain_grants_tree_computes_our_roots() {
+    use zkconsent::circuits::merkle::{node_hash, SparseMerkleTree};
+    use zkconsent::verifier::Fr;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree_path = dir.path().join("ZkconsentGrantsTree.sol");
+    let harness_path = dir.path().join("GrantsTreeHarness.sol");
+    std::fs::write(
+        &tree_path,
+        zkconsent::export::grants_tree::render_grants_tree(TREE_DEPTH),
+    )
+    .expect("write tree");
+    std::fs::write(&harness_path, TREE_HARNESS).expect("write harness");
+    let out = common::sol::compile(&[tree_path, harness_path]);
+    let code = hex::decode(out["GrantsTreeHarness"]["bin"].as_str().expect("bin")).expect("hex");
+    let mut chain = Chain::new(BASE);
+    let tree = chain.deploy(&code, &[]);
+    let root_of =
+        |chain: &mut Chain| word(&chain.call(STRANGER, tree, encode("root()", &[])).ok().1);
+
+    let mut native = SparseMerkleTree::new(TREE_DEPTH).expect("tree");
+    assert_eq!(root_of(&mut chain), to_word(&native.root().0));
+
+    // The hash is ours (circomlib's Poseidon, merkle-node domain).
+    for (l, r) in [(0u64, 0u64), (1, 2), (123_456_789, 987_654_321)] {
+        let (l, r) = (Fr::from(l), Fr::from(r));
+        let (_, out) = chain
+            .call(
+                STRANGER,
+                tree,
+                encode("hashNode(uint256,uint256)", &[to_word(&l), to_word(&r)]),
+            )
+            .ok();
+        assert_eq!(word(&out), to_word(&node_hash(l, r)));
+    }
+    assert_eq!(
+        chain
+            .call(
+                STRANGER,
+                tree,
+                encode("hashNode(uint256,uint256)", &[r(), U256::from(1)])
+            )
+            .revert_selector(),
+        selector("NotInField(uint256)")
+    );
+
+    // Inserts, neighbours, an update in place and a revocation: every root equals ours.
+    let leaf = |n: u64| Fr::from(n) * Fr::from(0x9e37_79b9_7f4a_7c15u64) + Fr::from(7u64);
+    let mut gas = Vec::new();
+    for (index, value) in [
+        (0u64, leaf(1)),
+        (1, leaf(2)),
+        (5, leaf(3)),
+        ((1 << TREE_DEPTH) - 1, leaf(4)),
+        (1, leaf(5)),
+        (5, Fr::from(0u64)),
+    ] {
+        native.set(index, value).expect("native set");
+        let (used, _) = chain
+            .call(
+                OPERATOR,
+                tree,
+                encode(
+                    "setLeaf(uint256,uint256)",
+                    &[U256::from(index), to_word(&value)],
+                ),
+            )
+            .ok();
+        gas.push(used);
+        assert_eq!(
+            root_of(&mut chain),
+            to_word(&native.root().0),
+            "after leaf {index}"
+        );
+    }
+    println!(
+        "gas: on-chain grants tree (depth {TREE_DEPTH}): first insert {}, neighbour {}, \
+         update in place {}, revoke {}",
+        gas[0], gas[1], gas[4], gas[5]
+    );
+    assert_eq!(
+        chain
+            .call(
+                OPERATOR,
+                tree,
+                encode(
+                    "setLeaf(uint256,uint256)",
+                    &[U256::from(1u64 << TREE_DEPTH), U256::from(1)]
+                )
+            )
+            .revert_selector(),
+        selector("IndexOutOfRange(uint256)")
+    );
+}

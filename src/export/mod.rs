@@ -7,6 +7,7 @@
 //! - [`verify_snarkjs`]: snarkjs files checked by our `no_std` verifier
 //!   (`zkconsent verify-snarkjs`).
 
+pub mod grants_tree;
 pub mod snarkjs;
 pub mod solidity;
 
