@@ -132,14 +132,18 @@ impl Request {
     /// The request file's bytes (pretty JSON, newline-terminated): the same request always
     /// gives the same bytes, whatever file it was read from.
     pub fn to_file_bytes(&self) -> Vec<u8> {
-        self.to_file_bytes_hashed(self.hash())
+        let nonce = self.nonce();
+        self.file_bytes(nonce, RequestHash::derive(self.verifier, nonce))
     }
 
     /// [`Self::to_file_bytes`] with the request's hash already known (from
     /// [`Self::from_file_bytes_hashed`]): no Poseidon permutation again.
     pub fn to_file_bytes_hashed(&self, hash: RequestHash) -> Vec<u8> {
+        self.file_bytes(self.nonce(), hash)
+    }
+
+    fn file_bytes(&self, nonce: Nonce, hash: RequestHash) -> Vec<u8> {
         let mut file = self.body();
-        let nonce = self.nonce();
         if let Value::Object(map) = &mut file {
             map.insert("nonce".into(), json!(fr_to_decimal(&nonce.0)));
             map.insert("request_hash".into(), json!(fr_to_decimal(&hash.0)));

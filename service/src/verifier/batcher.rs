@@ -133,8 +133,11 @@ pub(crate) fn run(
     let mut next_sync = Instant::now() + config.sync_every;
     let mut filling = Batch::default();
     let mut waiting: VecDeque<VerifyJob> = VecDeque::new();
-    let mut in_flight: Option<InFlight> = None;
+    // The batch whose pairing checks run on the pool.
+    let mut in_flight: Option<Batch> = None;
     let mut stopping = false;
+    // A batch whose pairing result just came back, to finish this turn.
+    let mut paired: Option<(Batch, Paired)> = None;
     loop {
         if stopping && in_flight.is_none() && filling.is_empty() && waiting.is_empty() {
             return;
@@ -152,20 +155,10 @@ pub(crate) fn run(
                 }
             }
             Ok(Job::Issue(job)) => issue(&mut home, job, &metrics),
-            Ok(Job::Paired(paired)) => {
-                if let Some(done) = in_flight.take() {
-                    metrics.spent(Phase::Pairing, paired.took);
-                    // The next batch pairs while this one is finished: the pool never
-                    // waits for the database.
-                    in_flight = start_next(
-                        &home,
-                        &mut filling,
-                        &mut waiting,
-                        &loopback,
-                        &config,
-                        &metrics,
-                    );
-                    finish_batch(&mut home, done.batch, paired.failing, &config, &metrics);
+            Ok(Job::Paired(result)) => {
+                if let Some(batch) = in_flight.take() {
+                    metrics.spent(Phase::Pairing, result.took);
+                    paired = Some((batch, result));
                 }
             }
             Ok(Job::Shutdown) => stopping = true,
@@ -181,6 +174,11 @@ pub(crate) fn run(
                 &config,
                 &metrics,
             );
+        }
+        // Finished after the next batch started pairing: the pool never waits for the
+        // database.
+        if let Some((batch, result)) = paired.take() {
+            finish_batch(&mut home, batch, result.failing, &config, &metrics);
         }
         if Instant::now() >= next_sync {
             if home.sync().is_err() {
@@ -283,7 +281,7 @@ fn start_next(
     loopback: &SyncSender<Job>,
     config: &VerifierConfig,
     metrics: &Metrics,
-) -> Option<InFlight> {
+) -> Option<Batch> {
     while filling.len() < config.batch_max {
         let Some(job) = waiting.pop_front() else {
             break;
@@ -298,11 +296,6 @@ fn start_next(
     Some(start_pairing(home, batch, loopback.clone()))
 }
 
-/// A batch whose pairing checks run on the rayon pool.
-struct InFlight {
-    batch: Batch,
-}
-
 /// What a pairing task sends back.
 pub(crate) struct Paired {
     /// Positions in the batch's `passed` whose pairing check failed, or why none could run.
@@ -312,8 +305,8 @@ pub(crate) struct Paired {
 }
 
 /// Starts the pairing checks of `batch` on the rayon pool; the result comes back on
-/// `loopback` as [`Job::Paired`].
-fn start_pairing(home: &Home, batch: Batch, loopback: SyncSender<Job>) -> InFlight {
+/// `loopback` as [`Job::Paired`]. Returns the batch, now in flight.
+fn start_pairing(home: &Home, batch: Batch, loopback: SyncSender<Job>) -> Batch {
     let proofs: Vec<DecodedProof> = batch.passed.iter().map(|(_, p)| p.proof.clone()).collect();
     let refs: Vec<&DecodedProof> = proofs.iter().collect();
     match pairing_keys(home, &refs) {
@@ -338,7 +331,7 @@ fn start_pairing(home: &Home, batch: Batch, loopback: SyncSender<Job>) -> InFlig
             }));
         }
     }
-    InFlight { batch }
+    batch
 }
 
 /// Finishes a batch whose pairing checks are done: the checks after them, one transaction
