@@ -1,6 +1,6 @@
-//! The exported Solidity verifier and `contracts/ConsentRegistry.sol` on an in-process EVM
-//! (revm): the fast check, with exact control of block times. `tests/anvil.rs` runs them on
-//! a real node.
+//! The exported Solidity verifier, the grants tree and `ZkconsentRegistry` on an in-process
+//! EVM (revm): the fast check, with exact control of block times (clock skew both ways).
+//! `tests/anvil.rs` runs them on a real node.
 //!
 //! Both contracts are compiled with the pinned solc-js (`tests/common/sol.rs`), so
 //! `(cd interop && npm ci)` must have run first; without it the test fails rather than
@@ -9,7 +9,11 @@
 
 mod common;
 
-use common::{fixture, sol::access_contracts, BASE};
+use common::{
+    fixture,
+    sol::{access_contracts, grant_updates, home_contracts, request_digests},
+    BASE,
+};
 use revm::{
     context::{result::ExecutionResult, result::Output, BlockEnv, TxEnv},
     database::{CacheDB, EmptyDB},
@@ -23,7 +27,8 @@ use std::{collections::HashMap, str::FromStr};
 use zkconsent::{export::solidity, files::proof::ProofFile};
 
 const VERIFY_PROOF: &str = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[7])";
-const VERIFY_ACCESS: &str = "verifyAccess(uint256[2],uint256[2][2],uint256[2],uint256[7])";
+const VERIFY_ACCESS: &str = "verifyAccess(uint256[2],uint256[2][2],uint256[2],uint256[7],address)";
+const ISSUE_GRANT: &str = "issueGrant(uint256[2],uint256[2][2],uint256[2],uint256)";
 const OPERATOR: Address = Address::with_last_byte(0xA1);
 const STRANGER: Address = Address::with_last_byte(0xB2);
 /// Registry policy used here: roots superseded over a minute ago expire; 5 minutes of skew.
@@ -192,24 +197,23 @@ impl Chain {
         (gas, output[31] == 1)
     }
 
-    fn post_root(&mut self, registry: Address, from: Address, root: U256) -> Outcome {
-        self.call(from, registry, encode("postRoot(uint256)", &[root]))
-    }
-
+    /// `verifyAccess` for OPERATOR's request, sent by a stranger.
     fn verify_access(&mut self, registry: Address, words: &[U256]) -> Outcome {
-        self.call(STRANGER, registry, encode(VERIFY_ACCESS, words))
+        let mut words = words.to_vec();
+        words.push(word_address(OPERATOR));
+        self.call(STRANGER, registry, encode(VERIFY_ACCESS, &words))
     }
 
-    fn deploy_registry(&mut self, verifier: Address) -> Address {
-        let code = access_contracts().registry.clone();
-        self.deploy(
-            &code,
-            &[
-                word_address(verifier),
-                U256::from(MAX_ROOT_AGE),
-                U256::from(MAX_CLOCK_SKEW),
-            ],
-        )
+    /// The five verifiers and the registry from `bins`.
+    fn deploy_registry(&mut self, bins: &HashMap<String, Vec<u8>>) -> Address {
+        let mut args = Vec::new();
+        for statement in zkconsent::prover::Statement::ALL {
+            let name = solidity::contract_name(statement.name());
+            args.push(word_address(self.deploy(&bins[&name], &[])));
+        }
+        args.push(U256::from(MAX_ROOT_AGE));
+        args.push(U256::from(MAX_CLOCK_SKEW));
+        self.deploy(&bins["ZkconsentRegistry"], &args)
     }
 }
 
@@ -343,40 +347,52 @@ fn verifier_accepts_the_proof_and_rejects_tampering() {
 }
 
 #[test]
-fn registry_enforces_root_age_clock_and_replay() {
+fn registry_enforces_clock_request_and_replay() {
+    let f = fixture();
     let args = args();
-    let root = args[GRANTS_ROOT];
-    let other_root = U256::from(12_345);
     let err = |name: &str| selector(name);
+    let bins = home_contracts(&f.home);
+    let issue = &grant_updates(&f.home)[0];
 
-    // Registry A: unknown root, operator-only posting, a stale root.
     let mut chain = Chain::new(BASE - 500);
-    let verifier = chain.deploy(&access_contracts().verifier, &[]);
-    let registry = chain.deploy_registry(verifier);
+    let registry = chain.deploy_registry(&bins);
     chain.set_time(BASE);
     assert_eq!(
         chain.verify_access(registry, &args).revert_selector(),
         err("UnknownRoot(uint256)")
     );
-    assert_eq!(
-        chain.post_root(registry, STRANGER, root).revert_selector(),
-        err("NotOperator()")
-    );
+    // The patient's authority proof, submitted by anyone, makes the proof's root current.
     chain.set_time(BASE - 200);
-    chain.post_root(registry, OPERATOR, root).ok();
-    chain.set_time(BASE - 100);
-    chain.post_root(registry, OPERATOR, other_root).ok();
-    // Superseded 100 s ago with maxRootAge 60: stale, though the clock is right.
-    chain.set_time(BASE);
+    let mut issue_words: Vec<U256> = issue
+        .proof
+        .iter()
+        .map(|w| U256::from_str(w).expect("decimal"))
+        .collect();
+    issue_words.push(U256::from_str(&issue.commitment).expect("decimal"));
+    chain
+        .call(STRANGER, registry, encode(ISSUE_GRANT, &issue_words))
+        .ok();
+    let root = word(&chain.call(STRANGER, registry, encode("root()", &[])).ok().1);
+    assert_eq!(root, args[GRANTS_ROOT]);
     assert_eq!(
         chain.verify_access(registry, &args).revert_selector(),
-        err("StaleRoot(uint256)")
+        err("RequestNotOpen(uint256)")
     );
+    // The clinic (OPERATOR here) opens the request with its terms.
+    let digests = request_digests(&f.request);
+    let mut open = encode(
+        "openRequest(uint256,bytes32[])",
+        &[
+            args[REQUEST_HASH],
+            U256::from(64),
+            U256::from(digests.len()),
+        ],
+    );
+    for d in &digests {
+        open.extend_from_slice(d);
+    }
+    chain.call(OPERATOR, registry, open).ok();
 
-    // Registry B: clock skew, invalid proofs, success on a recently superseded root, replay.
-    let registry = chain.deploy_registry(verifier);
-    chain.set_time(BASE - 200);
-    chain.post_root(registry, OPERATOR, root).ok();
     chain.set_time(BASE + MAX_CLOCK_SKEW + 1);
     assert_eq!(
         chain.verify_access(registry, &args).revert_selector(),
@@ -394,32 +410,25 @@ fn registry_enforces_root_age_clock_and_replay() {
         chain.verify_access(registry, &tampered).revert_selector(),
         err("InvalidProof()")
     );
+    // The request hash + r is another request: never opened.
     let mut aliased = args.clone();
     aliased[REQUEST_HASH] += r();
     assert_eq!(
         chain.verify_access(registry, &aliased).revert_selector(),
-        err("InvalidProof()")
+        err("RequestNotOpen(uint256)")
     );
-    // A newer root, posted 30 s ago: the proof's root is superseded but still acceptable.
-    chain.set_time(BASE - 20);
-    chain.post_root(registry, OPERATOR, other_root).ok();
-    chain.set_time(BASE + 10);
     let (gas, output, logs) = match chain.verify_access(registry, &args) {
         Outcome::Success { gas, output, logs } => (gas, output, logs),
         other => panic!("valid access proof refused: {other:?}"),
     };
     assert_eq!(output.last(), Some(&1));
-    assert_eq!(logs, 1, "one AccessVerified event");
-    println!("gas: ConsentRegistry.verifyAccess transaction (first use, incl. 21000 base): {gas}");
+    assert_eq!(logs, 1, "one ProofAccepted event");
+    println!(
+        "gas: ZkconsentRegistry.verifyAccess transaction (first use, incl. 21000 base): {gas}"
+    );
     assert_eq!(
         chain.verify_access(registry, &args).revert_selector(),
         err("Replay(uint256)")
-    );
-    // Once the root ages out, even a fresh request under it would be refused.
-    chain.set_time(BASE - 20 + MAX_ROOT_AGE);
-    assert_eq!(
-        chain.verify_access(registry, &args).revert_selector(),
-        err("StaleRoot(uint256)")
     );
 }
 

@@ -1,8 +1,7 @@
 //! [`Chain`]: a blocking alloy client for the exported verifier and the consent registry.
 
 use crate::contracts::{
-    proof_args, ConsentRegistry, ConsentRegistry::ConsentRegistryErrors, IAccessVerifier,
-    ACCESS_WORDS,
+    proof_args, IAccessVerifier, ZkconsentRegistry::ZkconsentRegistryErrors, ACCESS_WORDS,
 };
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
@@ -10,9 +9,8 @@ use alloy::{
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
-    sol_types::SolValue,
 };
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 
 /// Why a chain operation failed (a reverted transaction is not an error: see
 /// [`TxOutcome`]).
@@ -73,6 +71,7 @@ impl From<&TransactionReceipt> for TxOutcome {
 pub struct Chain {
     runtime: tokio::runtime::Runtime,
     provider: DynProvider,
+    sender: Address,
 }
 
 impl std::fmt::Debug for Chain {
@@ -91,6 +90,7 @@ impl Chain {
         let url = endpoint
             .parse()
             .map_err(|_| ChainError::Endpoint(endpoint.to_string()))?;
+        let sender = key.address();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -98,15 +98,19 @@ impl Chain {
             .wallet(EthereumWallet::from(key))
             .connect_http(url)
             .erased();
-        Ok(Self { runtime, provider })
+        Ok(Self {
+            runtime,
+            provider,
+            sender,
+        })
     }
 
-    fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
+    pub(crate) fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
         self.runtime.block_on(f)
     }
 
     /// Sends `tx` and waits for its receipt.
-    fn send(&self, tx: TransactionRequest) -> Result<TransactionReceipt, ChainError> {
+    pub(crate) fn send(&self, tx: TransactionRequest) -> Result<TransactionReceipt, ChainError> {
         self.block_on(async {
             self.provider
                 .send_transaction(tx)
@@ -136,23 +140,6 @@ impl Chain {
                 gas: receipt.gas_used,
             }),
         }
-    }
-
-    /// Deploys `ConsentRegistry(verifier, max_root_age, max_clock_skew)` from its creation
-    /// bytecode; the sender becomes its operator.
-    ///
-    /// # Errors
-    ///
-    /// As [`Chain::deploy`].
-    pub fn deploy_registry(
-        &self,
-        creation: &[u8],
-        verifier: Address,
-        max_root_age: u64,
-        max_clock_skew: u64,
-    ) -> Result<Deployed, ChainError> {
-        let args = (verifier, max_root_age, max_clock_skew).abi_encode_params();
-        self.deploy(creation, &args)
     }
 
     /// `verifyProof` as a call (no transaction).
@@ -192,73 +179,143 @@ impl Chain {
         Ok((&self.send(tx)?).into())
     }
 
-    /// `postRoot(root)` on `registry`.
+    /// Sends `data` to `to` with `gas_limit` and waits for the receipt (a revert is an
+    /// outcome, not an error).
     ///
     /// # Errors
     ///
     /// Node errors.
-    pub fn post_root(&self, registry: Address, root: U256) -> Result<TxOutcome, ChainError> {
-        let contract = ConsentRegistry::new(registry, &self.provider);
-        let tx = contract
-            .postRoot(root)
-            .gas(POST_ROOT_GAS_LIMIT)
-            .into_transaction_request();
-        Ok((&self.send(tx)?).into())
-    }
-
-    /// The registry's current root.
-    ///
-    /// # Errors
-    ///
-    /// Node errors.
-    pub fn current_root(&self, registry: Address) -> Result<U256, ChainError> {
-        let contract = ConsentRegistry::new(registry, &self.provider);
-        self.block_on(async { contract.currentRoot().call().await })
-            .map_err(node_error)
-    }
-
-    /// `verifyAccess` as a transaction with `gas_limit` (given, not estimated: an estimate
-    /// of a reverting call fails).
-    ///
-    /// # Errors
-    ///
-    /// Node errors.
-    pub fn verify_access(
+    pub fn transact(
         &self,
-        registry: Address,
-        words: &[U256; ACCESS_WORDS],
+        to: Address,
+        data: Vec<u8>,
         gas_limit: u64,
     ) -> Result<TxOutcome, ChainError> {
-        let (a, b, c, input) = proof_args(words);
-        let contract = ConsentRegistry::new(registry, &self.provider);
-        let tx = contract
-            .verifyAccess(a, b, c, input)
-            .gas(gas_limit)
-            .into_transaction_request();
+        let tx = TransactionRequest::default()
+            .with_to(to)
+            .with_input(data)
+            .with_gas_limit(gas_limit);
         Ok((&self.send(tx)?).into())
     }
 
-    /// Why `verifyAccess` would revert now, by the registry's error name (`"Replay"`,
-    /// `"InvalidProof"`, …), or `None` if it would succeed. A call against the latest
-    /// block: nothing is written.
+    /// Calls `to` with `data` against the latest block: `Ok(None)` if it would succeed,
+    /// `Ok(Some(name))` with the registry's error name if it would revert with one of them.
     ///
     /// # Errors
     ///
     /// Node errors, and reverts that are not the registry's errors.
-    pub fn verify_access_refusal(
-        &self,
-        registry: Address,
-        words: &[U256; ACCESS_WORDS],
-    ) -> Result<Option<&'static str>, ChainError> {
-        let (a, b, c, input) = proof_args(words);
-        let contract = ConsentRegistry::new(registry, &self.provider);
-        match self.block_on(async { contract.verifyAccess(a, b, c, input).call().await }) {
+    pub fn refusal(&self, to: Address, data: Vec<u8>) -> Result<Option<&'static str>, ChainError> {
+        let tx = TransactionRequest::default()
+            .with_from(self.address())
+            .with_to(to)
+            .with_input(data);
+        match self.block_on(self.provider.call(tx).into_future()) {
             Ok(_) => Ok(None),
-            Err(e) => match e.as_decoded_interface_error::<ConsentRegistryErrors>() {
-                Some(error) => Ok(Some(error_name(&error))),
-                None => Err(node_error(e)),
-            },
+            Err(e) => {
+                let name = e
+                    .as_error_resp()
+                    .and_then(|payload| payload.as_revert_data())
+                    .and_then(|data| <[u8; 4]>::try_from(data.get(..4)?).ok())
+                    .and_then(ZkconsentRegistryErrors::name_by_selector);
+                name.map(Some).ok_or_else(|| node_error(e))
+            }
         }
+    }
+
+    /// The sending address.
+    #[must_use]
+    pub fn address(&self) -> Address {
+        self.sender
+    }
+
+    /// A view call's return data.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn view(&self, to: Address, data: Vec<u8>) -> Result<Vec<u8>, ChainError> {
+        let tx = TransactionRequest::default().with_to(to).with_input(data);
+        self.block_on(self.provider.call(tx).into_future())
+            .map(|b| b.to_vec())
+            .map_err(node_error)
+    }
+
+    /// Sends every transaction without waiting, mines blocks until all are mined (anvil with
+    /// automine off: `evm_setAutomine`), and returns each receipt's outcome and block number,
+    /// in sending order. Automine is back on afterwards.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn send_together(
+        &self,
+        txs: Vec<TransactionRequest>,
+    ) -> Result<Vec<(TxOutcome, u64)>, ChainError> {
+        self.set_automine(false)?;
+        let result = self.block_on(async {
+            let mut hashes = Vec::with_capacity(txs.len());
+            for tx in txs {
+                let pending = self
+                    .provider
+                    .send_transaction(tx)
+                    .await
+                    .map_err(node_error)?;
+                hashes.push(*pending.tx_hash());
+            }
+            let mut receipts = vec![None; hashes.len()];
+            // Each block takes what fits under its gas limit; one more block per round.
+            for _ in 0..=hashes.len() {
+                if receipts.iter().all(Option::is_some) {
+                    break;
+                }
+                self.provider
+                    .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+                    .await
+                    .map_err(node_error)?;
+                for (slot, hash) in receipts.iter_mut().zip(&hashes) {
+                    if slot.is_none() {
+                        *slot = self
+                            .provider
+                            .get_transaction_receipt(*hash)
+                            .await
+                            .map_err(node_error)?
+                            .map(|r| (TxOutcome::from(&r), r.block_number.unwrap_or_default()));
+                    }
+                }
+            }
+            receipts
+                .into_iter()
+                .map(|r| r.ok_or_else(|| ChainError::Node("a transaction was never mined".into())))
+                .collect()
+        });
+        self.set_automine(true)?;
+        result
+    }
+
+    /// The gas `tx` would use against the latest block.
+    ///
+    /// # Errors
+    ///
+    /// Node errors (a transaction that would revert cannot be estimated).
+    pub fn estimate_gas(&self, tx: TransactionRequest) -> Result<u64, ChainError> {
+        let tx = tx.with_from(self.address());
+        self.block_on(self.provider.estimate_gas(tx).into_future())
+            .map_err(node_error)
+    }
+
+    /// Turns anvil's automine on or off.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn set_automine(&self, on: bool) -> Result<(), ChainError> {
+        self.block_on(async {
+            self.provider
+                .raw_request::<_, serde_json::Value>("evm_setAutomine".into(), (on,))
+                .await
+        })
+        .map(|_| ())
+        .map_err(node_error)
     }
 
     /// Sets the next block's timestamp (anvil's `evm_setNextBlockTimestamp`; it must not
@@ -294,19 +351,5 @@ impl Chain {
         })
         .map(|_| ())
         .map_err(node_error)
-    }
-}
-
-/// Gas limit of a `postRoot` (two storage slots and an event; about 70k on first use).
-const POST_ROOT_GAS_LIMIT: u64 = 200_000;
-
-fn error_name(error: &ConsentRegistryErrors) -> &'static str {
-    match error {
-        ConsentRegistryErrors::NotOperator(_) => "NotOperator",
-        ConsentRegistryErrors::UnknownRoot(_) => "UnknownRoot",
-        ConsentRegistryErrors::StaleRoot(_) => "StaleRoot",
-        ConsentRegistryErrors::ClockSkew(_) => "ClockSkew",
-        ConsentRegistryErrors::Replay(_) => "Replay",
-        ConsentRegistryErrors::InvalidProof(_) => "InvalidProof",
     }
 }

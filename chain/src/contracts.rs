@@ -1,6 +1,10 @@
-//! The contracts' ABIs, as alloy bindings.
+//! The contracts' ABIs, as alloy bindings, and the calldata of the registry's `verify*`
+//! functions (their input arrays differ in length per statement, so they are encoded from
+//! their signature rather than bound one by one).
 
 #![allow(missing_docs, clippy::too_many_arguments)]
+
+use alloy::primitives::{keccak256, Address, U256};
 
 alloy::sol! {
     /// The generated Access verifier (`zkconsent export solidity --statement access`).
@@ -14,57 +18,94 @@ alloy::sol! {
         ) external view returns (bool);
     }
 
-    /// `contracts/ConsentRegistry.sol`.
+    /// The generated `ZkconsentRegistry` (`zkconsent export contracts`): the calls and
+    /// events the client uses, and every error.
     #[sol(rpc)]
-    interface ConsentRegistry {
-        event RootPosted(uint256 indexed root, uint256 timestamp);
-        event AccessVerified(
-            uint256 indexed requestHash,
-            uint256 indexed accessTag,
-            uint256 grantsRoot,
-            uint256 scope,
-            uint256 purpose,
-            uint256 patientRef
-        );
+    interface ZkconsentRegistry {
+        event LeafSet(uint256 indexed index, uint256 leaf, uint256 root);
+        event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root);
+        event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root);
+        event CustodianSet(address indexed custodian, bool allowed);
+        event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);
+        event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);
+        event ProofAccepted(uint256 indexed statement, address indexed requester, uint256 indexed requestHash);
 
-        error NotOperator();
+        error IndexOutOfRange(uint256 index);
+        error NotInField(uint256 value);
+        error NotAdmin();
+        error NotCustodian(address who);
+        error BadCommitment(uint256 commitment);
+        error AlreadyIssued(uint256 commitment);
+        error TreeFull();
+        error UnknownGrant(uint256 index);
+        error AlreadyRevoked(uint256 index);
+        error RecordsMoved(uint256 expected, uint256 current);
+        error NoLeaves();
         error UnknownRoot(uint256 root);
         error StaleRoot(uint256 root);
         error ClockSkew(uint256 proofNow, uint256 blockTime);
+        error RequestNotOpen(uint256 requestHash);
         error Replay(uint256 requestHash);
+        error NullifierSpent(uint256 nullifier);
         error InvalidProof();
 
-        function postRoot(uint256 root) external;
-        function currentRoot() external view returns (uint256);
-        function isRootAcceptable(uint256 root) external view returns (bool);
-        function verifyAccess(
-            uint256[2] calldata a,
-            uint256[2][2] calldata b,
-            uint256[2] calldata c,
-            uint256[7] calldata input
-        ) external returns (bool);
+        function root() external view returns (uint256);
+        function recordsRoot() external view returns (uint256);
+        function grantCount() external view returns (uint256);
+        function leaf(uint256 index) external view returns (uint256);
+        function isGrantsRootAcceptable(uint256 r) external view returns (bool);
+        function issueGrant(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256 commitment) external returns (uint256 index);
+        function revokeGrant(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256 index) external;
+        function setCustodian(address custodian, bool allowed) external;
+        function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256 rootAfter) external;
+        function openRequest(uint256 requestHash, bytes32[] calldata accepted) external;
     }
 }
 
+/// Words of a proof: a (2), b (4), c (2).
+pub const PROOF_WORDS: usize = 8;
 /// Public inputs of an Access proof.
 pub const ACCESS_INPUTS: usize = 7;
-/// Words of `verifyProof`'s arguments: a (2), b (4), c (2), inputs.
-pub const ACCESS_WORDS: usize = 8 + ACCESS_INPUTS;
+/// Words of the Access verifier's `verifyProof` arguments: proof, inputs.
+pub const ACCESS_WORDS: usize = PROOF_WORDS + ACCESS_INPUTS;
 
 /// `verifyProof`'s arguments from their flat words (`EvmArgs::words` order).
 pub(crate) type ProofArgs = ([U256; 2], [[U256; 2]; 2], [U256; 2], [U256; ACCESS_INPUTS]);
 
-use alloy::primitives::U256;
-
 /// Splits the flat words into `verifyProof`'s arguments.
 pub(crate) fn proof_args(words: &[U256; ACCESS_WORDS]) -> ProofArgs {
-    let w = words;
+    let (proof, inputs) = words.split_at(PROOF_WORDS);
+    let (a, b, c) = proof_parts(proof.try_into().unwrap_or(&[U256::ZERO; PROOF_WORDS]));
     let mut input = [U256::ZERO; ACCESS_INPUTS];
-    input.copy_from_slice(&w[8..]);
-    (
-        [w[0], w[1]],
-        [[w[2], w[3]], [w[4], w[5]]],
-        [w[6], w[7]],
-        input,
-    )
+    input.copy_from_slice(inputs);
+    (a, b, c, input)
+}
+
+/// A proof's a, b and c from its words.
+pub(crate) fn proof_parts(w: &[U256; PROOF_WORDS]) -> ([U256; 2], [[U256; 2]; 2], [U256; 2]) {
+    ([w[0], w[1]], [[w[2], w[3]], [w[4], w[5]]], [w[6], w[7]])
+}
+
+/// Calldata of the registry's `verify<Statement>(a, b, c, input, requester)`, e.g.
+/// `function = "verifyAccess"`: every argument is static, so it is the selector of the
+/// signature, the proof's and inputs' words, and the requester as a word.
+#[must_use]
+pub fn verify_calldata(function: &str, words: &[U256], requester: Address) -> Vec<u8> {
+    let inputs = words.len().saturating_sub(PROOF_WORDS);
+    let signature =
+        format!("{function}(uint256[2],uint256[2][2],uint256[2],uint256[{inputs}],address)");
+    let mut data = selector(&signature).to_vec();
+    for w in words {
+        data.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    data.extend_from_slice(&[0u8; 12]);
+    data.extend_from_slice(requester.as_slice());
+    data
+}
+
+/// A function's selector: the first four bytes of the keccak256 of its signature.
+#[must_use]
+pub fn selector(signature: &str) -> [u8; 4] {
+    let hash = keccak256(signature.as_bytes());
+    [hash[0], hash[1], hash[2], hash[3]]
 }

@@ -2,9 +2,11 @@
 //!
 //! - [`node`]: a local anvil node (the binary pinned in `interop/`'s lockfile), started on a
 //!   free port and stopped on drop, for tests and demos;
-//! - [`client`]: [`Chain`], a blocking client on alloy that deploys the exported verifier and
-//!   `contracts/ConsentRegistry.sol`, posts roots, and verifies access proofs with gas
-//!   receipts and revert reasons by name.
+//! - [`client`]: [`Chain`], a blocking client on alloy: deploys, transactions with gas
+//!   receipts, calls with revert reasons by name, block time and mining control;
+//! - [`registry`]: the generated `ZkconsentRegistry` (`zkconsent export contracts`): grants
+//!   issued and revoked with authority proofs, custodians' records, requests and on-chain
+//!   verification.
 //!
 //! Blocking like the rest of the library: a current-thread tokio runtime lives inside
 //! [`Chain`]; callers need no runtime of their own.
@@ -12,7 +14,9 @@
 pub mod client;
 pub mod contracts;
 pub mod node;
+pub mod registry;
 
-pub use alloy::primitives::{Address, U256};
+pub use alloy::primitives::{Address, B256, U256};
 pub use client::{Chain, ChainError, Deployed, TxOutcome};
 pub use node::{anvil_path, AnvilNode, NodeError};
+pub use registry::{ProofWords, Verifiers};

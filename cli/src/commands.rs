@@ -445,6 +445,7 @@ fn export(cli: &Cli, command: &super::ExportCommand, out: &mut Out) -> Result<()
             return export_solidity(cli, statement, file.as_deref(), out);
         }
         super::ExportCommand::Calldata { proof } => return export_calldata(cli, proof, out),
+        super::ExportCommand::Contracts { out: dir } => return export_contracts(cli, dir, out),
     };
     let bytes = read_limited(proof, zkconsent::files::proof::MAX_PROOF_FILE_BYTES)
         .map_err(Failure::malformed)?;
@@ -491,6 +492,18 @@ fn export_solidity(
         ),
         None => print!("{source}"),
     }
+    Ok(())
+}
+
+fn export_contracts(cli: &Cli, dir: &std::path::Path, out: &mut Out) -> Result<(), Failure> {
+    let home = open(cli)?;
+    let paths =
+        zkconsent::export::registry::write_contracts(&home, dir).map_err(Failure::malformed)?;
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    out.result(
+        &format!("contracts written: {}", paths.join(", ")),
+        json!({ "ok": true, "out": dir.display().to_string(), "files": paths }),
+    );
     Ok(())
 }
 

@@ -137,6 +137,13 @@ enum ExportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Every contract an on-chain deployment needs: the five verifiers, the grants tree and
+    /// the registry (no trusted operator), for --home's keys and tree depth.
+    Contracts {
+        /// Directory to write the .sol files into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// A proof file's verifyProof arguments for the Solidity verifier (B in EIP-197 order).
     Calldata {
         /// zkconsent proof file.

@@ -8,6 +8,7 @@
 //!   (`zkconsent verify-snarkjs`).
 
 pub mod grants_tree;
+pub mod registry;
 pub mod snarkjs;
 pub mod solidity;
 

@@ -1,0 +1,295 @@
+//! The generated `ZkconsentRegistry` (`zkconsent export contracts`) through [`Chain`]:
+//! deployment, grant issue and revoke with authority proofs, custodians and records
+//! anchoring, requests, and `verify<Statement>`, each with its gas and, for a refusal, the
+//! registry's error name.
+
+use crate::{
+    client::{Chain, ChainError, Deployed, TxOutcome},
+    contracts::{proof_parts, verify_calldata, ZkconsentRegistry, PROOF_WORDS},
+};
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, B256, U256},
+    rpc::types::TransactionRequest,
+    sol_types::{SolCall, SolValue},
+};
+
+/// The verifiers a registry is deployed with, in the statements' setup order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verifiers {
+    /// Grant authority.
+    pub authority: Address,
+    /// Access.
+    pub access: Address,
+    /// Record.
+    pub record: Address,
+    /// Claim.
+    pub claim: Address,
+    /// Cohort.
+    pub cohort: Address,
+}
+
+/// A proof's eight words: a, b (EIP-197 order), c.
+pub type ProofWords = [U256; PROOF_WORDS];
+
+/// Gas limit of a grant update: far above a depth-32 update (about 2.5M), below a block.
+pub const GRANT_UPDATE_GAS: u64 = 5_000_000;
+
+impl Chain {
+    /// Deploys the registry from its creation bytecode; the sender becomes its admin (who
+    /// registers custodians and nothing else).
+    ///
+    /// # Errors
+    ///
+    /// As [`Chain::deploy`].
+    pub fn deploy_registry(
+        &self,
+        creation: &[u8],
+        verifiers: Verifiers,
+        max_root_age: u64,
+        max_clock_skew: u64,
+    ) -> Result<Deployed, ChainError> {
+        let Verifiers {
+            authority,
+            access,
+            record,
+            claim,
+            cohort,
+        } = verifiers;
+        let args = (
+            authority,
+            access,
+            record,
+            claim,
+            cohort,
+            max_root_age,
+            max_clock_skew,
+        )
+            .abi_encode_params();
+        self.deploy(creation, &args)
+    }
+
+    /// `issueGrant` calldata.
+    #[must_use]
+    pub fn issue_grant_call(proof: &ProofWords, commitment: U256) -> Vec<u8> {
+        let (a, b, c) = proof_parts(proof);
+        ZkconsentRegistry::issueGrantCall {
+            a,
+            b,
+            c,
+            commitment,
+        }
+        .abi_encode()
+    }
+
+    /// `revokeGrant` calldata.
+    #[must_use]
+    pub fn revoke_grant_call(proof: &ProofWords, index: u64) -> Vec<u8> {
+        let (a, b, c) = proof_parts(proof);
+        ZkconsentRegistry::revokeGrantCall {
+            a,
+            b,
+            c,
+            index: U256::from(index),
+        }
+        .abi_encode()
+    }
+
+    /// `issueGrant` as a transaction request with `gas_limit` (for [`Chain::send_together`]:
+    /// a block takes a transaction only while its gas limit fits, so give what
+    /// [`Chain::estimate_gas`] says plus a margin, not [`GRANT_UPDATE_GAS`]).
+    #[must_use]
+    pub fn issue_grant_tx(
+        registry: Address,
+        proof: &ProofWords,
+        commitment: U256,
+        gas_limit: u64,
+    ) -> TransactionRequest {
+        TransactionRequest::default()
+            .with_to(registry)
+            .with_input(Self::issue_grant_call(proof, commitment))
+            .with_gas_limit(gas_limit)
+    }
+
+    /// Issues a grant: appends `commitment` with the patient's authority proof.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn issue_grant(
+        &self,
+        registry: Address,
+        proof: &ProofWords,
+        commitment: U256,
+    ) -> Result<TxOutcome, ChainError> {
+        self.transact(
+            registry,
+            Self::issue_grant_call(proof, commitment),
+            GRANT_UPDATE_GAS,
+        )
+    }
+
+    /// Revokes grant `index` with the patient's authority proof.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn revoke_grant(
+        &self,
+        registry: Address,
+        proof: &ProofWords,
+        index: u64,
+    ) -> Result<TxOutcome, ChainError> {
+        self.transact(
+            registry,
+            Self::revoke_grant_call(proof, index),
+            GRANT_UPDATE_GAS,
+        )
+    }
+
+    /// Registers (or removes) a custodian (admin only).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn set_custodian(
+        &self,
+        registry: Address,
+        custodian: Address,
+        allowed: bool,
+    ) -> Result<TxOutcome, ChainError> {
+        let data = ZkconsentRegistry::setCustodianCall { custodian, allowed }.abi_encode();
+        self.transact(registry, data, SMALL_TX_GAS)
+    }
+
+    /// `anchorRecords(root_before, leaves, root_after)` calldata.
+    #[must_use]
+    pub fn anchor_records_call(root_before: U256, leaves: &[U256], root_after: U256) -> Vec<u8> {
+        ZkconsentRegistry::anchorRecordsCall {
+            rootBefore: root_before,
+            leaves: leaves.to_vec(),
+            rootAfter: root_after,
+        }
+        .abi_encode()
+    }
+
+    /// Anchors `leaves` on top of `root_before`, making `root_after` current (custodians
+    /// only).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn anchor_records(
+        &self,
+        registry: Address,
+        root_before: U256,
+        leaves: &[U256],
+        root_after: U256,
+    ) -> Result<TxOutcome, ChainError> {
+        let gas = SMALL_TX_GAS + ANCHOR_GAS_PER_LEAF * leaves.len() as u64;
+        self.transact(
+            registry,
+            Self::anchor_records_call(root_before, leaves, root_after),
+            gas,
+        )
+    }
+
+    /// Opens `request_hash` for proofs whose terms hash to one of `accepted`.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn open_request(
+        &self,
+        registry: Address,
+        request_hash: U256,
+        accepted: &[B256],
+    ) -> Result<TxOutcome, ChainError> {
+        let data = ZkconsentRegistry::openRequestCall {
+            requestHash: request_hash,
+            accepted: accepted.to_vec(),
+        }
+        .abi_encode();
+        let gas = SMALL_TX_GAS + OPEN_GAS_PER_DIGEST * accepted.len() as u64;
+        self.transact(registry, data, gas)
+    }
+
+    /// `verify<Statement>` (`function`, e.g. `"verifyAccess"`) with a proof's words and
+    /// inputs, for `requester`'s open request, as a transaction with `gas_limit`.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn verify_statement(
+        &self,
+        registry: Address,
+        function: &str,
+        words: &[U256],
+        requester: Address,
+        gas_limit: u64,
+    ) -> Result<TxOutcome, ChainError> {
+        self.transact(
+            registry,
+            verify_calldata(function, words, requester),
+            gas_limit,
+        )
+    }
+
+    /// Why `verify<Statement>` would revert now, by error name, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Chain::refusal`].
+    pub fn verify_statement_refusal(
+        &self,
+        registry: Address,
+        function: &str,
+        words: &[U256],
+        requester: Address,
+    ) -> Result<Option<&'static str>, ChainError> {
+        self.refusal(registry, verify_calldata(function, words, requester))
+    }
+
+    /// The registry's current grants root.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn grants_root(&self, registry: Address) -> Result<U256, ChainError> {
+        self.view_word(registry, ZkconsentRegistry::rootCall {}.abi_encode())
+    }
+
+    /// The registry's current records root.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn records_root(&self, registry: Address) -> Result<U256, ChainError> {
+        self.view_word(registry, ZkconsentRegistry::recordsRootCall {}.abi_encode())
+    }
+
+    /// Grant leaves used so far.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn grant_count(&self, registry: Address) -> Result<U256, ChainError> {
+        self.view_word(registry, ZkconsentRegistry::grantCountCall {}.abi_encode())
+    }
+
+    fn view_word(&self, to: Address, data: Vec<u8>) -> Result<U256, ChainError> {
+        let out = self.view(to, data)?;
+        let word: [u8; 32] = out
+            .get(..32)
+            .and_then(|w| w.try_into().ok())
+            .ok_or_else(|| ChainError::Node("a view returned no word".into()))?;
+        Ok(U256::from_be_bytes(word))
+    }
+}
+
+/// Gas limit of a small registry transaction (a few storage writes and an event).
+const SMALL_TX_GAS: u64 = 200_000;
+/// Added per anchored record leaf (calldata, a range check, a logged word).
+const ANCHOR_GAS_PER_LEAF: u64 = 5_000;
+/// Added per opened terms digest (a storage slot and an event).
+const OPEN_GAS_PER_DIGEST: u64 = 50_000;
