@@ -551,3 +551,33 @@ fn on_chain_grants_tree_computes_our_roots() {
         selector("IndexOutOfRange(uint256)")
     );
 }
+
+#[test]
+fn export_contracts_writes_every_contract_for_the_home() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("contracts");
+    let run = common::zkh(
+        &f.home,
+        &[
+            "--json",
+            "export",
+            "contracts",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_code(0);
+    assert_eq!(run.json()["files"].as_array().map(Vec::len), Some(7));
+    for statement in zkconsent::prover::Statement::ALL {
+        let name = format!("{}.sol", solidity::contract_name(statement.name()));
+        assert!(out.join(&name).is_file(), "{name}");
+    }
+    let registry = std::fs::read_to_string(out.join("ZkconsentRegistry.sol")).expect("read");
+    // The fixture home's depth is 4.
+    assert_eq!(registry, zkconsent::export::registry::render_registry(4));
+    assert_eq!(
+        std::fs::read_to_string(out.join("ZkconsentAccessVerifier.sol")).expect("read"),
+        access_contracts().source
+    );
+}
