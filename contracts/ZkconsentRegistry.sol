@@ -83,8 +83,10 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     /// @dev keccak256(statement, nullifier) => spent.
     mapping(bytes32 => bool) internal spent;
 
-    event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root);
-    event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root);
+    /// @notice `proof`: the authority proof's words (a, b, c), so that replicas rebuilt
+    /// from events alone verify every change again.
+    event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
+    event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
     event CustodianSet(address indexed custodian, bool allowed);
     event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);
     event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);
@@ -133,7 +135,7 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         grantSlot[commitment] = index + 1;
         uint256 newRoot = _setLeaf(index, commitment);
         grantRoots[newRoot] = RootInfo({removalsBefore: grantRemovals, known: true});
-        emit GrantIssued(index, commitment, newRoot);
+        emit GrantIssued(index, commitment, newRoot, _proofWords(a, b, c));
     }
 
     /// @notice Zeroes leaf `index`, with the patient's authority proof for (revoke, its
@@ -147,7 +149,11 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         grantRemovalAt[grantRemovals] = uint64(block.timestamp);
         grantRemovals += 1;
         grantRoots[newRoot] = RootInfo({removalsBefore: grantRemovals, known: true});
-        emit GrantRevoked(index, commitment, newRoot);
+        emit GrantRevoked(index, commitment, newRoot, _proofWords(a, b, c));
+    }
+
+    function _proofWords(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c) internal pure returns (uint256[8] memory) {
+        return [a[0], a[1], b[0][0], b[0][1], b[1][0], b[1][1], c[0], c[1]];
     }
 
     /// @notice Lets `custodian` anchor records, or stops it (admin only).

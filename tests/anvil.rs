@@ -596,3 +596,113 @@ fn custodians_anchor_records_and_a_record_proof_answers_on_chain() {
         Some("Replay")
     );
 }
+
+#[test]
+fn a_replica_rebuilt_from_events_follows_the_chain_through_a_reorg() {
+    use zkconsent::{home::Home, prover::Statement, registry::Registry};
+    use zkconsent_chain::sync_file;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    setup_home(&home);
+    for _ in 0..3 {
+        issue_grant(&home, "observations");
+    }
+    zkh(&home, &["grant", "revoke", "1"]).expect_code(0);
+    let updates = grant_updates(&home);
+    let (authority, _) = Home::open(&home)
+        .expect("home")
+        .verifying_key(Statement::Authority)
+        .expect("authority key");
+    let depth = Registry::open(home.join("registry.db"))
+        .expect("registry")
+        .depth();
+
+    let (node, admin) = start();
+    let bins = home_contracts(&home);
+    let registry = deploy_registry(&admin, &bins, &bins["ZkconsentRegistry"]);
+    let from_block = 0;
+    let submit = |u: &common::sol::GrantUpdate| {
+        let proof = proof_words(&u.proof);
+        let outcome = if u.revoke {
+            admin.revoke_grant(registry, &proof, u.index)
+        } else {
+            admin.issue_grant(registry, &proof, dec(&u.commitment))
+        };
+        assert!(outcome.expect("tx").success, "{u:?}");
+    };
+    let replica = dir.path().join("replica.db");
+    let sync = || sync_file(&admin, registry, from_block, &replica, depth, &authority);
+    let chain_root = || admin.grants_root(registry).expect("root");
+    let replica_root = || {
+        let r = Registry::open(&replica).expect("replica");
+        dec(&zkconsent::verifier::fr_to_decimal(
+            &r.current_root().expect("root").0,
+        ))
+    };
+
+    submit(&updates[0]);
+    submit(&updates[1]);
+    let report = sync().expect("sync");
+    assert_eq!((report.issued, report.revoked), (2, 0));
+    assert_eq!(replica_root(), chain_root());
+    // The replica's path for a grant opens it under the chain's root: a prover can use it.
+    {
+        let r = Registry::open(&replica).expect("replica");
+        let (root, path) = r.root_and_path(0).expect("path");
+        assert!(path.verify_membership(root, r.leaf(0).expect("leaf")));
+    }
+
+    let snapshot = admin.snapshot().expect("snapshot");
+    submit(&updates[2]);
+    submit(&updates[3]); // the revoke of grant 1
+    let report = sync().expect("sync");
+    assert_eq!(
+        (report.issued, report.revoked, report.rebuilt),
+        (1, 1, false)
+    );
+    assert_eq!(replica_root(), chain_root());
+
+    // A reorg drops both; another branch has only grant 2, in other blocks.
+    admin.revert(snapshot).expect("revert");
+    admin.mine().expect("mine");
+    submit(&updates[2]);
+    admin.mine().expect("mine");
+    let report = sync().expect("sync after the reorg");
+    assert!(report.rebuilt, "the replica noticed the reorg and rebuilt");
+    assert_eq!((report.issued, report.revoked), (3, 0));
+    assert_eq!(replica_root(), chain_root());
+    assert_ne!(
+        Registry::open(&replica)
+            .expect("replica")
+            .leaf(1)
+            .expect("leaf"),
+        zkconsent::verifier::Fr::from(0u64),
+        "the revocation was reorganised away"
+    );
+
+    // A custodian's wrong records root is caught by every replica.
+    let custodian = account(&node, 3);
+    assert!(
+        admin
+            .set_custodian(registry, custodian.address(), true)
+            .expect("tx")
+            .success
+    );
+    let before = admin.records_root(registry).expect("root");
+    assert!(
+        custodian
+            .anchor_records(
+                registry,
+                before,
+                &[U256::from(7), U256::from(8)],
+                U256::from(9)
+            )
+            .expect("tx")
+            .success
+    );
+    let err = sync().expect_err("a wrong records root");
+    assert!(
+        err.to_string().contains("records root"),
+        "unexpected error: {err}"
+    );
+}

@@ -483,7 +483,7 @@ fn on_chain_grants_tree_computes_our_roots() {
     // The hash is ours (circomlib's Poseidon, merkle-node domain).
     for (l, r) in [(0u64, 0u64), (1, 2), (123_456_789, 987_654_321)] {
         let (l, r) = (Fr::from(l), Fr::from(r));
-        let (_, out) = chain
+        let (gas, out) = chain
             .call(
                 STRANGER,
                 tree,
@@ -491,6 +491,7 @@ fn on_chain_grants_tree_computes_our_roots() {
             )
             .ok();
         assert_eq!(word(&out), to_word(&node_hash(l, r)));
+        println!("gas: hashNode transaction (21000 base and calldata included): {gas}");
     }
     assert_eq!(
         chain

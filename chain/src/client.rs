@@ -33,7 +33,7 @@ pub enum ChainError {
     },
 }
 
-fn node_error(e: impl std::fmt::Display) -> ChainError {
+pub(crate) fn node_error(e: impl std::fmt::Display) -> ChainError {
     ChainError::Node(e.to_string())
 }
 
@@ -44,6 +44,8 @@ pub struct Deployed {
     pub address: Address,
     /// Gas used by the creation transaction.
     pub gas: u64,
+    /// The block it was created in (a replica reads events from there).
+    pub block: u64,
 }
 
 /// A mined transaction.
@@ -94,7 +96,13 @@ impl Chain {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        // Nonces are asked of the node each time, not cached: after a reorg (or anvil's
+        // evm_revert) a cached nonce would be ahead of the chain and never mine.
         let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(EthereumWallet::from(key))
             .connect_http(url)
             .erased();
@@ -103,6 +111,10 @@ impl Chain {
             provider,
             sender,
         })
+    }
+
+    pub(crate) fn provider(&self) -> &DynProvider {
+        &self.provider
     }
 
     pub(crate) fn block_on<T>(&self, f: impl Future<Output = T>) -> T {
@@ -135,6 +147,7 @@ impl Chain {
             (true, Some(address)) => Ok(Deployed {
                 address,
                 gas: receipt.gas_used,
+                block: receipt.block_number.unwrap_or_default(),
             }),
             _ => Err(ChainError::Creation {
                 gas: receipt.gas_used,
@@ -301,6 +314,40 @@ impl Chain {
         let tx = tx.with_from(self.address());
         self.block_on(self.provider.estimate_gas(tx).into_future())
             .map_err(node_error)
+    }
+
+    /// Snapshots the chain (anvil's `evm_snapshot`); [`Chain::revert`] returns to it.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn snapshot(&self) -> Result<U256, ChainError> {
+        self.block_on(async {
+            self.provider
+                .raw_request::<_, U256>("evm_snapshot".into(), ())
+                .await
+        })
+        .map_err(node_error)
+    }
+
+    /// Reverts to snapshot `id`, dropping every later block: a reorg, as a replica sees it.
+    ///
+    /// # Errors
+    ///
+    /// Node errors, or a snapshot the node no longer has.
+    pub fn revert(&self, id: U256) -> Result<(), ChainError> {
+        let reverted = self
+            .block_on(async {
+                self.provider
+                    .raw_request::<_, bool>("evm_revert".into(), (id,))
+                    .await
+            })
+            .map_err(node_error)?;
+        if reverted {
+            Ok(())
+        } else {
+            Err(ChainError::Node(format!("no snapshot {id}")))
+        }
     }
 
     /// Turns anvil's automine on or off.

@@ -23,8 +23,8 @@ alloy::sol! {
     #[sol(rpc)]
     interface ZkconsentRegistry {
         event LeafSet(uint256 indexed index, uint256 leaf, uint256 root);
-        event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root);
-        event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root);
+        event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
+        event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
         event CustodianSet(address indexed custodian, bool allowed);
         event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);
         event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);

@@ -6,7 +6,9 @@
 //!   receipts, calls with revert reasons by name, block time and mining control;
 //! - [`registry`]: the generated `ZkconsentRegistry` (`zkconsent export contracts`): grants
 //!   issued and revoked with authority proofs, custodians' records, requests and on-chain
-//!   verification.
+//!   verification;
+//! - [`replica`]: a registry replica rebuilt from the registry's events alone, following
+//!   reorgs.
 //!
 //! Blocking like the rest of the library: a current-thread tokio runtime lives inside
 //! [`Chain`]; callers need no runtime of their own.
@@ -15,8 +17,10 @@ pub mod client;
 pub mod contracts;
 pub mod node;
 pub mod registry;
+pub mod replica;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use client::{Chain, ChainError, Deployed, TxOutcome};
 pub use node::{anvil_path, AnvilNode, NodeError};
 pub use registry::{ProofWords, Verifiers};
+pub use replica::{sync_file, ChainReplica, ReplicaError, SyncReport};

@@ -91,47 +91,56 @@ pub fn render_grants_tree(depth: usize) -> String {
     line!("    }}");
     line!();
     line!("    /// @dev The Poseidon permutation on [tag, left, right], lane 0 out; inputs < r.");
+    line!("    /// The S-boxes are inline and r lives on the stack (`q`); the MDS mix is one Yul");
+    line!("    /// function so the code stays under the contract size limit. Lanes are reduced");
     line!(
-        "    /// Lanes are reduced lazily: a lane plus a round constant is below 2r and a sum of"
+        "    /// lazily: a lane is below 3r after a mix (a sum of three products mod r) and below"
     );
-    line!("    /// three products mod r below 3r, both under 2^256; mulmod takes any operand.");
+    line!(
+        "    /// 4r < 2^256 after its round constant; mulmod takes any operand, so only the output"
+    );
+    line!("    /// is reduced.");
     line!(
         "    function _hashNode(uint256 left, uint256 right) internal pure returns (uint256 h) {{"
     );
     line!("        assembly {{");
-    line!("            function sbox(x) -> y {{");
-    line!("                let x2 := mulmod(x, x, {SCALAR_FIELD})");
-    line!("                y := mulmod(x, mulmod(x2, x2, {SCALAR_FIELD}), {SCALAR_FIELD})");
-    line!("            }}");
     line!("            function mix(a, b, c) -> x, y, z {{");
     for (out, row) in ["x", "y", "z"].iter().zip(&params.mds) {
         line!(
-            "                {out} := mod(add(add(mulmod({}, a, {SCALAR_FIELD}), mulmod({}, b, {SCALAR_FIELD})), mulmod({}, c, {SCALAR_FIELD})), {SCALAR_FIELD})",
+            "                {out} := add(add(mulmod({}, a, {SCALAR_FIELD}), mulmod({}, b, {SCALAR_FIELD})), mulmod({}, c, {SCALAR_FIELD}))",
             fr_to_decimal(&row[0]),
             fr_to_decimal(&row[1]),
             fr_to_decimal(&row[2])
         );
     }
     line!("            }}");
+    line!("            let q := {SCALAR_FIELD}");
     line!(
         "            let s0 := {}",
         fr_to_decimal(&domain::MERKLE_NODE.value())
     );
     line!("            let s1 := left");
     line!("            let s2 := right");
+    let lanes = ["s0", "s1", "s2"];
     for r in 0..params.rounds() {
         let c = &params.round_constants[r];
-        line!("            s0 := add(s0, {})", fr_to_decimal(&c[0]));
-        line!("            s1 := add(s1, {})", fr_to_decimal(&c[1]));
-        line!("            s2 := add(s2, {})", fr_to_decimal(&c[2]));
-        line!("            s0 := sbox(s0)");
-        if params.is_full_round(r) {
-            line!("            s1 := sbox(s1)");
-            line!("            s2 := sbox(s2)");
+        let full = params.is_full_round(r);
+        for (lane, constant) in lanes.iter().zip(c.iter()) {
+            line!(
+                "            {lane} := add({lane}, {})",
+                fr_to_decimal(constant)
+            );
+        }
+        let sboxed = if full { &lanes[..] } else { &lanes[..1] };
+        for lane in sboxed {
+            line!("            {{");
+            line!("                let sq := mulmod({lane}, {lane}, q)");
+            line!("                {lane} := mulmod({lane}, mulmod(sq, sq, q), q)");
+            line!("            }}");
         }
         line!("            s0, s1, s2 := mix(s0, s1, s2)");
     }
-    line!("            h := s0");
+    line!("            h := mod(s0, {SCALAR_FIELD})");
     line!("        }}");
     line!("    }}");
     line!("}}");

@@ -223,10 +223,14 @@ pub fn render_registry(depth: usize) -> String {
     line!("    mapping(bytes32 => bool) internal spent;");
     line!();
     line!(
-        "    event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root);"
+        "    /// @notice `proof`: the authority proof's words (a, b, c), so that replicas rebuilt"
+    );
+    line!("    /// from events alone verify every change again.");
+    line!(
+        "    event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);"
     );
     line!(
-        "    event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root);"
+        "    event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);"
     );
     line!("    event CustodianSet(address indexed custodian, bool allowed);");
     line!("    event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);");
@@ -300,7 +304,7 @@ fn render_grant_updates(w: &mut String) {
     line!(
         "        grantRoots[newRoot] = RootInfo({{removalsBefore: grantRemovals, known: true}});"
     );
-    line!("        emit GrantIssued(index, commitment, newRoot);");
+    line!("        emit GrantIssued(index, commitment, newRoot, _proofWords(a, b, c));");
     line!("    }}");
     line!();
     line!(
@@ -318,7 +322,11 @@ fn render_grant_updates(w: &mut String) {
     line!(
         "        grantRoots[newRoot] = RootInfo({{removalsBefore: grantRemovals, known: true}});"
     );
-    line!("        emit GrantRevoked(index, commitment, newRoot);");
+    line!("        emit GrantRevoked(index, commitment, newRoot, _proofWords(a, b, c));");
+    line!("    }}");
+    line!();
+    line!("    function _proofWords(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c) internal pure returns (uint256[8] memory) {{");
+    line!("        return [a[0], a[1], b[0][0], b[0][1], b[1][0], b[1][1], c[0], c[1]];");
     line!("    }}");
     line!();
 }
