@@ -196,7 +196,11 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     /// @notice Whether a proof against grants root `r` is accepted now.
     function isGrantsRootAcceptable(uint256 r) public view returns (bool) {
         RootInfo memory info = grantRoots[r];
-        if (!info.known) return false;
+        return info.known && _youngEnough(info);
+    }
+
+    /// @dev No revocation since the root, or the first one within maxRootAge.
+    function _youngEnough(RootInfo memory info) internal view returns (bool) {
         if (info.removalsBefore == grantRemovals) return true;
         return block.timestamp < uint256(grantRemovalAt[info.removalsBefore]) + maxRootAge;
     }
@@ -208,8 +212,9 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     }
 
     function _checkGrantsRoot(uint256 r) internal view {
-        if (!grantRoots[r].known) revert UnknownRoot(r);
-        if (!isGrantsRootAcceptable(r)) revert StaleRoot(r);
+        RootInfo memory info = grantRoots[r];
+        if (!info.known) revert UnknownRoot(r);
+        if (!_youngEnough(info)) revert StaleRoot(r);
     }
 
     function _checkRecordsRoot(uint256 r) internal view {

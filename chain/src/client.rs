@@ -247,8 +247,27 @@ impl Chain {
     ///
     /// Node errors.
     pub fn view(&self, to: Address, data: Vec<u8>) -> Result<Vec<u8>, ChainError> {
+        self.view_at(to, data, None)
+    }
+
+    /// A view call's return data at `block` (the latest if `None`).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn view_at(
+        &self,
+        to: Address,
+        data: Vec<u8>,
+        block: Option<u64>,
+    ) -> Result<Vec<u8>, ChainError> {
         let tx = TransactionRequest::default().with_to(to).with_input(data);
-        self.block_on(self.provider.call(tx).into_future())
+        let call = self.provider.call(tx);
+        let call = match block {
+            Some(b) => call.block(b.into()),
+            None => call,
+        };
+        self.block_on(call.into_future())
             .map(|b| b.to_vec())
             .map_err(node_error)
     }

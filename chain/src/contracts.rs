@@ -74,11 +74,8 @@ pub(crate) type ProofArgs = ([U256; 2], [[U256; 2]; 2], [U256; 2], [U256; ACCESS
 
 /// Splits the flat words into `verifyProof`'s arguments.
 pub(crate) fn proof_args(words: &[U256; ACCESS_WORDS]) -> ProofArgs {
-    let (proof, inputs) = words.split_at(PROOF_WORDS);
-    let (a, b, c) = proof_parts(proof.try_into().unwrap_or(&[U256::ZERO; PROOF_WORDS]));
-    let mut input = [U256::ZERO; ACCESS_INPUTS];
-    input.copy_from_slice(inputs);
-    (a, b, c, input)
+    let [a0, a1, b00, b01, b10, b11, c0, c1, input @ ..] = *words;
+    ([a0, a1], [[b00, b01], [b10, b11]], [c0, c1], input)
 }
 
 /// A proof's a, b and c from its words.

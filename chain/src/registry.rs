@@ -256,7 +256,7 @@ impl Chain {
     ///
     /// Node errors.
     pub fn grants_root(&self, registry: Address) -> Result<U256, ChainError> {
-        self.view_word(registry, ZkconsentRegistry::rootCall {}.abi_encode())
+        Ok(self.roots_at(registry, None)?.0)
     }
 
     /// The registry's current records root.
@@ -265,7 +265,7 @@ impl Chain {
     ///
     /// Node errors.
     pub fn records_root(&self, registry: Address) -> Result<U256, ChainError> {
-        self.view_word(registry, ZkconsentRegistry::recordsRootCall {}.abi_encode())
+        Ok(self.roots_at(registry, None)?.1)
     }
 
     /// Grant leaves used so far.
@@ -274,11 +274,40 @@ impl Chain {
     ///
     /// Node errors.
     pub fn grant_count(&self, registry: Address) -> Result<U256, ChainError> {
-        self.view_word(registry, ZkconsentRegistry::grantCountCall {}.abi_encode())
+        self.view_word(
+            registry,
+            ZkconsentRegistry::grantCountCall {}.abi_encode(),
+            None,
+        )
     }
 
-    fn view_word(&self, to: Address, data: Vec<u8>) -> Result<U256, ChainError> {
-        let out = self.view(to, data)?;
+    /// The registry's grants and records roots at `block` (the latest if `None`).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn roots_at(
+        &self,
+        registry: Address,
+        block: Option<u64>,
+    ) -> Result<(U256, U256), ChainError> {
+        Ok((
+            self.view_word(registry, ZkconsentRegistry::rootCall {}.abi_encode(), block)?,
+            self.view_word(
+                registry,
+                ZkconsentRegistry::recordsRootCall {}.abi_encode(),
+                block,
+            )?,
+        ))
+    }
+
+    fn view_word(
+        &self,
+        to: Address,
+        data: Vec<u8>,
+        block: Option<u64>,
+    ) -> Result<U256, ChainError> {
+        let out = self.view_at(to, data, block)?;
         let word: [u8; 32] = out
             .get(..32)
             .and_then(|w| w.try_into().ok())

@@ -15,11 +15,10 @@ use crate::{
 };
 use alloy::{
     eips::BlockNumberOrTag,
-    network::TransactionBuilder,
     primitives::{Address, B256, U256},
     providers::Provider,
-    rpc::types::{Filter, Log, TransactionRequest},
-    sol_types::{SolCall, SolEvent},
+    rpc::types::{Filter, Log},
+    sol_types::SolEvent,
 };
 use std::{
     collections::HashMap,
@@ -165,7 +164,8 @@ impl ChainReplica {
     }
 }
 
-fn block_hash(chain: &Chain, block: u64) -> Result<Option<B256>, ReplicaError> {
+/// Block `block`'s hash and timestamp, if the chain has it.
+fn block_header(chain: &Chain, block: u64) -> Result<Option<(B256, u64)>, ReplicaError> {
     let found = chain
         .block_on(
             chain
@@ -174,7 +174,11 @@ fn block_hash(chain: &Chain, block: u64) -> Result<Option<B256>, ReplicaError> {
                 .into_future(),
         )
         .map_err(node_error)?;
-    Ok(found.map(|b| b.header.hash))
+    Ok(found.map(|b| (b.header.hash, b.header.timestamp)))
+}
+
+fn block_hash(chain: &Chain, block: u64) -> Result<Option<B256>, ReplicaError> {
+    Ok(block_header(chain, block)?.map(|(hash, _)| hash))
 }
 
 fn block_time(
@@ -188,17 +192,10 @@ fn block_time(
     if let Some(t) = times.get(&block) {
         return Ok(Timestamp(*t));
     }
-    let found = chain
-        .block_on(
-            chain
-                .provider()
-                .get_block_by_number(BlockNumberOrTag::Number(block))
-                .into_future(),
-        )
-        .map_err(node_error)?
+    let (_, time) = block_header(chain, block)?
         .ok_or_else(|| ChainError::Node(format!("block {block} is missing")))?;
-    times.insert(block, found.header.timestamp);
-    Ok(Timestamp(found.header.timestamp))
+    times.insert(block, time);
+    Ok(Timestamp(time))
 }
 
 fn field(what: &str, x: U256) -> Result<zkconsent_verifier::Fr, ReplicaError> {
@@ -318,22 +315,8 @@ fn check_roots(
     registry: &Registry,
     block: u64,
 ) -> Result<(), ReplicaError> {
-    let at = |data: Vec<u8>| -> Result<U256, ReplicaError> {
-        let tx = TransactionRequest::default()
-            .with_to(address)
-            .with_input(data);
-        let out = chain
-            .block_on(chain.provider().call(tx).block(block.into()).into_future())
-            .map_err(node_error)?;
-        let word: [u8; 32] = out
-            .get(..32)
-            .and_then(|w| w.try_into().ok())
-            .ok_or_else(|| diverged("a root view returned no word"))?;
-        Ok(U256::from_be_bytes(word))
-    };
-    let grants = at(ZkconsentRegistry::rootCall {}.abi_encode())?;
+    let (grants, records) = chain.roots_at(address, Some(block))?;
     same_root(registry.current_root()?.0, grants, "the grants root")?;
-    let records = at(ZkconsentRegistry::recordsRootCall {}.abi_encode())?;
     same_root(registry.records_root()?.0, records, "the records root")
 }
 

@@ -385,7 +385,11 @@ fn render_requests_and_policy(w: &mut String) {
     line!("    /// @notice Whether a proof against grants root `r` is accepted now.");
     line!("    function isGrantsRootAcceptable(uint256 r) public view returns (bool) {{");
     line!("        RootInfo memory info = grantRoots[r];");
-    line!("        if (!info.known) return false;");
+    line!("        return info.known && _youngEnough(info);");
+    line!("    }}");
+    line!();
+    line!("    /// @dev No revocation since the root, or the first one within maxRootAge.");
+    line!("    function _youngEnough(RootInfo memory info) internal view returns (bool) {{");
     line!("        if (info.removalsBefore == grantRemovals) return true;");
     line!("        return block.timestamp < uint256(grantRemovalAt[info.removalsBefore]) + maxRootAge;");
     line!("    }}");
@@ -397,8 +401,9 @@ fn render_requests_and_policy(w: &mut String) {
     line!("    }}");
     line!();
     line!("    function _checkGrantsRoot(uint256 r) internal view {{");
-    line!("        if (!grantRoots[r].known) revert UnknownRoot(r);");
-    line!("        if (!isGrantsRootAcceptable(r)) revert StaleRoot(r);");
+    line!("        RootInfo memory info = grantRoots[r];");
+    line!("        if (!info.known) revert UnknownRoot(r);");
+    line!("        if (!_youngEnough(info)) revert StaleRoot(r);");
     line!("    }}");
     line!();
     line!("    function _checkRecordsRoot(uint256 r) internal view {{");
