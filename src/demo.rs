@@ -117,6 +117,25 @@ const DAY: u64 = SECONDS_PER_DAY;
 ///
 /// Any failure, including an expected rejection that did not happen.
 pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<(), DemoError> {
+    run_with(dir, depth, None, sink)
+}
+
+/// Makes a fresh home's registry a replica of an upstream (a chain registry deployed for
+/// it); returns the step's detail.
+pub type AttachUpstream<'a> = &'a mut dyn FnMut(&mut Home) -> Result<String, DemoError>;
+
+/// [`run`], with `attach` run as a step right after setup: the rest of the story then goes
+/// through the home's upstream (`demo --chain`).
+///
+/// # Errors
+///
+/// As [`run`], and `attach`'s.
+pub fn run_with(
+    dir: &Path,
+    depth: usize,
+    attach: Option<AttachUpstream<'_>>,
+    sink: &mut dyn FnMut(&DemoStep),
+) -> Result<(), DemoError> {
     let mut rng = StdRng::from_entropy();
     let mut steps = Steps { count: 0, sink };
     let start = unix_now();
@@ -149,6 +168,13 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
             ))
         },
     )?;
+
+    if let Some(attach) = attach {
+        steps.run(
+            "deploy the verifiers and the registry; the home replicates the chain",
+            || Ok((Outcome::Done, attach(&mut home)?, ())),
+        )?;
+    }
 
     steps.run(
         "identities: patient alice, clinician dr-bob, verifier st-mary",
@@ -494,12 +520,9 @@ pub fn run(dir: &Path, depth: usize, sink: &mut dyn FnMut(&DemoStep)) -> Result<
                 },
                 &mut rng,
             )?;
-            let (pvk, _) = home.verifying_key(Statement::Authority)?;
             let proof = crate::home::to_verifier_proof(&proof)?;
-            match home
-                .registry
-                .issue_grant(&pvk, forged.commit(), &proof, unix_now())
-            {
+            // Through the home's upstream: the registry contract itself refuses it on chain.
+            match home.submit_issue(forged.commit(), &proof, unix_now()) {
                 Ok(_) => Err(DemoError::Unexpected(
                     "registry accepted a forged grant".into(),
                 )),

@@ -11,6 +11,7 @@ use crate::{
     remote::{
         client::{RegistryClient, RemoteError},
         replica::{self, ReplicaError},
+        upstream::{self, ChainConfig, Upstream},
         RemoteConfig,
     },
     wallet::{Wallet, WalletError},
@@ -114,8 +115,8 @@ pub struct Home {
     pub wallet: Wallet,
     /// Prepared verifying keys, loaded once (hash and circuit checks run on first use).
     verifying_keys: [OnceCell<(Arc<PreparedVerifyingKey>, String)>; Statement::ALL.len()],
-    /// The registry service, for a home whose `registry` is its replica.
-    remote: Option<RegistryClient>,
+    /// The registry service or chain, for a home whose `registry` is its replica.
+    remote: Option<Box<dyn Upstream>>,
 }
 
 impl std::fmt::Debug for Home {
@@ -169,9 +170,23 @@ impl Home {
                 params: params.manifest().tree_depth,
             });
         }
-        let remote = match RemoteConfig::read(dir).map_err(HomeError::RemoteConfig)? {
-            Some(config) => Some(RegistryClient::new(&config.registry, config.token)?),
-            None => None,
+        let service = RemoteConfig::read(dir).map_err(HomeError::RemoteConfig)?;
+        let chain = ChainConfig::read(dir).map_err(HomeError::RemoteConfig)?;
+        let remote: Option<Box<dyn Upstream>> = match (service, chain) {
+            (Some(_), Some(_)) => {
+                return Err(HomeError::RemoteConfig(format!(
+                    "{} names both a registry service and a chain",
+                    dir.display()
+                )))
+            }
+            (Some(config), None) => Some(Box::new(RegistryClient::new(
+                &config.registry,
+                config.token,
+            )?)),
+            (None, Some(config)) => Some(
+                upstream::connect_chain(dir, &config).map_err(HomeError::RemoteConfig)?,
+            ),
+            (None, None) => None,
         };
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -188,29 +203,58 @@ impl Home {
         &self.dir
     }
 
-    /// Brings the registry replica up to date with the registry service (nothing to do for
-    /// a home whose registry is local).
+    /// Brings the registry replica up to date with its upstream, a registry service or a
+    /// chain (nothing to do for a home whose registry is local).
     ///
     /// # Errors
     ///
     /// The service unreachable, or a replica that diverges from what the service serves.
     pub fn sync(&mut self) -> Result<replica::SyncReport, HomeError> {
-        let Some(client) = &self.remote else {
+        if self.remote.is_none() {
+            return Ok(replica::SyncReport::default());
+        }
+        let (authority, _) = self.verifying_key(Statement::Authority)?;
+        let Some(upstream) = &self.remote else {
             return Ok(replica::SyncReport::default());
         };
-        let (authority, _) = self.verifying_key(Statement::Authority)?;
-        Ok(replica::sync(&mut self.registry, client, &authority)?)
+        Ok(upstream.sync(&mut self.registry, &authority)?)
     }
 
-    /// The registry service, if this home's registry is a replica of one.
-    pub fn remote(&self) -> Option<&RegistryClient> {
-        self.remote.as_ref()
+    /// The registry service or chain, if this home's registry is a replica of one.
+    pub fn remote(&self) -> Option<&dyn Upstream> {
+        self.remote.as_deref()
     }
 
-    /// The wallet, the registry and the service at once (for a wallet transaction that
+    /// Makes this home's registry a replica of `upstream` (a chain registry just deployed
+    /// for it; its trees must be empty).
+    ///
+    /// # Errors
+    ///
+    /// A home that already has an upstream, or grants or records of its own.
+    pub fn attach(&mut self, upstream: Box<dyn Upstream>) -> Result<(), HomeError> {
+        if self.remote.is_some() {
+            return Err(HomeError::Invalid(format!(
+                "{} already replicates {}",
+                self.dir.display(),
+                self.remote.as_ref().map(|u| u.location()).unwrap_or_default()
+            )));
+        }
+        let heads = self.registry.heads()?;
+        if heads.grant_events > 0 || heads.record_events > 0 {
+            return Err(HomeError::Invalid(format!(
+                "{} has grants or records of its own: a chain registry starts from an empty \
+                 home",
+                self.dir.display()
+            )));
+        }
+        self.remote = Some(upstream);
+        Ok(())
+    }
+
+    /// The wallet, the registry and the upstream at once (for a wallet transaction that
     /// writes to the registry inside it).
-    pub(crate) fn parts_mut(&mut self) -> (&mut Wallet, &mut Registry, Option<&RegistryClient>) {
-        (&mut self.wallet, &mut self.registry, self.remote.as_ref())
+    pub(crate) fn parts_mut(&mut self) -> (&mut Wallet, &mut Registry, Option<&dyn Upstream>) {
+        (&mut self.wallet, &mut self.registry, self.remote.as_deref())
     }
 
     /// A statement's prepared verifying key, from hash-checked params, and its hash. Shared,

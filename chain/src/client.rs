@@ -25,6 +25,9 @@ pub enum ChainError {
     /// The node failed or answered something unexpected.
     #[error("node: {0}")]
     Node(String),
+    /// A signing key that is not 32 bytes of hex.
+    #[error("a chain key is 32 bytes in hex")]
+    Key,
     /// A contract creation left no contract.
     #[error("contract creation failed (gas used {gas})")]
     Creation {
@@ -67,6 +70,29 @@ impl From<&TransactionReceipt> for TxOutcome {
             logs: r.inner.logs().len(),
         }
     }
+}
+
+/// A signing key from hex (32 bytes, with or without `0x`).
+///
+/// # Errors
+///
+/// [`ChainError::Key`] for anything else (the text is not repeated: it may be a key).
+pub fn parse_key(hex: &str) -> Result<PrivateKeySigner, ChainError> {
+    hex.trim()
+        .parse::<PrivateKeySigner>()
+        .map_err(|_| ChainError::Key)
+}
+
+/// A fresh random key: for a home that only reads the chain (it never holds ether).
+#[must_use]
+pub fn random_key() -> PrivateKeySigner {
+    PrivateKeySigner::random()
+}
+
+/// A key as 0x-prefixed hex, to be kept in a private file.
+#[must_use]
+pub fn key_hex(key: &PrivateKeySigner) -> String {
+    format!("0x{}", alloy::hex::encode(key.to_bytes()))
 }
 
 /// A blocking client on one node, sending from one key.
@@ -239,6 +265,53 @@ impl Chain {
     #[must_use]
     pub fn address(&self) -> Address {
         self.sender
+    }
+
+    /// The runtime code at `address` (empty for an account without code).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn code_at(&self, address: Address) -> Result<Vec<u8>, ChainError> {
+        self.block_on(self.provider.get_code_at(address).into_future())
+            .map(|code| code.to_vec())
+            .map_err(node_error)
+    }
+
+    /// The runtime code at `address` in the state after `block`.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn code_at_block(&self, address: Address, block: u64) -> Result<Vec<u8>, ChainError> {
+        self.block_on(
+            self.provider
+                .get_code_at(address)
+                .block_id(block.into())
+                .into_future(),
+        )
+        .map(|code| code.to_vec())
+        .map_err(node_error)
+    }
+
+    /// The latest block's number.
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn block_number(&self) -> Result<u64, ChainError> {
+        self.block_on(self.provider.get_block_number().into_future())
+            .map_err(node_error)
+    }
+
+    /// The chain's id (`eth_chainId`).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn chain_id(&self) -> Result<u64, ChainError> {
+        self.block_on(self.provider.get_chain_id().into_future())
+            .map_err(node_error)
     }
 
     /// A view call's return data.

@@ -20,7 +20,8 @@ pub mod registry;
 pub mod replica;
 
 pub use alloy::primitives::{Address, B256, U256};
-pub use client::{Chain, ChainError, Deployed, TxOutcome};
+pub use alloy::signers::local::PrivateKeySigner;
+pub use client::{key_hex, parse_key, random_key, Chain, ChainError, Deployed, TxOutcome};
 pub use node::{anvil_path, AnvilNode, NodeError};
 pub use registry::{ProofWords, Verifiers};
-pub use replica::{sync_file, ChainReplica, ReplicaError, SyncReport};
+pub use replica::{sync_file, sync_registry, ChainReplica, ReplicaError, SyncReport};

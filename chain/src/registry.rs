@@ -49,6 +49,17 @@ impl Chain {
         max_root_age: u64,
         max_clock_skew: u64,
     ) -> Result<Deployed, ChainError> {
+        let args = Self::registry_constructor_args(verifiers, max_root_age, max_clock_skew);
+        self.deploy(creation, &args)
+    }
+
+    /// The registry's ABI-encoded constructor arguments.
+    #[must_use]
+    pub fn registry_constructor_args(
+        verifiers: Verifiers,
+        max_root_age: u64,
+        max_clock_skew: u64,
+    ) -> Vec<u8> {
         let Verifiers {
             authority,
             access,
@@ -56,7 +67,7 @@ impl Chain {
             claim,
             cohort,
         } = verifiers;
-        let args = (
+        (
             authority,
             access,
             record,
@@ -65,8 +76,7 @@ impl Chain {
             max_root_age,
             max_clock_skew,
         )
-            .abi_encode_params();
-        self.deploy(creation, &args)
+            .abi_encode_params()
     }
 
     /// `issueGrant` calldata.
@@ -266,6 +276,29 @@ impl Chain {
     /// Node errors.
     pub fn records_root(&self, registry: Address) -> Result<U256, ChainError> {
         Ok(self.roots_at(registry, None)?.1)
+    }
+
+    /// The verifiers the registry at `registry` calls (its immutables).
+    ///
+    /// # Errors
+    ///
+    /// Node errors, or a contract without those getters.
+    pub fn verifiers_of(&self, registry: Address) -> Result<Verifiers, ChainError> {
+        let field = |name: &str| -> Result<Address, ChainError> {
+            let word = self.view_word(
+                registry,
+                crate::contracts::selector(&format!("{name}Verifier()")).to_vec(),
+                None,
+            )?;
+            Ok(Address::from_word(B256::from(word)))
+        };
+        Ok(Verifiers {
+            authority: field("authority")?,
+            access: field("access")?,
+            record: field("record")?,
+            claim: field("claim")?,
+            cohort: field("cohort")?,
+        })
     }
 
     /// Grant leaves used so far.

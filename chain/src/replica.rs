@@ -372,29 +372,9 @@ fn write_state(path: &Path, replica: &ChainReplica) -> Result<(), ReplicaError> 
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-fn remove_registry(path: &Path) -> Result<(), ReplicaError> {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(PathBuf::from(name)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(ReplicaError::State {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                })
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Syncs the replica database at `path` (created with `depth` if absent) with the registry at
-/// `address` (deployed in `from_block`), its checkpoint kept in [`state_path`]. After a reorg,
-/// or if the database and its checkpoint disagree (a stop between the two writes), the
-/// replica is rebuilt from the deployment block; a divergence that a rebuild reproduces is an
-/// error.
+/// `address` (deployed in `from_block`), its checkpoint kept in [`state_path`]; see
+/// [`sync_registry`].
 ///
 /// # Errors
 ///
@@ -407,25 +387,54 @@ pub fn sync_file(
     depth: usize,
     authority: &PreparedVerifyingKey,
 ) -> Result<SyncReport, ReplicaError> {
-    let state = state_path(path);
-    let mut replica = read_state(&state, address, from_block)?;
-    if replica.checkpoint.is_some() && path.exists() {
-        let mut registry = Registry::open(path)?;
-        match replica.sync(chain, &mut registry, authority) {
+    let mut registry = if path.exists() {
+        Registry::open(path)?
+    } else {
+        Registry::create(path, depth)?
+    };
+    sync_registry(
+        chain,
+        address,
+        from_block,
+        &mut registry,
+        &state_path(path),
+        authority,
+    )
+}
+
+/// Syncs an open replica with the registry at `address` (deployed in `from_block`), its
+/// checkpoint kept in the file `state`. After a reorg, or if the database and its checkpoint
+/// disagree (a stop between the two writes), both trees are cleared
+/// ([`Registry::clear_trees`]: identities and a verifier's answered requests and spent
+/// nullifiers stay) and rebuilt from the deployment block; a divergence that a rebuild
+/// reproduces is an error.
+///
+/// # Errors
+///
+/// [`ReplicaError`].
+pub fn sync_registry(
+    chain: &Chain,
+    address: Address,
+    from_block: u64,
+    registry: &mut Registry,
+    state: &Path,
+    authority: &PreparedVerifyingKey,
+) -> Result<SyncReport, ReplicaError> {
+    let mut replica = read_state(state, address, from_block)?;
+    if replica.checkpoint.is_some() {
+        match replica.sync(chain, registry, authority) {
             Ok(report) => {
-                write_state(&state, &replica)?;
+                write_state(state, &replica)?;
                 return Ok(report);
             }
             Err(ReplicaError::Reorged { .. } | ReplicaError::Diverged(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    // From the deployment block, into a fresh database.
-    remove_registry(path)?;
-    let mut registry = Registry::create(path, depth)?;
+    registry.clear_trees()?;
     let mut replica = ChainReplica::new(address, from_block);
-    let mut report = replica.sync(chain, &mut registry, authority)?;
-    write_state(&state, &replica)?;
+    let mut report = replica.sync(chain, registry, authority)?;
+    write_state(state, &replica)?;
     report.rebuilt = true;
     Ok(report)
 }

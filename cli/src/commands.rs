@@ -32,13 +32,36 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
             dir,
             depth,
             parties: false,
+            chain: false,
         } => run_demo(dir, *depth, out),
         Command::Demo {
             dir,
             depth,
             parties: true,
+            ..
         } => super::remote::demo_parties(dir, *depth, out),
-        Command::Join { token_file } => super::remote::join(cli, token_file.as_deref(), out),
+        Command::Demo {
+            dir,
+            depth,
+            chain: true,
+            ..
+        } => super::chain::demo::run(dir, *depth, out),
+        Command::Join {
+            token_file,
+            params,
+            chain_key_file,
+            solc,
+        } => super::remote::join(
+            cli,
+            &super::remote::JoinArgs {
+                token_file: token_file.as_deref(),
+                params: params.as_deref(),
+                chain_key_file: chain_key_file.as_deref(),
+                solc,
+            },
+            out,
+        ),
+        Command::Chain(c) => super::chain::run(cli, c, out),
         Command::Sync => super::remote::sync(cli, out),
         Command::Serve(args) => super::serve::run(cli, args, out),
         Command::Setup { depth } => setup(cli, *depth, out),

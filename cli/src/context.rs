@@ -14,7 +14,7 @@ use zkconsent::{
 pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
     let mut home = open_only(cli)?;
     if let Some(url) = &cli.registry {
-        let configured = home.remote().map(|c| c.url().to_owned());
+        let configured = home.remote().map(|c| c.location());
         if configured.as_deref() != Some(url.trim_end_matches('/')) {
             return Err(Failure::malformed(format!(
                 "{} does not replicate {url}: run `zkconsent --home DIR --registry {url} join` \
@@ -114,7 +114,9 @@ fn remote_failure(r: &ReplicaError, e: &HomeError) -> Failure {
             status: 401 | 403 | 404 | 409 | 422,
             ..
         }) => Failure::refused(e),
-        ReplicaError::Local(_) => Failure::refused(e),
+        ReplicaError::Local(_) | ReplicaError::Upstream { refused: true, .. } => {
+            Failure::refused(e)
+        }
         _ => Failure::malformed(e),
     }
 }

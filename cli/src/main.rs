@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used)]
 
+mod chain;
 mod commands;
 mod consent;
 mod context;
@@ -39,8 +40,10 @@ pub struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     json: bool,
-    /// The registry service this home uses (http://HOST:PORT): its registry.db becomes a
-    /// replica, synced before every command; writes go to the service. `join` records it.
+    /// The registry this home replicates: a registry service (http://HOST:PORT) or a
+    /// ZkconsentRegistry on an EVM chain (evm+http://HOST:PORT#0xADDRESS). Its registry.db
+    /// becomes a replica, synced before every command; writes go to the upstream. `join`
+    /// records it.
     #[arg(long, global = true, env = "ZKCONSENT_REGISTRY")]
     registry: Option<String>,
     #[command(subcommand)]
@@ -61,8 +64,13 @@ enum Command {
         depth: usize,
         /// Every party in its own home under --dir, a registry service and a verifier
         /// service on free local ports, hand-offs as sealed files.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "chain")]
         parties: bool,
+        /// On a real node: starts anvil (interop/'s, or ZKCONSENT_ANVIL), deploys the
+        /// verifiers and the registry after setup (compiled with ZKCONSENT_SOLC, or
+        /// interop/'s solcjs) and prints every transaction's gas.
+        #[arg(long)]
+        chain: bool,
     },
     /// Join a registry service (--registry): fetch and hash-check its params, create an
     /// empty wallet and a replica of its registry.
@@ -70,6 +78,19 @@ enum Command {
         /// A custodian's token for anchoring records (a file holding it).
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// A chain registry: the deployer's params directory (a chain holds no keys); each
+        /// file is checked against the manifest, and the verifying keys against the
+        /// verifiers the registry calls.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// A chain registry: a file holding this home's account key (hex), to send grant
+        /// changes and anchorings from; without it the home reads the chain only.
+        #[arg(long)]
+        chain_key_file: Option<PathBuf>,
+        /// A chain registry: the Solidity compiler the deployer used (solc or solcjs), to
+        /// compile the params' verifiers and compare them with the chain's.
+        #[arg(long, env = "ZKCONSENT_SOLC", default_value = "solc")]
+        solc: PathBuf,
     },
     /// Bring the replica up to date with the registry service, checking every proof and
     /// root; finish operations an earlier run left pending.
@@ -116,6 +137,9 @@ enum Command {
     Export(ExportCommand),
     /// Verify snarkjs Groth16 files (bn128) with zkconsent's verifier (exit 0/1/2).
     VerifySnarkjs(VerifySnarkjsArgs),
+    /// The registry on an EVM chain: deploy it from this home's keys.
+    #[command(subcommand)]
+    Chain(chain::ChainCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -500,6 +524,7 @@ pub fn main() -> ExitCode {
         eprintln!("zkconsent: {advice}");
         return ExitCode::from(2);
     }
+    chain::install();
     let cli = Cli::parse();
     let mut out = Out::new(cli.json);
     match commands::run(&cli, &mut out) {

@@ -65,8 +65,8 @@ pub(crate) fn export_card(cli: &Cli, args: &ExportCardArgs, out: &mut Out) -> Re
 
 pub(crate) fn import_card(cli: &Cli, args: &ImportCardArgs, out: &mut Out) -> Result<(), Failure> {
     let card = Card::read(&args.card).map_err(Failure::malformed)?;
-    let home = open(cli)?;
-    let outcome = store::import_card(&home, &card)?;
+    let mut home = open(cli)?;
+    let outcome = store::import_card_into(&mut home, &card)?;
     let fingerprint = card.fingerprint().to_hex();
     let (status, note) = match outcome {
         ImportOutcome::Imported => (

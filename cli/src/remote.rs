@@ -11,13 +11,44 @@ use zkconsent::{
 /// Largest token file read.
 const MAX_TOKEN_FILE: usize = 4096;
 
-pub(crate) fn join(cli: &Cli, token_file: Option<&Path>, out: &mut Out) -> Result<(), Failure> {
+/// `join`'s options.
+pub(crate) struct JoinArgs<'a> {
+    pub token_file: Option<&'a Path>,
+    pub params: Option<&'a Path>,
+    pub chain_key_file: Option<&'a Path>,
+    pub solc: &'a Path,
+}
+
+pub(crate) fn join(cli: &Cli, args: &JoinArgs<'_>, out: &mut Out) -> Result<(), Failure> {
     let Some(url) = &cli.registry else {
         return Err(Failure::malformed(
-            "join needs the service: --registry http://HOST:PORT (or ZKCONSENT_REGISTRY)",
+            "join needs the registry: --registry http://HOST:PORT (a registry service) or \
+             evm+http://HOST:PORT#0xADDRESS (a chain), or ZKCONSENT_REGISTRY",
         ));
     };
-    let token = token_file.map(read_token).transpose()?;
+    if url.starts_with(zkconsent::remote::upstream::EVM_SCHEME) {
+        if args.token_file.is_some() {
+            return Err(Failure::malformed(
+                "--token-file is for a registry service; on a chain a custodian is an \
+                 account the admin registered (--chain-key-file)",
+            ));
+        }
+        return crate::chain::join(
+            cli,
+            url,
+            args.params,
+            args.chain_key_file,
+            args.solc,
+            out,
+        );
+    }
+    if args.params.is_some() || args.chain_key_file.is_some() {
+        return Err(Failure::malformed(
+            "--params and --chain-key-file are for a chain registry: a registry service \
+             serves its params",
+        ));
+    }
+    let token = args.token_file.map(read_token).transpose()?;
     let home = join_service(&cli.home, url, token).map_err(|e| match e {
         JoinError::Home(e) => Failure::from(e),
         JoinError::Remote(e) => Failure::from(zkconsent::home::HomeError::from(e)),

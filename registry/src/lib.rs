@@ -35,6 +35,7 @@ pub mod identities;
 pub mod log;
 pub mod nullifiers;
 pub mod records;
+mod replicated;
 mod records_audit;
 mod replay;
 pub mod requests;

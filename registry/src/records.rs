@@ -267,7 +267,33 @@ impl Registry {
         superseded: &[u64],
         now: Timestamp,
     ) -> Result<RecordAnchoring, RegistryError> {
+        self.anchor(leaves, superseded, Some(now))
+    }
+
+    /// What [`Registry::anchor_records`] would do now (first index, roots before and after),
+    /// with the same checks, changing nothing: a chain custodian states the root its
+    /// anchoring makes (`anchorRecords(rootBefore, leaves, rootAfter)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::anchor_records`], but for the clock.
+    pub fn preview_anchoring(
+        &mut self,
+        leaves: &[RecordCommitment],
+        superseded: &[u64],
+    ) -> Result<RecordAnchoring, RegistryError> {
+        self.anchor(leaves, superseded, None)
+    }
+
+    /// Anchors at `now`, or with `None` previews: the transaction is rolled back.
+    fn anchor(
+        &mut self,
+        leaves: &[RecordCommitment],
+        superseded: &[u64],
+        now: Option<Timestamp>,
+    ) -> Result<RecordAnchoring, RegistryError> {
         check_arguments(leaves, superseded)?;
+        let previewing = now.is_none();
         let (depth, zeros) = (self.depth, &self.zeros);
         let tx = write_tx(&mut self.conn)?;
         let next: Option<i64> =
@@ -295,7 +321,13 @@ impl Registry {
             }
         }
         let old_leaves = present_leaves(&tx, superseded)?;
-        check_time(now, last.created_at)?;
+        let now = match now {
+            Some(now) => {
+                check_time(now, last.created_at)?;
+                now
+            }
+            None => last.created_at,
+        };
         let count = leaves.len() as u64;
         let free = (1u64 << depth).saturating_sub(first_index);
         if count > free {
@@ -358,14 +390,18 @@ impl Registry {
             }
         }
         roots::append(&tx, root_after, now, Transition::removing(superseded))?;
-        tx.commit()?;
+        if previewing {
+            drop(tx); // rolled back
+        } else {
+            tx.commit()?;
+        }
         Ok(RecordAnchoring {
             first_index,
             count,
             superseded: superseded.len() as u64,
             root_before,
             root_after,
-            event_seq: Some(event_seq),
+            event_seq: (!previewing).then_some(event_seq),
         })
     }
 
@@ -464,6 +500,30 @@ mod tests {
         (from..from + n)
             .map(|i| RecordCommitment(Fr::from(1_000 + i)))
             .collect()
+    }
+
+    #[test]
+    fn a_preview_states_the_anchorings_roots_and_changes_nothing() {
+        let (_dir, _path, mut reg) = temp_registry(4);
+        reg.anchor_records(&leaves(0, 2), &[], Timestamp(100))
+            .unwrap();
+        let preview = reg.preview_anchoring(&leaves(2, 3), &[0]).unwrap();
+        assert_eq!(reg.record_count().unwrap(), 2);
+        assert_eq!(reg.records_root().unwrap(), preview.root_before);
+        assert_eq!(reg.records_root_history().unwrap().len(), 2);
+        assert_eq!(preview.event_seq, None);
+        let done = reg
+            .anchor_records(&leaves(2, 3), &[0], Timestamp(100))
+            .unwrap();
+        assert_eq!(
+            (done.first_index, done.root_before, done.root_after),
+            (preview.first_index, preview.root_before, preview.root_after)
+        );
+        // The same refusals as the anchoring itself.
+        assert!(matches!(
+            reg.preview_anchoring(&leaves(2, 1), &[]),
+            Err(RegistryError::DuplicateRecordLeaf { index: 2 })
+        ));
     }
 
     #[test]

@@ -179,6 +179,23 @@ pub fn import_card(home: &Home, card: &Card) -> Result<ImportOutcome, HomeError>
     })
 }
 
+/// [`import_card`], and for a home whose upstream keeps no identities (a chain registry),
+/// the card's identity registered in the home's replica: there the card, its fingerprint
+/// compared out of band, is how the identity is known.
+///
+/// # Errors
+///
+/// As [`import_card`], and the registry's.
+pub fn import_card_into(home: &mut Home, card: &Card) -> Result<ImportOutcome, HomeError> {
+    let outcome = import_card(home, card)?;
+    let local_names = home.remote().is_some_and(|u| !u.keeps_identities());
+    if outcome == ImportOutcome::ImportedUnregistered && local_names {
+        home.register(&card.name, card.role, card.id)?;
+        return Ok(ImportOutcome::Imported);
+    }
+    Ok(outcome)
+}
+
 fn write_cards(home: &Home, cards: &BTreeMap<String, Card>) -> Result<(), CardError> {
     let file = CardsJson {
         format: CARDS_FORMAT.into(),

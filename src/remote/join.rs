@@ -1,9 +1,11 @@
 //! Joining a registry service: a new home whose params are the service's (each file checked
 //! against the manifest the service pins), an empty replica brought up to date, an empty
-//! wallet, and `remote.json`.
+//! wallet, and `remote.json`; or joining a chain registry ([`join_chain`]), with params
+//! given as files and checked against the verifiers the chain calls.
 
 use super::{
     client::{RegistryClient, RemoteError},
+    upstream::{ChainConfig, CHAIN_KEY_FILE},
     wire::{REGISTRY_API_FORMAT, REGISTRY_API_VERSION},
     RemoteConfig, REMOTE_FORMAT,
 };
@@ -83,6 +85,50 @@ pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinEr
     Ok(home)
 }
 
+/// Creates a home in `dir` (new or empty) replicating the chain registry `config` names,
+/// with the params in `params_from` (each key file checked against their manifest, then the
+/// whole set by `check`, which compares them with the verifiers the registry calls) and,
+/// for a home that sends transactions, `key` (hex) in `chain.key` (0600). Needs the chain
+/// client installed ([`super::upstream::install_chain_connector`]).
+///
+/// # Errors
+///
+/// See [`JoinError`]; a failed join leaves no `registry.db`, so it can be run again.
+pub fn join_chain(
+    dir: &Path,
+    params_from: &Path,
+    config: &ChainConfig,
+    key: Option<&str>,
+    check: &dyn Fn(&ParamsDir) -> Result<(), String>,
+) -> Result<Home, JoinError> {
+    if dir.join(REGISTRY_FILE).exists() || dir.join(WALLET_FILE).exists() {
+        return Err(JoinError::Exists(dir.display().to_string()));
+    }
+    let read = |name: &str| {
+        crate::files::read_limited(&params_from.join(name), MAX_PARAMS_FILE)
+            .map_err(|e| JoinError::Local(e.to_string()))
+    };
+    let params_dir = dir.join(PARAMS_DIR);
+    install_params(&read, None, &params_dir)?;
+    let params = ParamsDir::open(&params_dir).map_err(HomeError::from)?;
+    check(&params).map_err(JoinError::Untrusted)?;
+    let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
+    Wallet::create(dir.join(WALLET_FILE)).map_err(|e| local(&e))?;
+    config.write(dir).map_err(|e| local(&e))?;
+    if let Some(key) = key {
+        crate::files::write_private_atomic(&dir.join(CHAIN_KEY_FILE), key.as_bytes())
+            .map_err(|e| local(&e))?;
+    }
+    Registry::create(dir.join(REGISTRY_FILE), params.manifest().tree_depth)
+        .map_err(|e| local(&e))?;
+    let mut home = Home::open(dir)?;
+    home.sync()?;
+    Ok(home)
+}
+
+/// Largest params file copied (proving keys of deep trees are tens of megabytes).
+const MAX_PARAMS_FILE: usize = 1 << 30;
+
 /// Downloads the manifest the service pins by hash, then every key file it names, each
 /// checked against the manifest before it is written.
 fn download_params(
@@ -90,8 +136,22 @@ fn download_params(
     manifest_sha256: &str,
     params_dir: &Path,
 ) -> Result<(), JoinError> {
-    let manifest_bytes = client.params_file(MANIFEST_FILE)?;
-    if sha256_hex(&manifest_bytes) != manifest_sha256 {
+    install_params(
+        &|name| Ok(client.params_file(name)?),
+        Some(manifest_sha256),
+        params_dir,
+    )
+}
+
+/// Fetches the manifest (checked against `manifest_sha256` if pinned), then every key file
+/// it names, each checked against the manifest before it is written.
+fn install_params(
+    fetch: &dyn Fn(&str) -> Result<Vec<u8>, JoinError>,
+    manifest_sha256: Option<&str>,
+    params_dir: &Path,
+) -> Result<(), JoinError> {
+    let manifest_bytes = fetch(MANIFEST_FILE)?;
+    if manifest_sha256.is_some_and(|pinned| sha256_hex(&manifest_bytes) != pinned) {
         return Err(JoinError::Untrusted(
             "its manifest.json does not hash to the value /v1/info pins".into(),
         ));
@@ -109,7 +169,7 @@ fn download_params(
                     "manifest names a key file {name:?} outside the params directory"
                 )));
             }
-            let bytes = client.params_file(name)?;
+            let bytes = fetch(name)?;
             if &sha256_hex(&bytes) != sha {
                 return Err(JoinError::Untrusted(format!(
                     "{name} does not hash to the manifest's value"

@@ -1,6 +1,9 @@
 //! A home whose registry is a registry service: the `/v1` API's types ([`wire`]), a client
 //! ([`client`]), the local replica it keeps ([`replica`]) and joining a service ([`join`]).
 //!
+//! A home may instead replicate a `ZkconsentRegistry` on an EVM chain ([`upstream`]); both
+//! are an [`upstream::Upstream`].
+//!
 //! Such a home holds `remote.json` (the service's URL and, for a custodian, its anchoring
 //! token); its `registry.db` is a replica written only by [`replica::sync`], plus the
 //! verifier's own tables (answered requests, spent nullifiers), which never leave it.
@@ -8,6 +11,7 @@ pub mod client;
 pub mod join;
 pub mod replica;
 mod submit;
+pub mod upstream;
 pub mod wire;
 
 use serde::{Deserialize, Serialize};

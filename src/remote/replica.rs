@@ -33,6 +33,15 @@ pub enum ReplicaError {
     /// applied.
     #[error("registry service diverges from the local replica: {0}")]
     Diverged(String),
+    /// Another kind of upstream (a chain) failed: `refused` if it refused the write for good
+    /// (a reverted transaction), otherwise it could not be asked or diverges.
+    #[error("{message}")]
+    Upstream {
+        /// Whether the upstream refused a well-formed write.
+        refused: bool,
+        /// What happened.
+        message: String,
+    },
 }
 
 /// How far a replica got.

@@ -1,19 +1,15 @@
-//! Where a home's registry writes go: its own registry, or the registry service (then the
+//! Where a home's registry writes go: its own registry, or the registry's upstream, a service or a chain (then the
 //! replica is synced so the write is visible locally). Every statement and anchoring path
 //! writes through these, so a home never writes its replica directly.
 
-use super::{
-    client::RemoteError,
-    replica::ReplicaError,
-    wire::{AnchorRecords, IssueGrant, NewIdentity, RevokeGrant},
-};
+use super::{client::RemoteError, replica::ReplicaError, upstream::Upstream};
 use crate::{
     home::{Home, HomeError},
     registry::{RegistryError, Role},
 };
 use zkconsent_circuits::types::{GrantCommitment, IdentityId, RecordCommitment, Timestamp};
 use zkconsent_prover::Statement;
-use zkconsent_verifier::{self as verifier, fr_to_decimal};
+use zkconsent_verifier as verifier;
 
 impl HomeError {
     /// Whether the registry refused the write for good (retrying the same can never
@@ -24,6 +20,7 @@ impl HomeError {
             Self::Remote(ReplicaError::Remote(RemoteError::Api { status, .. })) => {
                 matches!(status, 400..=499)
             }
+            Self::Remote(ReplicaError::Upstream { refused, .. }) => *refused,
             _ => false,
         }
     }
@@ -37,14 +34,11 @@ impl Home {
         role: Role,
         id: IdentityId,
     ) -> Result<(), HomeError> {
-        match &self.remote() {
-            None => Ok(self.registry.register_identity(name, role, id)?),
-            Some(client) => {
-                client.register_identity(&NewIdentity {
-                    name: name.to_owned(),
-                    role: role.as_str().to_owned(),
-                    id: fr_to_decimal(&id.0),
-                })?;
+        let (_, registry, remote) = self.parts_mut();
+        match remote {
+            None => Ok(registry.register_identity(name, role, id)?),
+            Some(upstream) => {
+                upstream.register_identity(registry, name, role, id)?;
                 self.sync()?;
                 Ok(())
             }
@@ -67,15 +61,12 @@ impl Home {
                 other => Ok(other?),
             };
         }
-        let ack = self.remote().map(|client| {
-            client.issue_grant(&IssueGrant {
-                commitment: fr_to_decimal(&commitment.0),
-                proof: hex::encode(proof.to_bytes()),
-            })
-        });
-        let ack = ack.transpose()?;
+        let acked = match self.remote() {
+            Some(upstream) => upstream.issue_grant(commitment, proof)?,
+            None => None,
+        };
         self.sync()?;
-        self.landed_at(commitment, ack.map(|a| a.index))
+        self.landed_at(commitment, acked)
     }
 
     /// The leaf the replica holds `commitment` at, checked against the service's answer.
@@ -103,13 +94,8 @@ impl Home {
                 let (pvk, _) = self.verifying_key(Statement::Authority)?;
                 Ok(self.registry.revoke_grant(&pvk, index, proof, now)?)
             }
-            Some(client) => {
-                client.revoke_grant(
-                    index,
-                    &RevokeGrant {
-                        proof: hex::encode(proof.to_bytes()),
-                    },
-                )?;
+            Some(upstream) => {
+                upstream.revoke_grant(index, proof)?;
                 self.sync()?;
                 Ok(())
             }
@@ -120,7 +106,7 @@ impl Home {
     /// not synced here (the caller syncs once its wallet transaction is done).
     pub(crate) fn submit_anchoring(
         registry: &mut crate::registry::Registry,
-        remote: Option<&super::client::RegistryClient>,
+        remote: Option<&dyn Upstream>,
         leaves: &[RecordCommitment],
         superseded: &[u64],
         now: Timestamp,
@@ -129,12 +115,7 @@ impl Home {
             None => Ok(registry
                 .anchor_records(leaves, superseded, now)?
                 .first_index),
-            Some(client) => Ok(client
-                .anchor_records(&AnchorRecords {
-                    leaves: leaves.iter().map(|l| fr_to_decimal(&l.0)).collect(),
-                    superseded: superseded.to_vec(),
-                })?
-                .first_index),
+            Some(upstream) => Ok(upstream.anchor_records(registry, leaves, superseded)?),
         }
     }
 }
