@@ -5,7 +5,6 @@
 use serde_json::{json, Value};
 use std::{
     collections::HashMap,
-    io::Write,
     path::Path,
     process::{Command, Stdio},
 };
@@ -45,8 +44,6 @@ pub(crate) fn compile(
             "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } },
         },
     });
-    // Output to a file, not a pipe: solcjs exits before a pipe drains and cuts its answer
-    // at 64 KiB, while Node writes files synchronously.
     let output_path = std::env::temp_dir().join(format!(
         "zkconsent-solc-{}-{}.json",
         std::process::id(),
@@ -81,16 +78,22 @@ pub(crate) fn compile(
     Ok(out)
 }
 
-/// Runs `solc --standard-json` on `input`, its answer written to `output_path`.
+/// Runs `solc --standard-json` on `input`, its answer written to `output_path`. Both ends
+/// are files, not pipes: solcjs reads its input with one synchronous read that fails with
+/// EAGAIN on a pipe not yet filled, and exits before a pipe drains its answer (cut at 64 KiB).
 fn run_compiler(solc: &Path, input: &Value, output_path: &Path) -> Result<Value, String> {
     let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", solc.display());
+    let input_path = output_path.with_extension("input.json");
+    std::fs::write(&input_path, input.to_string()).map_err(|e| failed(&e))?;
+    let stdin = std::fs::File::open(&input_path).map_err(|e| failed(&e));
+    let _ = std::fs::remove_file(&input_path); // the open file stays readable
     let stdout = std::fs::File::create(output_path).map_err(|e| failed(&e))?;
-    let mut child = Command::new(solc)
+    let done = Command::new(solc)
         .arg("--standard-json")
-        .stdin(Stdio::piped())
+        .stdin(stdin?)
         .stdout(stdout)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .map_err(|e| {
             format!(
                 "{}: {e} (give a Solidity compiler with --solc or {SOLC_ENV}, e.g. \
@@ -98,12 +101,6 @@ fn run_compiler(solc: &Path, input: &Value, output_path: &Path) -> Result<Value,
                 solc.display()
             )
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input.to_string().as_bytes())
-            .map_err(|e| failed(&e))?;
-    }
-    let done = child.wait_with_output().map_err(|e| failed(&e))?;
     let bytes = zkconsent::files::read_limited(output_path, MAX_OUTPUT_BYTES)
         .map_err(|e| failed(&e))?;
     // solcjs prints a line of its own before the JSON on some versions: start at the brace.

@@ -115,8 +115,9 @@ impl ChainUpstream {
         if self.can_send {
             Ok(())
         } else {
+            // Final: this home can never send it (a pending write is dropped, not retried).
             Err(ReplicaError::Upstream {
-                refused: false,
+                refused: true,
                 message: format!(
                     "{what} is a chain transaction, and this home has no {CHAIN_KEY_FILE} to \
                      send it from (join with --chain-key-file)"
