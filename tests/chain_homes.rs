@@ -66,6 +66,23 @@ fn grants_root(home: &Path) -> String {
         .to_owned()
 }
 
+/// `chain verify --measure`'s figures, for the README's table.
+fn print_gas(statement: &str, run: &common::Run) {
+    let v = run.json();
+    assert_eq!(v["function"], format!("verify{statement}"), "{v}");
+    let execution = v["verify_proof_execution_gas"].as_u64().expect("measured");
+    let floor = v["floor_gas"].as_u64().expect("floor");
+    println!(
+        "gas: verify{statement} {} (openRequest {}); verifyProof execution {execution}, \
+         {} over the EIP-1108 floor {floor} ({} inputs)",
+        v["gas"],
+        v["open_request_gas"],
+        execution.saturating_sub(floor),
+        v["inputs"]
+    );
+    assert!(execution >= floor, "a verification cannot cost less than its precompiles");
+}
+
 #[test]
 fn parties_on_their_own_homes_share_a_chain_registry() {
     let node = start_node();
@@ -231,6 +248,39 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     let base = BASE.to_string();
     prove(&bob, index, &request, &["--now", &base, "--out", path(&proof)]).expect_code(0);
     verify_answer(&clinic, &proof, &request).expect_code(0);
+    // The clinic answers it on chain too: accepted once, then a replay by name.
+    let on_chain = |proof: &Path, request: &Path| {
+        zkh(
+            &clinic,
+            &[
+                "--json", "chain", "verify", path(proof), "--request", path(request),
+                "--measure",
+            ],
+        )
+    };
+    // On chain the proof's time is checked against the block's: bob proves at the chain's.
+    let (chain_request, _) = new_access_request(&clinic, "observations");
+    let chain_proof = d.join("access-on-chain.json");
+    let chain_now = reader.latest_block_time().expect("time").to_string();
+    prove(
+        &bob,
+        index,
+        &chain_request,
+        &["--now", &chain_now, "--out", path(&chain_proof)],
+    )
+    .expect_code(0);
+    let late = on_chain(&proof, &request);
+    late.expect_code(1);
+    assert!(late.json()["error"].as_str().unwrap_or_default().contains("ClockSkew"));
+    let (proof, request) = (chain_proof, chain_request);
+    let run = on_chain(&proof, &request);
+    run.expect_code(0);
+    print_gas("Access", &run);
+    let replay = on_chain(&proof, &request);
+    replay.expect_code(1);
+    assert!(replay.json()["error"].as_str().unwrap_or_default().contains("Replay"));
+    // bob's home reads the chain only: it cannot answer on chain.
+    zkh(&bob, &["chain", "verify", path(&proof), "--request", path(&request)]).expect_code(2);
 
     // A reorg removes alice's revocation: every replica follows the chain back.
     let admin = Chain::connect(&rpc, node.dev_key(0).expect("key")).expect("client");
@@ -300,4 +350,233 @@ fn demo_on_chain_prints_every_transactions_gas() {
         "{forged}"
     );
     assert!(demo.join("chain.json").is_file());
+}
+
+/// Body temperature (LOINC), the lab's code set.
+const TEMPERATURE: &str = "http://loinc.org|8310-5";
+/// A code no bundle uses, so a covered set is never just the claim's diagnosis.
+const DECOY_CODE: &str = "http://snomed.info/sct|999999999";
+
+/// A custodian's home on a chain anchors a bundle (`anchorRecords` from its account), and
+/// Record and Claim proofs made from its replica are answered on chain by `chain verify`:
+/// accepted once, then refused by name (a replay, a spent nullifier).
+#[test]
+fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
+    use common::fhir::{diagnosed_claims, first_coding, patient_bundles, resources};
+    let node = start_node();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let home = d.join("hospital");
+    zkh(&home, &["setup", "--depth", "10"]).expect_code(0);
+    zkh(
+        &home,
+        &[
+            "chain",
+            "deploy",
+            "--rpc",
+            &node.endpoint(),
+            "--key-file",
+            path(&key_file(&node, d, 0)),
+            "--solc",
+            &solcjs(),
+        ],
+    )
+    .expect_code(0);
+    for verifier in ["lab", "acme"] {
+        zkh(&home, &["identity", "new", verifier, "--role", "verifier"]).expect_code(0);
+    }
+    let is_temperature =
+        |o: &serde_json::Value| first_coding(o) == TEMPERATURE && o["valueQuantity"]["value"].is_number();
+    let (bundle, patient, observation, claim) = patient_bundles()
+        .into_iter()
+        .find_map(|(bundle, patient)| {
+            let o = resources(&bundle, "Observation").find(|o| is_temperature(o))?;
+            let claim = diagnosed_claims(&bundle).into_iter().next()?;
+            let id = format!("Observation/{}", o["id"].as_str()?);
+            Some((bundle, patient, id, claim))
+        })
+        .expect("a bundle with a temperature and a diagnosed claim");
+    zkh(&home, &["identity", "new", &patient, "--role", "patient"]).expect_code(0);
+    let run = zkh(
+        &home,
+        &["--json", "record", "anchor", path(&bundle), "--patient", &patient],
+    );
+    run.expect_code(0);
+
+    let chain_verify = |proof: &Path, request: &Path| {
+        zkh(
+            &home,
+            &[
+                "--json", "chain", "verify", path(proof), "--request", path(request),
+                "--measure",
+            ],
+        )
+    };
+    // Record: the lab asks for a temperature; accepted on chain once.
+    let codes = d.join("temperature.json");
+    std::fs::write(&codes, serde_json::json!([TEMPERATURE]).to_string()).expect("write");
+    let (request, _) = common::new_request_with(
+        &home,
+        "lab",
+        &["--statement", "record", "--code-set", path(&codes)],
+    );
+    let proof = d.join("record.json");
+    zkh(
+        &home,
+        &[
+            "prove", "record", "--resource", &observation, "--request", path(&request), "--out",
+            path(&proof),
+        ],
+    )
+    .expect_code(0);
+    let run = chain_verify(&proof, &request);
+    run.expect_code(0);
+    print_gas("Record", &run);
+    let replay = chain_verify(&proof, &request);
+    replay.expect_code(1);
+    assert!(replay.json()["error"].as_str().unwrap_or_default().contains("Replay"));
+
+    // Claim: paid once; the same claim for a new request has a spent nullifier on chain.
+    let covered = d.join("covered.json");
+    std::fs::write(
+        &covered,
+        serde_json::json!([DECOY_CODE, claim.diagnosis]).to_string(),
+    )
+    .expect("write");
+    let claim_proof = |name: &str| {
+        let (request, _) = common::new_request_with(
+            &home,
+            "acme",
+            &[
+                "--statement", "claim", "--covered", path(&covered), "--member", &patient,
+                "--coverage", &claim.coverage,
+            ],
+        );
+        let out = d.join(name);
+        zkh(
+            &home,
+            &[
+                "prove", "claim", "--bundle", path(&bundle), "--claim", &claim.id, "--request",
+                path(&request), "--out", path(&out),
+            ],
+        )
+        .expect_code(0);
+        (out, request)
+    };
+    let (first, first_request) = claim_proof("claim1.json");
+    let run = chain_verify(&first, &first_request);
+    run.expect_code(0);
+    print_gas("Claim", &run);
+    let (second, second_request) = claim_proof("claim2.json");
+    let spent = chain_verify(&second, &second_request);
+    spent.expect_code(1);
+    assert!(
+        spent.json()["error"].as_str().unwrap_or_default().contains("NullifierSpent"),
+        "{}",
+        spent.stdout
+    );
+    // A proof for another request's terms never answers this one.
+    let mismatched = chain_verify(&first, &second_request);
+    assert_ne!(mismatched.code, Some(0), "{}", mismatched.stdout);
+}
+
+/// A study's enrolment answered on chain: a research grant issued by transaction, a
+/// condition summary anchored from the custodian's account, a Cohort proof at the chain's
+/// time accepted by `verifyCohort` once per patient per study (`NullifierSpent` after).
+#[test]
+fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
+    use common::fhir::{first_coding, patient_bundles, resources};
+    /// The day the summaries are made and the criteria's reference date.
+    const AS_OF: &str = "2026-01-10";
+    /// Research grants are valid a year around the chain's time.
+    const HALF_YEAR: u64 = 180 * 86_400;
+    // The chain starts at the summary's day, so the proofs' times are after it.
+    let genesis = 1_768_435_200 - 60; // 2026-01-14T23:59Z
+    let node = AnvilNode::start(&anvil_path(repo_root()), genesis).expect("anvil starts");
+    let reader = Chain::connect(&node.endpoint(), zkconsent_chain::random_key()).expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let home = d.join("hospital");
+    zkh(&home, &["setup", "--depth", "10"]).expect_code(0);
+    zkh(
+        &home,
+        &[
+            "chain", "deploy", "--rpc", &node.endpoint(), "--key-file",
+            path(&key_file(&node, d, 0)), "--solc", &solcjs(),
+        ],
+    )
+    .expect_code(0);
+    zkh(&home, &["identity", "new", "uni", "--role", "verifier"]).expect_code(0);
+    let (bundle, patient, code) = patient_bundles()
+        .into_iter()
+        .find_map(|(bundle, patient)| {
+            let code = resources(&bundle, "Condition").next().map(|c| first_coding(&c))?;
+            Some((bundle, patient, code))
+        })
+        .expect("a bundle with a condition");
+    zkh(&home, &["identity", "new", &patient, "--role", "patient"]).expect_code(0);
+    zkh(&home, &["record", "anchor", path(&bundle), "--patient", &patient]).expect_code(0);
+    zkh(
+        &home,
+        &["record", "summary", "--patient", &patient, "--as-of", AS_OF],
+    )
+    .expect_code(0);
+    let now = reader.latest_block_time().expect("time");
+    let (nb, na) = ((now - HALF_YEAR).to_string(), (now + HALF_YEAR).to_string());
+    zkh(
+        &home,
+        &[
+            "grant", "issue", "--patient", &patient, "--grantee", "uni", "--scope", "conditions",
+            "--purpose", "research", "--not-before", &nb, "--not-after", &na,
+        ],
+    )
+    .expect_code(0);
+    let criteria = d.join("criteria.json");
+    std::fs::write(
+        &criteria,
+        serde_json::json!({
+            "reference_date": "2026-01-01",
+            "age": { "min": 0, "max": 120 },
+            "include": [DECOY_CODE, code],
+            "exclude": [DECOY_CODE],
+            "summary_not_before": AS_OF,
+        })
+        .to_string(),
+    )
+    .expect("write criteria");
+    let enrol = |name: &str| {
+        let (request, _) = common::new_request_with(
+            &home,
+            "uni",
+            &["--statement", "cohort", "--criteria", path(&criteria), "--study", "STUDY-A"],
+        );
+        let out = d.join(name);
+        // At the chain's time: the contract checks it against the block's.
+        let now = reader.latest_block_time().expect("time").to_string();
+        zkh(
+            &home,
+            &[
+                "prove", "cohort", "--bundle", path(&bundle), "--request", path(&request),
+                "--now", &now, "--out", path(&out),
+            ],
+        )
+        .expect_code(0);
+        zkh(
+            &home,
+            &[
+                "--json", "chain", "verify", path(&out), "--request", path(&request),
+                "--measure",
+            ],
+        )
+    };
+    let first = enrol("cohort1.json");
+    first.expect_code(0);
+    print_gas("Cohort", &first);
+    let again = enrol("cohort2.json");
+    again.expect_code(1);
+    assert!(
+        again.json()["error"].as_str().unwrap_or_default().contains("NullifierSpent"),
+        "{}",
+        again.stdout
+    );
 }

@@ -294,6 +294,23 @@ impl Chain {
         .map_err(node_error)
     }
 
+    /// The latest block's timestamp (unix seconds).
+    ///
+    /// # Errors
+    ///
+    /// Node errors.
+    pub fn latest_block_time(&self) -> Result<u64, ChainError> {
+        let block = self
+            .block_on(
+                self.provider
+                    .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+                    .into_future(),
+            )
+            .map_err(node_error)?
+            .ok_or_else(|| ChainError::Node("no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+
     /// The latest block's number.
     ///
     /// # Errors
@@ -406,6 +423,16 @@ impl Chain {
         let tx = tx.with_from(self.address());
         self.block_on(self.provider.estimate_gas(tx).into_future())
             .map_err(node_error)
+    }
+
+    /// The node's gas estimate for sending `data` to `to` (at least what it would use; the
+    /// 63/64 rule can make it a little more).
+    ///
+    /// # Errors
+    ///
+    /// Node errors, or a call that reverts.
+    pub fn estimate_call(&self, to: Address, data: Vec<u8>) -> Result<u64, ChainError> {
+        self.estimate_gas(TransactionRequest::default().with_to(to).with_input(data))
     }
 
     /// Snapshots the chain (anvil's `evm_snapshot`); [`Chain::revert`] returns to it.

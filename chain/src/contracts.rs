@@ -100,6 +100,38 @@ pub fn verify_calldata(function: &str, words: &[U256], requester: Address) -> Ve
     data
 }
 
+/// A verifier's `verifyProof(a, b, c, input)` calldata for a proof's words and its inputs.
+#[must_use]
+pub fn verify_proof_calldata(words: &[U256]) -> Vec<u8> {
+    let inputs = words.len().saturating_sub(PROOF_WORDS);
+    let signature = format!("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[{inputs}])");
+    let mut data = selector(&signature).to_vec();
+    for w in words {
+        data.extend_from_slice(&w.to_be_bytes::<32>());
+    }
+    data
+}
+
+/// Gas a transaction pays for its calldata (EIP-2028: 4 a zero byte, 16 any other).
+#[must_use]
+pub fn calldata_gas(data: &[u8]) -> u64 {
+    data.iter().map(|&b| if b == 0 { 4 } else { 16 }).sum()
+}
+
+/// Base gas of every transaction.
+pub const TX_BASE_GAS: u64 = 21_000;
+/// EIP-1108: a pairing check of `k` pairs costs 45,000 + 34,000 k; Groth16 checks 4 pairs.
+pub const PAIRING_FLOOR_GAS: u64 = 45_000 + 34_000 * 4;
+/// EIP-1108: one ecMul and one ecAdd per public input.
+pub const PER_INPUT_FLOOR_GAS: u64 = 6_000 + 150;
+
+/// The EIP-1108 floor of a Groth16 verification with `inputs` public inputs: the
+/// precompiles alone (181,000 + 6,150 per input).
+#[must_use]
+pub fn groth16_floor_gas(inputs: usize) -> u64 {
+    PAIRING_FLOOR_GAS + PER_INPUT_FLOOR_GAS * inputs as u64
+}
+
 /// A function's selector: the first four bytes of the keccak256 of its signature.
 #[must_use]
 pub fn selector(signature: &str) -> [u8; 4] {

@@ -137,7 +137,7 @@ enum Command {
     Export(ExportCommand),
     /// Verify snarkjs Groth16 files (bn128) with zkconsent's verifier (exit 0/1/2).
     VerifySnarkjs(VerifySnarkjsArgs),
-    /// The registry on an EVM chain: deploy it from this home's keys.
+    /// The registry on an EVM chain: deploy it from this home's keys, answer requests on it.
     #[command(subcommand)]
     Chain(chain::ChainCommand),
 }

@@ -108,6 +108,13 @@ pub fn request_digests(request: &Request) -> Result<Vec<[u8; 32]>, String> {
 /// Most terms digests one request opens on chain (each costs a storage slot).
 pub const MAX_OPEN_DIGESTS: usize = 64;
 
+/// The registry function that verifies `statement` on chain (`verifyAccess`…); `None` for
+/// the authority statement, which gates grant updates instead.
+#[must_use]
+pub fn verify_function(statement: Statement) -> Option<String> {
+    (statement != Statement::Authority).then(|| format!("verify{}", camel(statement)))
+}
+
 /// The statements verified on chain (the authority statement gates grant updates instead).
 fn verified_statements() -> impl Iterator<Item = Statement> {
     Statement::ALL

@@ -5,6 +5,7 @@
 pub(crate) mod demo;
 pub(crate) mod solc;
 pub(crate) mod upstream;
+pub(crate) mod verify;
 
 use crate::{context, output::Out, Cli, Failure};
 use clap::{Args, Subcommand};
@@ -36,6 +37,9 @@ pub(crate) enum ChainCommand {
     /// Deploy the five verifiers and ZkconsentRegistry from --home's keys, and make the
     /// home's registry a replica of it (the home must have no grants or records yet).
     Deploy(DeployArgs),
+    /// Answer a request on chain: open it from this home's account (once) and submit the
+    /// proof to the registry's verify function; exit 0 accepted, 1 refused (by error name).
+    Verify(verify::ChainVerifyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +74,7 @@ pub(crate) struct Deployment {
 pub(crate) fn run(cli: &Cli, command: &ChainCommand, out: &mut Out) -> Result<(), Failure> {
     match command {
         ChainCommand::Deploy(args) => deploy_command(cli, args, out),
+        ChainCommand::Verify(args) => verify::run(cli, args, out),
     }
 }
 
