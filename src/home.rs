@@ -183,9 +183,9 @@ impl Home {
                 &config.registry,
                 config.token,
             )?)),
-            (None, Some(config)) => Some(
-                upstream::connect_chain(dir, &config).map_err(HomeError::RemoteConfig)?,
-            ),
+            (None, Some(config)) => {
+                Some(upstream::connect_chain(dir, &config).map_err(HomeError::RemoteConfig)?)
+            }
             (None, None) => None,
         };
         Ok(Self {
@@ -236,7 +236,10 @@ impl Home {
             return Err(HomeError::Invalid(format!(
                 "{} already replicates {}",
                 self.dir.display(),
-                self.remote.as_ref().map(|u| u.location()).unwrap_or_default()
+                self.remote
+                    .as_ref()
+                    .map(|u| u.location())
+                    .unwrap_or_default()
             )));
         }
         let heads = self.registry.heads()?;

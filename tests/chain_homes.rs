@@ -9,8 +9,7 @@
 mod common;
 
 use common::{
-    new_access_request, prove, sol::repo_root, verify_answer, zkh, BASE, NOT_AFTER,
-    NOT_BEFORE,
+    new_access_request, prove, sol::repo_root, verify_answer, zkh, BASE, NOT_AFTER, NOT_BEFORE,
 };
 use std::path::{Path, PathBuf};
 use zkconsent_chain::{anvil_path, key_hex, AnvilNode, Chain};
@@ -80,7 +79,10 @@ fn print_gas(statement: &str, run: &common::Run) {
         execution.saturating_sub(floor),
         v["inputs"]
     );
-    assert!(execution >= floor, "a verification cannot cost less than its precompiles");
+    assert!(
+        execution >= floor,
+        "a verification cannot cost less than its precompiles"
+    );
 }
 
 #[test]
@@ -183,7 +185,11 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     // Identities: each home its own; the others' from cards (a chain keeps no names).
     zkh(&alice, &["identity", "new", "alice", "--role", "patient"]).expect_code(0);
     zkh(&bob, &["identity", "new", "bob", "--role", "clinician"]).expect_code(0);
-    zkh(&clinic, &["identity", "new", "clinic", "--role", "verifier"]).expect_code(0);
+    zkh(
+        &clinic,
+        &["identity", "new", "clinic", "--role", "verifier"],
+    )
+    .expect_code(0);
     let cards = d.join("cards");
     std::fs::create_dir_all(&cards).expect("mkdir");
     let alice_card = export_card(&alice, "alice", &cards);
@@ -225,7 +231,12 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     assert_eq!(index, 0);
     // Every replica rebuilt from the chain's events has the chain's root.
     let reader = Chain::connect(&rpc, zkconsent_chain::random_key()).expect("client");
-    let address = location.rsplit_once('#').expect("address").1.parse().expect("address");
+    let address = location
+        .rsplit_once('#')
+        .expect("address")
+        .1
+        .parse()
+        .expect("address");
     let chain_root = reader.grants_root(address).expect("root").to_string();
     for home in [&alice, &bob, &clinic] {
         assert_eq!(grants_root(home), chain_root, "{}", home.display());
@@ -235,7 +246,14 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     let run = zkh(
         &bob,
         &[
-            "grant", "issue", "--patient", "carol", "--grantee", "bob", "--scope", "all",
+            "grant",
+            "issue",
+            "--patient",
+            "carol",
+            "--grantee",
+            "bob",
+            "--scope",
+            "all",
         ],
     );
     run.expect_code(1);
@@ -246,14 +264,25 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     let (request, _) = new_access_request(&clinic, "observations");
     let proof = d.join("access.json");
     let base = BASE.to_string();
-    prove(&bob, index, &request, &["--now", &base, "--out", path(&proof)]).expect_code(0);
+    prove(
+        &bob,
+        index,
+        &request,
+        &["--now", &base, "--out", path(&proof)],
+    )
+    .expect_code(0);
     verify_answer(&clinic, &proof, &request).expect_code(0);
     // The clinic answers it on chain too: accepted once, then a replay by name.
     let on_chain = |proof: &Path, request: &Path| {
         zkh(
             &clinic,
             &[
-                "--json", "chain", "verify", path(proof), "--request", path(request),
+                "--json",
+                "chain",
+                "verify",
+                path(proof),
+                "--request",
+                path(request),
                 "--measure",
             ],
         )
@@ -271,16 +300,26 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     .expect_code(0);
     let late = on_chain(&proof, &request);
     late.expect_code(1);
-    assert!(late.json()["error"].as_str().unwrap_or_default().contains("ClockSkew"));
+    assert!(late.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("ClockSkew"));
     let (proof, request) = (chain_proof, chain_request);
     let run = on_chain(&proof, &request);
     run.expect_code(0);
     print_gas("Access", &run);
     let replay = on_chain(&proof, &request);
     replay.expect_code(1);
-    assert!(replay.json()["error"].as_str().unwrap_or_default().contains("Replay"));
+    assert!(replay.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Replay"));
     // bob's home reads the chain only: it cannot answer on chain.
-    zkh(&bob, &["chain", "verify", path(&proof), "--request", path(&request)]).expect_code(2);
+    zkh(
+        &bob,
+        &["chain", "verify", path(&proof), "--request", path(&request)],
+    )
+    .expect_code(2);
 
     // A reorg removes alice's revocation: every replica follows the chain back.
     let admin = Chain::connect(&rpc, node.dev_key(0).expect("key")).expect("client");
@@ -294,10 +333,21 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
     admin.mine().expect("mine");
     admin.mine().expect("mine");
     for home in [&alice, &bob, &clinic] {
-        assert_eq!(grants_root(home), chain_root, "{} after the reorg", home.display());
+        assert_eq!(
+            grants_root(home),
+            chain_root,
+            "{} after the reorg",
+            home.display()
+        );
     }
     let proof = d.join("access-after-reorg.json");
-    prove(&bob, index, &request, &["--now", &base, "--out", path(&proof)]).expect_code(0);
+    prove(
+        &bob,
+        index,
+        &request,
+        &["--now", &base, "--out", path(&proof)],
+    )
+    .expect_code(0);
     verify_answer(&clinic, &proof, &request).expect_code(0);
 
     // The replica's log replays: every authority proof and root checked again.
@@ -311,7 +361,15 @@ fn demo_on_chain_prints_every_transactions_gas() {
     let demo = dir.path().join("demo");
     // From the repository's root, as the README runs it: anvil and solcjs from interop/.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_zkconsent"))
-        .args(["--json", "demo", "--chain", "--dir", path(&demo), "--depth", "4"])
+        .args([
+            "--json",
+            "demo",
+            "--chain",
+            "--dir",
+            path(&demo),
+            "--depth",
+            "4",
+        ])
         .current_dir(repo_root())
         .env_remove("ZKCONSENT_ANVIL")
         .env_remove("ZKCONSENT_SOLC")
@@ -334,7 +392,9 @@ fn demo_on_chain_prints_every_transactions_gas() {
         .collect();
     for kind in ["deploy ZkconsentRegistry", "issueGrant", "revokeGrant"] {
         assert!(
-            transactions.iter().any(|t| t.starts_with(kind) && t.ends_with(" gas")),
+            transactions
+                .iter()
+                .any(|t| t.starts_with(kind) && t.ends_with(" gas")),
             "{kind}: {transactions:?}"
         );
     }
@@ -342,11 +402,18 @@ fn demo_on_chain_prints_every_transactions_gas() {
         .as_array()
         .expect("steps")
         .iter()
-        .find(|s| s["title"].as_str().is_some_and(|t| t.contains("mints a grant")))
+        .find(|s| {
+            s["title"]
+                .as_str()
+                .is_some_and(|t| t.contains("mints a grant"))
+        })
         .expect("the forged grant step");
     assert_eq!(forged["outcome"], "rejected");
     assert!(
-        forged["detail"].as_str().expect("detail").contains("InvalidProof"),
+        forged["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("InvalidProof"),
         "{forged}"
     );
     assert!(demo.join("chain.json").is_file());
@@ -385,8 +452,9 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     for verifier in ["lab", "acme"] {
         zkh(&home, &["identity", "new", verifier, "--role", "verifier"]).expect_code(0);
     }
-    let is_temperature =
-        |o: &serde_json::Value| first_coding(o) == TEMPERATURE && o["valueQuantity"]["value"].is_number();
+    let is_temperature = |o: &serde_json::Value| {
+        first_coding(o) == TEMPERATURE && o["valueQuantity"]["value"].is_number()
+    };
     let (bundle, patient, observation, claim) = patient_bundles()
         .into_iter()
         .find_map(|(bundle, patient)| {
@@ -399,7 +467,14 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     zkh(&home, &["identity", "new", &patient, "--role", "patient"]).expect_code(0);
     let run = zkh(
         &home,
-        &["--json", "record", "anchor", path(&bundle), "--patient", &patient],
+        &[
+            "--json",
+            "record",
+            "anchor",
+            path(&bundle),
+            "--patient",
+            &patient,
+        ],
     );
     run.expect_code(0);
 
@@ -407,7 +482,12 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
         zkh(
             &home,
             &[
-                "--json", "chain", "verify", path(proof), "--request", path(request),
+                "--json",
+                "chain",
+                "verify",
+                path(proof),
+                "--request",
+                path(request),
                 "--measure",
             ],
         )
@@ -424,7 +504,13 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     zkh(
         &home,
         &[
-            "prove", "record", "--resource", &observation, "--request", path(&request), "--out",
+            "prove",
+            "record",
+            "--resource",
+            &observation,
+            "--request",
+            path(&request),
+            "--out",
             path(&proof),
         ],
     )
@@ -434,7 +520,10 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     print_gas("Record", &run);
     let replay = chain_verify(&proof, &request);
     replay.expect_code(1);
-    assert!(replay.json()["error"].as_str().unwrap_or_default().contains("Replay"));
+    assert!(replay.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("Replay"));
 
     // Claim: paid once; the same claim for a new request has a spent nullifier on chain.
     let covered = d.join("covered.json");
@@ -448,16 +537,30 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
             &home,
             "acme",
             &[
-                "--statement", "claim", "--covered", path(&covered), "--member", &patient,
-                "--coverage", &claim.coverage,
+                "--statement",
+                "claim",
+                "--covered",
+                path(&covered),
+                "--member",
+                &patient,
+                "--coverage",
+                &claim.coverage,
             ],
         );
         let out = d.join(name);
         zkh(
             &home,
             &[
-                "prove", "claim", "--bundle", path(&bundle), "--claim", &claim.id, "--request",
-                path(&request), "--out", path(&out),
+                "prove",
+                "claim",
+                "--bundle",
+                path(&bundle),
+                "--claim",
+                &claim.id,
+                "--request",
+                path(&request),
+                "--out",
+                path(&out),
             ],
         )
         .expect_code(0);
@@ -471,7 +574,10 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     let spent = chain_verify(&second, &second_request);
     spent.expect_code(1);
     assert!(
-        spent.json()["error"].as_str().unwrap_or_default().contains("NullifierSpent"),
+        spent.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NullifierSpent"),
         "{}",
         spent.stdout
     );
@@ -501,8 +607,14 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
     zkh(
         &home,
         &[
-            "chain", "deploy", "--rpc", &node.endpoint(), "--key-file",
-            path(&key_file(&node, d, 0)), "--solc", &solcjs(),
+            "chain",
+            "deploy",
+            "--rpc",
+            &node.endpoint(),
+            "--key-file",
+            path(&key_file(&node, d, 0)),
+            "--solc",
+            &solcjs(),
         ],
     )
     .expect_code(0);
@@ -510,12 +622,18 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
     let (bundle, patient, code) = patient_bundles()
         .into_iter()
         .find_map(|(bundle, patient)| {
-            let code = resources(&bundle, "Condition").next().map(|c| first_coding(&c))?;
+            let code = resources(&bundle, "Condition")
+                .next()
+                .map(|c| first_coding(&c))?;
             Some((bundle, patient, code))
         })
         .expect("a bundle with a condition");
     zkh(&home, &["identity", "new", &patient, "--role", "patient"]).expect_code(0);
-    zkh(&home, &["record", "anchor", path(&bundle), "--patient", &patient]).expect_code(0);
+    zkh(
+        &home,
+        &["record", "anchor", path(&bundle), "--patient", &patient],
+    )
+    .expect_code(0);
     zkh(
         &home,
         &["record", "summary", "--patient", &patient, "--as-of", AS_OF],
@@ -526,8 +644,20 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
     zkh(
         &home,
         &[
-            "grant", "issue", "--patient", &patient, "--grantee", "uni", "--scope", "conditions",
-            "--purpose", "research", "--not-before", &nb, "--not-after", &na,
+            "grant",
+            "issue",
+            "--patient",
+            &patient,
+            "--grantee",
+            "uni",
+            "--scope",
+            "conditions",
+            "--purpose",
+            "research",
+            "--not-before",
+            &nb,
+            "--not-after",
+            &na,
         ],
     )
     .expect_code(0);
@@ -548,7 +678,14 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
         let (request, _) = common::new_request_with(
             &home,
             "uni",
-            &["--statement", "cohort", "--criteria", path(&criteria), "--study", "STUDY-A"],
+            &[
+                "--statement",
+                "cohort",
+                "--criteria",
+                path(&criteria),
+                "--study",
+                "STUDY-A",
+            ],
         );
         let out = d.join(name);
         // At the chain's time: the contract checks it against the block's.
@@ -556,15 +693,28 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
         zkh(
             &home,
             &[
-                "prove", "cohort", "--bundle", path(&bundle), "--request", path(&request),
-                "--now", &now, "--out", path(&out),
+                "prove",
+                "cohort",
+                "--bundle",
+                path(&bundle),
+                "--request",
+                path(&request),
+                "--now",
+                &now,
+                "--out",
+                path(&out),
             ],
         )
         .expect_code(0);
         zkh(
             &home,
             &[
-                "--json", "chain", "verify", path(&out), "--request", path(&request),
+                "--json",
+                "chain",
+                "verify",
+                path(&out),
+                "--request",
+                path(&request),
                 "--measure",
             ],
         )
@@ -575,7 +725,10 @@ fn a_cohort_enrolment_is_answered_on_chain_once_per_study() {
     let again = enrol("cohort2.json");
     again.expect_code(1);
     assert!(
-        again.json()["error"].as_str().unwrap_or_default().contains("NullifierSpent"),
+        again.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("NullifierSpent"),
         "{}",
         again.stdout
     );

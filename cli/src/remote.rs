@@ -33,14 +33,7 @@ pub(crate) fn join(cli: &Cli, args: &JoinArgs<'_>, out: &mut Out) -> Result<(), 
                  account the admin registered (--chain-key-file)",
             ));
         }
-        return crate::chain::join(
-            cli,
-            url,
-            args.params,
-            args.chain_key_file,
-            args.solc,
-            out,
-        );
+        return crate::chain::join(cli, url, args.params, args.chain_key_file, args.solc, out);
     }
     if args.params.is_some() || args.chain_key_file.is_some() {
         return Err(Failure::malformed(

@@ -45,7 +45,9 @@ mod tests {
         test_support::{keys, party, temp_registry},
         Role,
     };
-    use zkconsent_circuits::types::{AccessTag, IdentityId, RecordCommitment, RequestHash, Timestamp};
+    use zkconsent_circuits::types::{
+        AccessTag, IdentityId, RecordCommitment, RequestHash, Timestamp,
+    };
 
     #[test]
     fn clearing_keeps_the_homes_own_tables_and_restarts_both_trees() {
@@ -62,7 +64,10 @@ mod tests {
             .unwrap();
 
         reg.clear_trees().unwrap();
-        assert_eq!((reg.current_root().unwrap(), reg.records_root().unwrap()), empty);
+        assert_eq!(
+            (reg.current_root().unwrap(), reg.records_root().unwrap()),
+            empty
+        );
         assert!(reg.grants().unwrap().is_empty() && reg.events().unwrap().is_empty());
         assert!(reg.records().unwrap().is_empty() && reg.record_events().unwrap().is_empty());
         assert_eq!(reg.root_history().unwrap().len(), 1);

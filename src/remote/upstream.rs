@@ -254,13 +254,16 @@ pub fn parse_evm_location(location: &str) -> Result<Option<(String, String)>, St
         return Err(format!("{address:?}: an address is 20 bytes in hex"));
     }
     if !(rpc.starts_with("http://") || rpc.starts_with("https://")) {
-        return Err(format!("{rpc:?}: the node's endpoint is http(s)://HOST:PORT"));
+        return Err(format!(
+            "{rpc:?}: the node's endpoint is http(s)://HOST:PORT"
+        ));
     }
     Ok(Some((rpc.to_owned(), address.to_owned())))
 }
 
 /// Opens a chain upstream for the home in `home` from its `chain.json`.
-pub type ChainConnector = fn(home: &Path, config: &ChainConfig) -> Result<Box<dyn Upstream>, String>;
+pub type ChainConnector =
+    fn(home: &Path, config: &ChainConfig) -> Result<Box<dyn Upstream>, String>;
 
 static CHAIN_CONNECTOR: OnceLock<ChainConnector> = OnceLock::new();
 
@@ -274,7 +277,10 @@ pub fn install_chain_connector(connector: ChainConnector) {
 /// # Errors
 ///
 /// No chain client in this program, or the connector's failure.
-pub(crate) fn connect_chain(home: &Path, config: &ChainConfig) -> Result<Box<dyn Upstream>, String> {
+pub(crate) fn connect_chain(
+    home: &Path,
+    config: &ChainConfig,
+) -> Result<Box<dyn Upstream>, String> {
     let connect = CHAIN_CONNECTOR.get().ok_or_else(|| {
         format!(
             "{} follows the chain registry {}, and this program has no chain client",

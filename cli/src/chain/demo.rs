@@ -40,8 +40,11 @@ fn solc() -> PathBuf {
 }
 
 pub(crate) fn run(dir: &Path, depth: usize, out: &mut Out) -> Result<(), Failure> {
-    let node = AnvilNode::start(&anvil_path(Path::new(".")), unix_now().0 - GENESIS_BEFORE_NOW)
-        .map_err(Failure::malformed)?;
+    let node = AnvilNode::start(
+        &anvil_path(Path::new(".")),
+        unix_now().0 - GENESIS_BEFORE_NOW,
+    )
+    .map_err(Failure::malformed)?;
     let key = node
         .dev_key(0)
         .ok_or_else(|| Failure::malformed("anvil gave no funded account"))?;

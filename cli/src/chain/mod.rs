@@ -82,7 +82,8 @@ fn read_key(path: &Path) -> Result<String, Failure> {
     let bytes = zkconsent::files::read_limited(path, MAX_KEY_FILE).map_err(Failure::malformed)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Failure::malformed(format!("{}: not a key", path.display())))?;
-    let key = parse_key(&text).map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?;
+    let key =
+        parse_key(&text).map_err(|e| Failure::malformed(format!("{}: {e}", path.display())))?;
     Ok(key_hex(&key))
 }
 
@@ -246,17 +247,12 @@ pub(crate) fn join(
         from_block,
     };
     let check = |params: &ParamsDir| check_verifiers(&reader, address, params, solc_path);
-    let home = zkconsent::remote::join::join_chain(
-        &cli.home,
-        params,
-        &config,
-        key.as_deref(),
-        &check,
-    )
-    .map_err(|e| match e {
-        zkconsent::remote::join::JoinError::Home(e) => Failure::from(e),
-        other => Failure::malformed(other),
-    })?;
+    let home =
+        zkconsent::remote::join::join_chain(&cli.home, params, &config, key.as_deref(), &check)
+            .map_err(|e| match e {
+                zkconsent::remote::join::JoinError::Home(e) => Failure::from(e),
+                other => Failure::malformed(other),
+            })?;
     let root = home
         .registry
         .current_root()

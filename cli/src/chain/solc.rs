@@ -66,7 +66,11 @@ pub(crate) fn compile(
         return Err(format!("solc: {}", errors.join("\n")));
     }
     let mut out = HashMap::new();
-    for contracts in answer["contracts"].as_object().into_iter().flat_map(|m| m.values()) {
+    for contracts in answer["contracts"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
         for (name, c) in contracts.as_object().into_iter().flatten() {
             let hex_of = |v: &Value| hex::decode(v.as_str().unwrap_or_default());
             let creation = hex_of(&c["evm"]["bytecode"]["object"]).map_err(|e| e.to_string())?;
@@ -101,8 +105,8 @@ fn run_compiler(solc: &Path, input: &Value, output_path: &Path) -> Result<Value,
                 solc.display()
             )
         })?;
-    let bytes = zkconsent::files::read_limited(output_path, MAX_OUTPUT_BYTES)
-        .map_err(|e| failed(&e))?;
+    let bytes =
+        zkconsent::files::read_limited(output_path, MAX_OUTPUT_BYTES).map_err(|e| failed(&e))?;
     // solcjs prints a line of its own before the JSON on some versions: start at the brace.
     let start = bytes.iter().position(|&b| b == b'{').ok_or_else(|| {
         format!(

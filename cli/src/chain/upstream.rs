@@ -18,8 +18,8 @@ use zkconsent::{
     verifier::{fr_to_decimal, PreparedVerifyingKey, Proof},
 };
 use zkconsent_chain::{
-    parse_key, random_key, replica::ReplicaError as ChainReplicaError, Address, Chain,
-    ProofWords, TxOutcome, U256,
+    parse_key, random_key, replica::ReplicaError as ChainReplicaError, Address, Chain, ProofWords,
+    TxOutcome, U256,
 };
 
 /// Largest `chain.key` read.
@@ -175,7 +175,7 @@ pub(crate) fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -213,11 +213,10 @@ impl Upstream for ChainUpstream {
         ) {
             Ok(_) => Ok(None),
             // Landed before (a retry after a lost answer): the replica finds its leaf.
-            Err(ReplicaError::Upstream { refused: true, message })
-                if message.ends_with("AlreadyIssued") =>
-            {
-                Ok(None)
-            }
+            Err(ReplicaError::Upstream {
+                refused: true,
+                message,
+            }) if message.ends_with("AlreadyIssued") => Ok(None),
             Err(e) => Err(e),
         }
     }

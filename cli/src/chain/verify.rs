@@ -133,7 +133,9 @@ pub(crate) fn run(cli: &Cli, args: &ChainVerifyArgs, out: &mut Out) -> Result<()
             .map_err(node)?;
     }
     if let Some(name) = refusal {
-        return Err(Failure::refused(format!("rejected on chain: {function}: {name}")));
+        return Err(Failure::refused(format!(
+            "rejected on chain: {function}: {name}"
+        )));
     }
     let outcome = chain
         .verify_statement(registry, &function, &words, me, VERIFY_GAS)
@@ -143,7 +145,9 @@ pub(crate) fn run(cli: &Cli, args: &ChainVerifyArgs, out: &mut Out) -> Result<()
             .verify_statement_refusal(registry, &function, &words, me)
             .map_err(node)?
             .unwrap_or("reverted");
-        return Err(Failure::refused(format!("rejected on chain: {function}: {name}")));
+        return Err(Failure::refused(format!(
+            "rejected on chain: {function}: {name}"
+        )));
     }
 
     // The bare verifier, as a transaction: its execution gas against the precompiles' floor
