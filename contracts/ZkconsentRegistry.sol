@@ -74,6 +74,11 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     uint256 public recordsRoot;
     uint256 public recordCount;
     mapping(uint256 => RootInfo) public recordRoots;
+    /// @notice Anchorings that superseded records so far, and when each happened.
+    uint64 public recordRemovals;
+    mapping(uint64 => uint64) public recordRemovalAt;
+    /// @notice Record leaf index => superseded (its leaf emptied by a newer version).
+    mapping(uint256 => bool) public recordSuperseded;
     mapping(address => bool) public isCustodian;
 
     /// @dev keccak256(requester, requestHash, termsDigest) => opened.
@@ -88,7 +93,7 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
     event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
     event CustodianSet(address indexed custodian, bool allowed);
-    event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);
+    event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256[] superseded, uint256 root);
     event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);
     event ProofAccepted(uint256 indexed statement, address indexed requester, uint256 indexed requestHash);
 
@@ -101,6 +106,8 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     error AlreadyRevoked(uint256 index);
     error RecordsMoved(uint256 expected, uint256 current);
     error NoLeaves();
+    error UnknownRecord(uint256 index);
+    error AlreadySuperseded(uint256 index);
     error UnknownRoot(uint256 root);
     error StaleRoot(uint256 root);
     error ClockSkew(uint256 proofNow, uint256 blockTime);
@@ -163,10 +170,12 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         emit CustodianSet(custodian, allowed);
     }
 
-    /// @notice Appends `leaves` to the records tree whose root is `rootBefore`, making
-    /// `rootAfter` current (registered custodians only). The leaves are logged, so every
-    /// replica recomputes `rootAfter` and refuses a custodian whose root is wrong.
-    function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256 rootAfter) external {
+    /// @notice Appends `leaves` to the records tree whose root is `rootBefore` and empties
+    /// the `superseded` leaves (older versions of those records), making `rootAfter`
+    /// current (registered custodians only). Leaves and indices are logged, so every
+    /// replica recomputes `rootAfter` and refuses a custodian whose root is wrong. A
+    /// superseding anchoring ages the roots before it, as a revocation does.
+    function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256[] calldata superseded, uint256 rootAfter) external {
         if (!isCustodian[msg.sender]) revert NotCustodian(msg.sender);
         if (rootBefore != recordsRoot) revert RecordsMoved(rootBefore, recordsRoot);
         if (leaves.length == 0) revert NoLeaves();
@@ -176,10 +185,20 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         for (uint256 i = 0; i < leaves.length; i++) {
             if (leaves[i] >= R) revert NotInField(leaves[i]);
         }
+        for (uint256 i = 0; i < superseded.length; i++) {
+            uint256 index = superseded[i];
+            if (index >= first) revert UnknownRecord(index);
+            if (recordSuperseded[index]) revert AlreadySuperseded(index);
+            recordSuperseded[index] = true;
+        }
         recordCount = first + leaves.length;
         recordsRoot = rootAfter;
-        recordRoots[rootAfter] = RootInfo({removalsBefore: 0, known: true});
-        emit RecordsAnchored(msg.sender, first, leaves, rootAfter);
+        if (superseded.length != 0) {
+            recordRemovalAt[recordRemovals] = uint64(block.timestamp);
+            recordRemovals += 1;
+        }
+        recordRoots[rootAfter] = RootInfo({removalsBefore: recordRemovals, known: true});
+        emit RecordsAnchored(msg.sender, first, leaves, superseded, rootAfter);
     }
 
     /// @notice Opens `requestHash` for proofs whose terms hash to one of `accepted`
@@ -205,10 +224,16 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         return block.timestamp < uint256(grantRemovalAt[info.removalsBefore]) + maxRootAge;
     }
 
-    /// @notice Whether a proof against records root `r` is accepted (records are only
-    /// appended on chain, so every root the registry had).
+    /// @notice Whether a proof against records root `r` is accepted now: a root the
+    /// registry had, with no superseding anchoring since, or the first within maxRootAge.
     function isRecordsRootAcceptable(uint256 r) public view returns (bool) {
-        return recordRoots[r].known;
+        RootInfo memory info = recordRoots[r];
+        return info.known && _recordsYoungEnough(info);
+    }
+
+    function _recordsYoungEnough(RootInfo memory info) internal view returns (bool) {
+        if (info.removalsBefore == recordRemovals) return true;
+        return block.timestamp < uint256(recordRemovalAt[info.removalsBefore]) + maxRootAge;
     }
 
     function _checkGrantsRoot(uint256 r) internal view {
@@ -218,7 +243,9 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
     }
 
     function _checkRecordsRoot(uint256 r) internal view {
-        if (!isRecordsRootAcceptable(r)) revert UnknownRoot(r);
+        RootInfo memory info = recordRoots[r];
+        if (!info.known) revert UnknownRoot(r);
+        if (!_recordsYoungEnough(info)) revert StaleRoot(r);
     }
 
     function _checkTime(uint256 proofNow) internal view {

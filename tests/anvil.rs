@@ -533,6 +533,7 @@ fn custodians_anchor_records_and_a_record_proof_answers_on_chain() {
     let call = Chain::anchor_records_call(
         dec(&anchoring.root_before),
         &leaves,
+        &[],
         dec(&anchoring.root_after),
     );
     assert_eq!(
@@ -563,6 +564,7 @@ fn custodians_anchor_records_and_a_record_proof_answers_on_chain() {
             registry,
             dec(&anchoring.root_before),
             &leaves,
+            &[],
             dec(&anchoring.root_after),
         )
         .expect("anchor");
@@ -695,6 +697,7 @@ fn a_replica_rebuilt_from_events_follows_the_chain_through_a_reorg() {
                 registry,
                 before,
                 &[U256::from(7), U256::from(8)],
+                &[],
                 U256::from(9)
             )
             .expect("tx")

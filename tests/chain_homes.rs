@@ -65,6 +65,23 @@ fn grants_root(home: &Path) -> String {
         .to_owned()
 }
 
+/// The transactions a command sent (stderr's `chain:` lines), each with its gas.
+fn print_transactions(what: &str, run: &common::Run) {
+    let sent: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("chain: "))
+        .collect();
+    assert!(
+        !sent.is_empty(),
+        "{what}: no transaction reported:\n{}",
+        run.stderr
+    );
+    for line in sent {
+        println!("gas: {what}: {line}");
+    }
+}
+
 /// `chain verify --measure`'s figures, for the README's table.
 fn print_gas(statement: &str, run: &common::Run) {
     let v = run.json();
@@ -477,6 +494,7 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
         ],
     );
     run.expect_code(0);
+    print_transactions("a bundle's anchoring", &run);
 
     let chain_verify = |proof: &Path, request: &Path| {
         zkh(
@@ -584,6 +602,77 @@ fn records_anchored_on_chain_answer_record_and_claim_requests_there() {
     // A proof for another request's terms never answers this one.
     let mismatched = chain_verify(&first, &second_request);
     assert_ne!(mismatched.code, Some(0), "{}", mismatched.stdout);
+
+    // A new version of the claim supersedes the old leaf on chain (one anchoring, logged
+    // with the index it empties); proofs against the root before stay good for the root
+    // age, then are stale, as after a revocation.
+    let record_proof = |name: &str| {
+        let (request, _) = common::new_request_with(
+            &home,
+            "lab",
+            &["--statement", "record", "--code-set", path(&codes)],
+        );
+        let out = d.join(name);
+        zkh(
+            &home,
+            &[
+                "prove",
+                "record",
+                "--resource",
+                &observation,
+                "--request",
+                path(&request),
+                "--out",
+                path(&out),
+            ],
+        )
+        .expect_code(0);
+        (out, request)
+    };
+    let (early, early_request) = record_proof("early.json");
+    let (late, late_request) = record_proof("late.json");
+    let text = std::fs::read_to_string(&bundle).expect("bundle");
+    let claim_at = text
+        .find(&format!("\"id\": \"{}\"", claim.id))
+        .expect("the claim's id in the bundle");
+    let created = claim_at + text[claim_at..].find("\"created\": \"").expect("created");
+    let value = created + "\"created\": \"".len();
+    let mut edited = text.clone();
+    edited.replace_range(value..value + 4, "2099");
+    let edited_path = d.join("edited.json");
+    std::fs::write(&edited_path, edited).expect("write");
+    let run = zkh(
+        &home,
+        &[
+            "--json",
+            "record",
+            "anchor",
+            path(&edited_path),
+            "--patient",
+            &patient,
+        ],
+    );
+    run.expect_code(0);
+    assert_eq!(run.json()["new_versions_total"], 1, "{}", run.stdout);
+    print_transactions("a superseding anchoring", &run);
+    zkh(&home, &["registry", "audit"]).expect_code(0);
+    chain_verify(&early, &early_request).expect_code(0);
+    let admin = Chain::connect(&node.endpoint(), node.dev_key(0).expect("key")).expect("client");
+    let past_age = admin.latest_block_time().expect("time")
+        + zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS
+        + 1;
+    admin.set_next_block_timestamp(past_age).expect("time");
+    admin.mine().expect("mine");
+    let stale = chain_verify(&late, &late_request);
+    stale.expect_code(1);
+    assert!(
+        stale.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("StaleRoot"),
+        "{}",
+        stale.stdout
+    );
 }
 
 /// A study's enrolment answered on chain: a research grant issued by transaction, a

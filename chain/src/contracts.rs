@@ -26,7 +26,7 @@ alloy::sol! {
         event GrantIssued(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
         event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);
         event CustodianSet(address indexed custodian, bool allowed);
-        event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);
+        event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256[] superseded, uint256 root);
         event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);
         event ProofAccepted(uint256 indexed statement, address indexed requester, uint256 indexed requestHash);
 
@@ -41,6 +41,8 @@ alloy::sol! {
         error AlreadyRevoked(uint256 index);
         error RecordsMoved(uint256 expected, uint256 current);
         error NoLeaves();
+        error UnknownRecord(uint256 index);
+        error AlreadySuperseded(uint256 index);
         error UnknownRoot(uint256 root);
         error StaleRoot(uint256 root);
         error ClockSkew(uint256 proofNow, uint256 blockTime);
@@ -57,7 +59,7 @@ alloy::sol! {
         function issueGrant(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256 commitment) external returns (uint256 index);
         function revokeGrant(uint256[2] calldata a, uint256[2][2] calldata b, uint256[2] calldata c, uint256 index) external;
         function setCustodian(address custodian, bool allowed) external;
-        function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256 rootAfter) external;
+        function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256[] calldata superseded, uint256 rootAfter) external;
         function openRequest(uint256 requestHash, bytes32[] calldata accepted) external;
     }
 }

@@ -172,19 +172,35 @@ impl Chain {
         self.transact(registry, data, SMALL_TX_GAS)
     }
 
-    /// `anchorRecords(root_before, leaves, root_after)` calldata.
+    /// `anchorRecords(root_before, leaves, superseded, root_after)` calldata.
     #[must_use]
-    pub fn anchor_records_call(root_before: U256, leaves: &[U256], root_after: U256) -> Vec<u8> {
+    pub fn anchor_records_call(
+        root_before: U256,
+        leaves: &[U256],
+        superseded: &[u64],
+        root_after: U256,
+    ) -> Vec<u8> {
         ZkconsentRegistry::anchorRecordsCall {
             rootBefore: root_before,
             leaves: leaves.to_vec(),
+            superseded: superseded.iter().map(|&i| U256::from(i)).collect(),
             rootAfter: root_after,
         }
         .abi_encode()
     }
 
-    /// Anchors `leaves` on top of `root_before`, making `root_after` current (custodians
-    /// only).
+    /// Gas limit of an anchoring of `leaves` leaves superseding `superseded` ones.
+    #[must_use]
+    pub fn anchor_records_gas(leaves: usize, superseded: usize) -> u64 {
+        let removal = if superseded == 0 { 0 } else { SUPERSEDE_GAS };
+        SMALL_TX_GAS
+            + ANCHOR_GAS_PER_LEAF * leaves as u64
+            + SUPERSEDE_GAS_PER_INDEX * superseded as u64
+            + removal
+    }
+
+    /// Anchors `leaves` on top of `root_before`, emptying the `superseded` leaves, making
+    /// `root_after` current (custodians only).
     ///
     /// # Errors
     ///
@@ -194,13 +210,13 @@ impl Chain {
         registry: Address,
         root_before: U256,
         leaves: &[U256],
+        superseded: &[u64],
         root_after: U256,
     ) -> Result<TxOutcome, ChainError> {
-        let gas = SMALL_TX_GAS + ANCHOR_GAS_PER_LEAF * leaves.len() as u64;
         self.transact(
             registry,
-            Self::anchor_records_call(root_before, leaves, root_after),
-            gas,
+            Self::anchor_records_call(root_before, leaves, superseded, root_after),
+            Self::anchor_records_gas(leaves.len(), superseded.len()),
         )
     }
 
@@ -353,5 +369,9 @@ impl Chain {
 const SMALL_TX_GAS: u64 = 200_000;
 /// Added per anchored record leaf (calldata, a range check, a logged word).
 const ANCHOR_GAS_PER_LEAF: u64 = 5_000;
+/// Added per superseded leaf (a storage slot set, a logged word).
+const SUPERSEDE_GAS_PER_INDEX: u64 = 30_000;
+/// Added once for a superseding anchoring (the removal's time, the counter).
+const SUPERSEDE_GAS: u64 = 50_000;
 /// Added per opened terms digest (a storage slot and an event).
 const OPEN_GAS_PER_DIGEST: u64 = 50_000;

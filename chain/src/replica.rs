@@ -278,8 +278,13 @@ fn apply(
             .iter()
             .map(|l| field("record leaf", *l).map(RecordCommitment))
             .collect::<Result<Vec<_>, _>>()?;
+        let superseded = e
+            .superseded
+            .iter()
+            .map(|i| u64::try_from(*i).map_err(|_| diverged("a superseded index past 2^64")))
+            .collect::<Result<Vec<_>, _>>()?;
         let anchoring = registry
-            .anchor_records(&leaves, &[], at)
+            .anchor_records(&leaves, &superseded, at)
             .map_err(|err| diverged(format!("anchoring by {}: {err}", e.custodian)))?;
         if U256::from(anchoring.first_index) != e.firstIndex {
             return Err(diverged(format!(

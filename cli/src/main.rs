@@ -527,7 +527,12 @@ pub fn main() -> ExitCode {
     chain::install();
     let cli = Cli::parse();
     let mut out = Out::new(cli.json);
-    match commands::run(&cli, &mut out) {
+    let result = commands::run(&cli, &mut out);
+    // A chain home's transactions, with their gas, on stderr (stdout stays one result).
+    for line in chain::upstream::take_activity() {
+        eprintln!("chain: {line}");
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             out.error(&failure.message);

@@ -220,6 +220,11 @@ pub fn render_registry(depth: usize) -> String {
     line!("    uint256 public recordsRoot;");
     line!("    uint256 public recordCount;");
     line!("    mapping(uint256 => RootInfo) public recordRoots;");
+    line!("    /// @notice Anchorings that superseded records so far, and when each happened.");
+    line!("    uint64 public recordRemovals;");
+    line!("    mapping(uint64 => uint64) public recordRemovalAt;");
+    line!("    /// @notice Record leaf index => superseded (its leaf emptied by a newer version).");
+    line!("    mapping(uint256 => bool) public recordSuperseded;");
     line!("    mapping(address => bool) public isCustodian;");
     line!();
     line!("    /// @dev keccak256(requester, requestHash, termsDigest) => opened.");
@@ -240,7 +245,7 @@ pub fn render_registry(depth: usize) -> String {
         "    event GrantRevoked(uint256 indexed index, uint256 indexed commitment, uint256 root, uint256[8] proof);"
     );
     line!("    event CustodianSet(address indexed custodian, bool allowed);");
-    line!("    event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256 root);");
+    line!("    event RecordsAnchored(address indexed custodian, uint256 firstIndex, uint256[] leaves, uint256[] superseded, uint256 root);");
     line!("    event RequestOpened(address indexed requester, uint256 indexed requestHash, bytes32 terms);");
     line!("    event ProofAccepted(uint256 indexed statement, address indexed requester, uint256 indexed requestHash);");
     line!();
@@ -253,6 +258,8 @@ pub fn render_registry(depth: usize) -> String {
     line!("    error AlreadyRevoked(uint256 index);");
     line!("    error RecordsMoved(uint256 expected, uint256 current);");
     line!("    error NoLeaves();");
+    line!("    error UnknownRecord(uint256 index);");
+    line!("    error AlreadySuperseded(uint256 index);");
     line!("    error UnknownRoot(uint256 root);");
     line!("    error StaleRoot(uint256 root);");
     line!("    error ClockSkew(uint256 proofNow, uint256 blockTime);");
@@ -350,13 +357,13 @@ fn render_records(w: &mut String) {
     line!("    }}");
     line!();
     line!(
-        "    /// @notice Appends `leaves` to the records tree whose root is `rootBefore`, making"
+        "    /// @notice Appends `leaves` to the records tree whose root is `rootBefore` and empties"
     );
-    line!(
-        "    /// `rootAfter` current (registered custodians only). The leaves are logged, so every"
-    );
-    line!("    /// replica recomputes `rootAfter` and refuses a custodian whose root is wrong.");
-    line!("    function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256 rootAfter) external {{");
+    line!("    /// the `superseded` leaves (older versions of those records), making `rootAfter`");
+    line!("    /// current (registered custodians only). Leaves and indices are logged, so every");
+    line!("    /// replica recomputes `rootAfter` and refuses a custodian whose root is wrong. A");
+    line!("    /// superseding anchoring ages the roots before it, as a revocation does.");
+    line!("    function anchorRecords(uint256 rootBefore, uint256[] calldata leaves, uint256[] calldata superseded, uint256 rootAfter) external {{");
     line!("        if (!isCustodian[msg.sender]) revert NotCustodian(msg.sender);");
     line!("        if (rootBefore != recordsRoot) revert RecordsMoved(rootBefore, recordsRoot);");
     line!("        if (leaves.length == 0) revert NoLeaves();");
@@ -366,10 +373,20 @@ fn render_records(w: &mut String) {
     line!("        for (uint256 i = 0; i < leaves.length; i++) {{");
     line!("            if (leaves[i] >= R) revert NotInField(leaves[i]);");
     line!("        }}");
+    line!("        for (uint256 i = 0; i < superseded.length; i++) {{");
+    line!("            uint256 index = superseded[i];");
+    line!("            if (index >= first) revert UnknownRecord(index);");
+    line!("            if (recordSuperseded[index]) revert AlreadySuperseded(index);");
+    line!("            recordSuperseded[index] = true;");
+    line!("        }}");
     line!("        recordCount = first + leaves.length;");
     line!("        recordsRoot = rootAfter;");
-    line!("        recordRoots[rootAfter] = RootInfo({{removalsBefore: 0, known: true}});");
-    line!("        emit RecordsAnchored(msg.sender, first, leaves, rootAfter);");
+    line!("        if (superseded.length != 0) {{");
+    line!("            recordRemovalAt[recordRemovals] = uint64(block.timestamp);");
+    line!("            recordRemovals += 1;");
+    line!("        }}");
+    line!("        recordRoots[rootAfter] = RootInfo({{removalsBefore: recordRemovals, known: true}});");
+    line!("        emit RecordsAnchored(msg.sender, first, leaves, superseded, rootAfter);");
     line!("    }}");
     line!();
 }
@@ -401,10 +418,16 @@ fn render_requests_and_policy(w: &mut String) {
     line!("        return block.timestamp < uint256(grantRemovalAt[info.removalsBefore]) + maxRootAge;");
     line!("    }}");
     line!();
-    line!("    /// @notice Whether a proof against records root `r` is accepted (records are only");
-    line!("    /// appended on chain, so every root the registry had).");
+    line!("    /// @notice Whether a proof against records root `r` is accepted now: a root the");
+    line!("    /// registry had, with no superseding anchoring since, or the first within maxRootAge.");
     line!("    function isRecordsRootAcceptable(uint256 r) public view returns (bool) {{");
-    line!("        return recordRoots[r].known;");
+    line!("        RootInfo memory info = recordRoots[r];");
+    line!("        return info.known && _recordsYoungEnough(info);");
+    line!("    }}");
+    line!();
+    line!("    function _recordsYoungEnough(RootInfo memory info) internal view returns (bool) {{");
+    line!("        if (info.removalsBefore == recordRemovals) return true;");
+    line!("        return block.timestamp < uint256(recordRemovalAt[info.removalsBefore]) + maxRootAge;");
     line!("    }}");
     line!();
     line!("    function _checkGrantsRoot(uint256 r) internal view {{");
@@ -414,7 +437,9 @@ fn render_requests_and_policy(w: &mut String) {
     line!("    }}");
     line!();
     line!("    function _checkRecordsRoot(uint256 r) internal view {{");
-    line!("        if (!isRecordsRootAcceptable(r)) revert UnknownRoot(r);");
+    line!("        RootInfo memory info = recordRoots[r];");
+    line!("        if (!info.known) revert UnknownRoot(r);");
+    line!("        if (!_recordsYoungEnough(info)) revert StaleRoot(r);");
     line!("    }}");
     line!();
     line!("    function _checkTime(uint256 proofNow) internal view {{");

@@ -24,10 +24,6 @@ use zkconsent_chain::{
 
 /// Largest `chain.key` read.
 const MAX_KEY_FILE: usize = 256;
-/// Gas limit of an anchoring: a small transaction plus the leaves.
-const ANCHOR_BASE_GAS: u64 = 200_000;
-/// Added per anchored leaf (calldata, a range check, a logged word).
-const ANCHOR_GAS_PER_LEAF: u64 = 5_000;
 
 /// A chain registry as a home's upstream.
 pub(crate) struct ChainUpstream {
@@ -237,14 +233,6 @@ impl Upstream for ChainUpstream {
         leaves: &[RecordCommitment],
         superseded: &[u64],
     ) -> Result<u64, ReplicaError> {
-        if !superseded.is_empty() {
-            return Err(ReplicaError::Upstream {
-                refused: true,
-                message: "the chain registry appends records only: superseding a version is \
-                          not on chain yet"
-                    .into(),
-            });
-        }
         let preview = registry.preview_anchoring(leaves, superseded)?;
         let words = leaves
             .iter()
@@ -253,9 +241,10 @@ impl Upstream for ChainUpstream {
         let data = Chain::anchor_records_call(
             word(&preview.root_before.0)?,
             &words,
+            superseded,
             word(&preview.root_after.0)?,
         );
-        let gas = ANCHOR_BASE_GAS + ANCHOR_GAS_PER_LEAF * leaves.len() as u64;
+        let gas = Chain::anchor_records_gas(leaves.len(), superseded.len());
         self.send("anchorRecords", data, gas)?;
         Ok(preview.first_index)
     }
