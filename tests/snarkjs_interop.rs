@@ -454,6 +454,18 @@ fn exported_access_proof_verifies_in_snarkjs_and_round_trips() {
     // Malformed files are exit 2, for both commands.
     std::fs::write(out.join("public.json"), "[\"01\"]").expect("write");
     assert_eq!(verify_snarkjs_cli(&home, &out), Some(2));
+    // A key with gamma == delta would let anyone forge its public inputs: refused at load.
+    std::fs::write(
+        out.join("public.json"),
+        SnarkjsPublic::from_inputs(&inputs).to_json(),
+    )
+    .expect("write");
+    let vk_path = out.join("verification_key.json");
+    let mut vk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&vk_path).expect("vk")).expect("vk JSON");
+    vk["vk_delta_2"] = vk["vk_gamma_2"].clone();
+    std::fs::write(&vk_path, vk.to_string()).expect("write");
+    assert_eq!(verify_snarkjs_cli(&home, &out), Some(2));
     let bad_proof = tmp.path().join("bad.json");
     std::fs::write(&bad_proof, "{\"format\": \"zkconsent-proof\"}").expect("write");
     let run = zk(

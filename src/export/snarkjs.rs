@@ -203,11 +203,19 @@ impl SnarkjsVerifyingKey {
             .enumerate()
             .map(|(i, p)| g1_from_json(&format!("IC[{i}]"), p, Identity::Allowed))
             .collect::<Result<Vec<_>, _>>()?;
+        let gamma_g2 = g2_from_json("vk_gamma_2", &self.vk_gamma_2)?;
+        let delta_g2 = g2_from_json("vk_delta_2", &self.vk_delta_2)?;
+        if gamma_g2 == delta_g2 {
+            return Err(SnarkjsError::Point {
+                field: "vk_delta_2".into(),
+                source: DecodeError::GammaIsDelta,
+            });
+        }
         Ok(VerifyingKey {
             alpha_g1: g1_from_json("vk_alpha_1", &self.vk_alpha_1, Identity::Rejected)?,
             beta_g2: g2_from_json("vk_beta_2", &self.vk_beta_2)?,
-            gamma_g2: g2_from_json("vk_gamma_2", &self.vk_gamma_2)?,
-            delta_g2: g2_from_json("vk_delta_2", &self.vk_delta_2)?,
+            gamma_g2,
+            delta_g2,
             gamma_abc_g1,
         })
     }

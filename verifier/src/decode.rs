@@ -85,7 +85,8 @@ impl VerifyingKey {
     /// Decodes a verifying key from its canonical compressed encoding, as written by
     /// ark-groth16's `VerifyingKey::serialize_compressed`, validating every point.
     ///
-    /// `alpha`, `beta`, `gamma` and `delta` must not be the identity; `gamma_abc_g1` must
+    /// `alpha`, `beta`, `gamma` and `delta` must not be the identity, `gamma` must differ from
+    /// `delta` (else any public input can be forged); `gamma_abc_g1` must
     /// hold 1 to `MAX_PUBLIC_INPUTS + 1` points. Lengths are checked before any allocation
     /// or curve arithmetic.
     ///
@@ -171,6 +172,9 @@ fn vk_from_bytes(bytes: &[u8], subgroup: Subgroup) -> Result<VerifyingKey, Decod
     let beta_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
     let gamma_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
     let delta_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
+    if gamma_g2 == delta_g2 {
+        return Err(DecodeError::GammaIsDelta);
+    }
     let _prefix: &[u8; 8] = cur.take()?;
     let mut gamma_abc_g1 = Vec::with_capacity(len);
     for _ in 0..len {
@@ -411,6 +415,27 @@ mod tests {
                 expected: VK_FIXED_BYTES + (MAX_PUBLIC_INPUTS + 1) * 32,
                 got: bytes.len()
             })
+        );
+    }
+
+    #[test]
+    fn gamma_equal_to_delta_is_refused_at_decode_and_prepare() {
+        // With gamma == delta, e(vk_x, gamma) e(C, delta) = e(vk_x + C, gamma): anyone could
+        // move a proof to other public inputs by shifting C.
+        let (mut vk, _) = sample();
+        vk.delta_g2 = vk.gamma_g2;
+        let bytes = vk.to_bytes();
+        assert_eq!(
+            VerifyingKey::from_bytes(&bytes),
+            Err(DecodeError::GammaIsDelta)
+        );
+        assert_eq!(
+            VerifyingKey::from_bytes_unchecked(&bytes),
+            Err(DecodeError::GammaIsDelta)
+        );
+        assert_eq!(
+            crate::prepare_verifying_key(&vk).err(),
+            Some(crate::VerifyError::MalformedVerifyingKey)
         );
     }
 

@@ -59,6 +59,9 @@ pub enum DecodeError {
     TooManyPublicInputs,
     /// A verifying key has no `gamma_abc_g1` points, so it can verify nothing.
     EmptyGammaAbc,
+    /// A verifying key with `gamma == delta`: the public inputs' term and `C`'s share one
+    /// pairing, so a prover can move any public input into `C` and forge.
+    GammaIsDelta,
 }
 
 impl fmt::Display for DecodeError {
@@ -76,6 +79,9 @@ impl fmt::Display for DecodeError {
             Self::InvalidDecimal => f.write_str("invalid decimal string"),
             Self::TooManyPublicInputs => f.write_str("too many public inputs in verifying key"),
             Self::EmptyGammaAbc => f.write_str("verifying key has no gamma_abc_g1 points"),
+            Self::GammaIsDelta => f.write_str(
+                "verifying key has gamma == delta, which lets anyone forge its public inputs",
+            ),
         }
     }
 }

@@ -14,15 +14,17 @@ use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
 ///
 /// # Errors
 ///
-/// [`VerifyError::MalformedVerifyingKey`] if `gamma_abc_g1` is empty or any of
-/// `alpha`, `beta`, `gamma`, `delta` is the identity.
+/// [`VerifyError::MalformedVerifyingKey`] if `gamma_abc_g1` is empty, any of `alpha`,
+/// `beta`, `gamma`, `delta` is the identity, or `gamma == delta`.
 pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, VerifyError> {
-    // An identity gamma or delta would drop a whole term from the pairing equation.
+    // An identity gamma or delta would drop a whole term from the pairing equation; gamma
+    // equal to delta would merge the inputs' term with C's, so C could carry any inputs.
     if vk.gamma_abc_g1.is_empty()
         || vk.alpha_g1.is_zero()
         || vk.beta_g2.is_zero()
         || vk.gamma_g2.is_zero()
         || vk.delta_g2.is_zero()
+        || vk.gamma_g2 == vk.delta_g2
     {
         return Err(VerifyError::MalformedVerifyingKey);
     }
