@@ -27,6 +27,7 @@ pub mod demo;
 pub mod export;
 pub mod files;
 pub mod home;
+pub mod limits;
 pub mod reconcile;
 pub mod records;
 pub mod remote;

@@ -1377,3 +1377,38 @@ fn mutated_proof_bytes_never_panic_and_never_verify() {
         "the loop exercises both failure classes"
     );
 }
+
+/// Times and durations are bounded: no grant is valid forever by accident, no clock or root
+/// age is unbounded. Clap's range errors are usage errors (exit 2, before anything runs).
+#[test]
+fn times_and_durations_are_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    setup_home(&home);
+    let issue = |extra: &[&str]| grant_issue(&home, "observations", extra);
+    let past = (zkconsent::limits::MAX_TIMESTAMP + 1).to_string();
+    for extra in [
+        &["--days", "18446744073709551615"][..],
+        &["--days", "0"],
+        &["--days", "3654"],
+        &["--not-before", "0", "--not-after", "18446744073709551615"],
+        &["--not-before", &past],
+    ] {
+        let run = issue(extra);
+        assert_eq!(run.code, Some(2), "{extra:?}: {}", run.stderr);
+        run.no_panic();
+    }
+    // Longer than ten years, within the time range: the library refuses it (exit 2).
+    let run = issue(&["--not-before", "100", "--not-after", "400000000"]);
+    assert_malformed(&run, "an 11-year grant");
+    assert!(run.stderr.contains("at most 3653 days"), "{}", run.stderr);
+    assert!(grant_issue(&home, "observations", &["--days", "3653"]).code == Some(0));
+    for args in [
+        &["verify", "x.json", "--now", &past][..],
+        &["verify", "x.json", "--max-root-age", "40000000"],
+        &["verify", "x.json", "--clock-skew", "40000000"],
+    ] {
+        let run = zkh(&home, args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+    }
+}

@@ -231,13 +231,13 @@ enum GrantCommand {
         #[arg(long)]
         purpose: Option<String>,
         /// Start of validity, Unix seconds (default: now).
-        #[arg(long)]
+        #[arg(long, value_parser = time_arg())]
         not_before: Option<u64>,
-        /// End of validity (exclusive), Unix seconds.
-        #[arg(long, conflicts_with = "days")]
+        /// End of validity (exclusive), Unix seconds; at most ten years after the start.
+        #[arg(long, conflicts_with = "days", value_parser = time_arg())]
         not_after: Option<u64>,
-        /// Validity in days from not_before (default 30).
-        #[arg(long)]
+        /// Validity in days from not_before (default 30; 1 to 3653, ten years).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=zkconsent::limits::MAX_GRANT_DAYS))]
         days: Option<u64>,
         /// Write the grant credential here, sealed to the grantee's card (--grantee-card,
         /// or the imported card --consent names).
@@ -376,7 +376,7 @@ struct ProveCohortArgs {
     #[arg(long, required_unless_present = "batch")]
     request: Option<PathBuf>,
     /// The time the proof speaks for, Unix seconds (default: now).
-    #[arg(long)]
+    #[arg(long, value_parser = time_arg())]
     now: Option<u64>,
     /// Print where the proof's time went (witness, FFTs, each of the five MSMs, key load,
     /// peak memory), running the phases one after another.
@@ -457,7 +457,7 @@ struct ProveAccessArgs {
     #[arg(long, required_unless_present = "batch")]
     request: Option<PathBuf>,
     /// Time of access, Unix seconds (default: now).
-    #[arg(long)]
+    #[arg(long, value_parser = time_arg())]
     now: Option<u64>,
     /// Output file (default: print the proof JSON).
     #[arg(long, conflicts_with = "batch")]
@@ -490,13 +490,13 @@ struct VerifyArgs {
     #[arg(long, conflicts_with_all = ["request", "consume"])]
     batch: bool,
     /// Accept roots superseded less than this many seconds ago.
-    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS)]
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS, value_parser = policy_arg())]
     max_root_age: u64,
     /// Accept a proof time this many seconds from the verifier's clock.
-    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS)]
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS, value_parser = policy_arg())]
     clock_skew: u64,
     /// The verifier's clock, Unix seconds (default: now).
-    #[arg(long)]
+    #[arg(long, value_parser = time_arg())]
     now: Option<u64>,
     /// The statement asked for when there is no request: access, authority, record, claim
     /// or cohort (with --request, the request's).
@@ -516,6 +516,16 @@ enum RegistryCommand {
     Audit,
     /// Root history.
     Roots,
+}
+
+/// A Unix time argument: at most 9999-12-31T23:59:59Z.
+fn time_arg() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=zkconsent::limits::MAX_TIMESTAMP)
+}
+
+/// A verifier's root age or clock skew: at most a year.
+fn policy_arg() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=zkconsent::limits::MAX_POLICY_SECONDS)
 }
 
 /// Parses arguments, runs the command, maps the result to an exit code.

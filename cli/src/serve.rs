@@ -29,10 +29,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body: usize,
     /// Seconds a root stays acceptable after the first removal that followed it.
-    #[arg(long, default_value_t = DEFAULT_MAX_ROOT_AGE_SECS)]
+    #[arg(long, default_value_t = DEFAULT_MAX_ROOT_AGE_SECS, value_parser = crate::policy_arg())]
     pub max_root_age: u64,
     /// Largest accepted distance, in seconds, between a proof's time and the clock.
-    #[arg(long, default_value_t = DEFAULT_MAX_CLOCK_SKEW_SECS)]
+    #[arg(long, default_value_t = DEFAULT_MAX_CLOCK_SKEW_SECS, value_parser = crate::policy_arg())]
     pub clock_skew: u64,
 }
 

@@ -47,12 +47,8 @@ impl Home {
         now: Timestamp,
         rng: &mut R,
     ) -> Result<(u64, Grant), HomeError> {
-        if request.not_after <= request.not_before {
-            return Err(HomeError::Invalid(format!(
-                "empty validity window: not_after {} is not after not_before {}",
-                request.not_after.0, request.not_before.0
-            )));
-        }
+        crate::limits::check_grant_window(request.not_before, request.not_after)
+            .map_err(HomeError::Invalid)?;
         self.expect_role(&request.patient, Role::Patient)?;
         // A verifier is granted only research: the researcher a Cohort proof is made for
         // (spec §10.10); any other purpose goes to a clinician.

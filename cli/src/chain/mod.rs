@@ -55,10 +55,10 @@ pub(crate) struct DeployArgs {
     #[arg(long, env = solc::SOLC_ENV, default_value = "solc")]
     solc: PathBuf,
     /// Superseded roots stay acceptable this long after the first revocation that follows.
-    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS)]
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_ROOT_AGE_SECS, value_parser = crate::policy_arg())]
     max_root_age: u64,
     /// Largest distance between a proof's time and the block's.
-    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS)]
+    #[arg(long, default_value_t = zkconsent::registry::DEFAULT_MAX_CLOCK_SKEW_SECS, value_parser = crate::policy_arg())]
     max_clock_skew: u64,
 }
 

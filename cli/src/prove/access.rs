@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use zkconsent::{
-    circuits::{access::AccessPublic, statement::Access, types::Timestamp},
+    circuits::{access::AccessPublic, statement::Access},
     home::{Home, HomeError},
     prover::Statement,
     statements::{access::AccessRequest, Terms},
@@ -37,7 +37,10 @@ impl ProveCommand for AccessCommand {
         let Terms::Access(terms) = &asked.terms else {
             return Err(Failure::malformed("not an access request"));
         };
-        let now = line.now.map(Timestamp).unwrap_or_else(unix_now);
+        let now = match line.now {
+            Some(t) => zkconsent::limits::check_time("now", t).map_err(Failure::malformed)?,
+            None => unix_now(),
+        };
         let request = terms.prove_request(line.grant, asked.verifier, asked.nonce(), now);
         Ok((line.grant, request))
     }

@@ -61,7 +61,10 @@ impl ProveCommand for CohortCommand {
             terms: cohort.study_terms().map_err(Failure::malformed)?,
             researcher: asked.verifier,
             nonce: asked.nonce(),
-            now: line.now.map(Timestamp).unwrap_or_else(unix_now),
+            now: match line.now {
+                Some(t) => zkconsent::limits::check_time("now", t).map_err(Failure::malformed)?,
+                None => unix_now(),
+            },
         })
     }
 
