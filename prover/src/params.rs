@@ -176,7 +176,7 @@ impl ParamsDir {
     /// Missing or malformed manifest.
     pub fn open(dir: &Path) -> Result<Self, ProverError> {
         let path = dir.join(MANIFEST_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = read_bounded(&path, MAX_MANIFEST_BYTES)?;
         let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(|e| ProverError::Manifest(format!("{}: {e}", path.display())))?;
         if manifest.format != MANIFEST_FORMAT || manifest.curve != CURVE_NAME {
@@ -255,7 +255,7 @@ impl ParamsDir {
             return Err(ProverError::Manifest(format!("bad key file name {file:?}")));
         }
         let path = self.dir.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| ProverError::io(&path, e))?;
+        let bytes = read_bounded(&path, MAX_KEY_FILE_BYTES)?;
         let actual = sha256_hex(&bytes);
         if actual != expected {
             return Err(ProverError::KeyHashMismatch {
@@ -331,4 +331,48 @@ fn constraint_count(statement: StatementKind, depth: usize) -> Result<usize, Pro
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), ProverError> {
     std::fs::write(path, bytes).map_err(|e| ProverError::io(path, e))
+}
+/// Largest `manifest.json` read (a few kilobytes in practice).
+pub const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// Largest key file read (a depth-32 Cohort proving key is far below this).
+pub const MAX_KEY_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads at most `max` bytes of `path`: a larger file (or a device or pipe that never ends)
+/// is an error after `max + 1` bytes, never an unbounded allocation.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ProverError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| ProverError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ProverError::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(ProverError::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {max} bytes"),
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+
+#[cfg(test)]
+mod bounded_read_tests {
+    use super::read_bounded;
+
+    #[test]
+    fn files_past_the_bound_and_endless_devices_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        std::fs::write(&path, [7u8; 10]).expect("write");
+        assert_eq!(read_bounded(&path, 10).expect("fits").len(), 10);
+        assert!(read_bounded(&path, 9).is_err());
+        // A device that never ends is cut at the bound, not read until memory runs out.
+        if std::path::Path::new("/dev/zero").exists() {
+            assert!(read_bounded(std::path::Path::new("/dev/zero"), 1 << 20).is_err());
+        }
+    }
 }

@@ -24,9 +24,11 @@ fn hashed(dir: &Path, name: &str) -> Result<ParamsFile, ServiceError> {
             reason: "not a plain file name".into(),
         });
     }
-    let bytes = std::fs::read(dir.join(name)).map_err(|e| ServiceError::ParamsFile {
-        name: name.to_owned(),
-        reason: e.to_string(),
+    let bytes = zkconsent::files::read_limited(&dir.join(name), MAX_PARAMS_FILE).map_err(|e| {
+        ServiceError::ParamsFile {
+            name: name.to_owned(),
+            reason: e.to_string(),
+        }
     })?;
     Ok(ParamsFile {
         name: name.to_owned(),
@@ -89,3 +91,7 @@ impl ParamsFiles {
             .map(|f| self.dir.join(&f.name))
     }
 }
+
+/// Largest params file served (as the prover reads: a key file of a deep tree is tens of
+/// megabytes).
+pub(crate) const MAX_PARAMS_FILE: usize = zkconsent::prover::params::MAX_KEY_FILE_BYTES as usize;

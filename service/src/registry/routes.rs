@@ -125,10 +125,12 @@ async fn params_file(
     ) else {
         return Err(ApiFailure::not_found(format!("no params file {name:?}")));
     };
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .map_err(ApiFailure::internal)?
-        .map_err(ApiFailure::internal)?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        zkconsent::files::read_limited(&path, super::params::MAX_PARAMS_FILE)
+    })
+    .await
+    .map_err(ApiFailure::internal)?
+    .map_err(ApiFailure::internal)?;
     // A file changed since start would fail every client's check: say so here instead.
     if sha256_hex(&bytes) != listed.sha256 {
         return Err(ApiFailure::internal(format!(
