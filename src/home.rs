@@ -143,7 +143,8 @@ impl Home {
             return Err(HomeError::HomeExists(dir.to_path_buf()));
         }
         let params = ParamsDir::setup(&dir.join(PARAMS_DIR), depth, now.0, rng)?;
-        let registry = Registry::create(dir.join(REGISTRY_FILE), depth)?;
+        let mut registry = Registry::create(dir.join(REGISTRY_FILE), depth)?;
+        registry.use_clock(crate::unix_now);
         let wallet = Wallet::create(dir.join(WALLET_FILE))?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -162,7 +163,7 @@ impl Home {
     /// Missing or unreadable parts, or a registry whose depth differs from the params'.
     pub fn open(dir: &Path) -> Result<Self, HomeError> {
         let params = ParamsDir::open(&dir.join(PARAMS_DIR))?;
-        let registry = Registry::open(dir.join(REGISTRY_FILE))?;
+        let mut registry = Registry::open(dir.join(REGISTRY_FILE))?;
         let wallet = Wallet::open(dir.join(WALLET_FILE))?;
         if registry.depth() != params.manifest().tree_depth {
             return Err(HomeError::DepthMismatch {
@@ -188,6 +189,11 @@ impl Home {
             }
             (None, None) => None,
         };
+        // A home's own registry stamps the time read under the write lock; a replica stamps
+        // its upstream's.
+        if remote.is_none() {
+            registry.use_clock(crate::unix_now);
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             params,

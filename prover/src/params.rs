@@ -358,7 +358,6 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, ProverError> {
     Ok(bytes)
 }
 
-
 #[cfg(test)]
 mod bounded_read_tests {
     use super::read_bounded;

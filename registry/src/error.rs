@@ -9,7 +9,7 @@ use zkconsent_verifier::VerifyError;
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The database engine reported an error.
-    #[error("registry database error: {0}")]
+    #[error("registry database: {}", zkconsent_store::sql::describe_error(.0))]
     Sqlite(#[from] rusqlite::Error),
     /// Reading or creating the registry file failed.
     #[error("registry file error: {0}")]

@@ -135,8 +135,9 @@ impl Registry {
             return Err(RegistryError::ZeroCommitment);
         }
         authorise(pvk, GrantAction::Issue, commitment, proof)?;
-        let (depth, zeros) = (self.depth, &self.zeros);
+        let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
+        let now = Registry::stamp(clock, now);
         if let Some(earlier) = by_commitment(&tx, commitment)? {
             return Err(RegistryError::DuplicateCommitment {
                 index: earlier.index,
@@ -205,8 +206,9 @@ impl Registry {
         proof: &Proof,
         now: Timestamp,
     ) -> Result<(), RegistryError> {
-        let (depth, zeros) = (self.depth, &self.zeros);
+        let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
+        let now = Registry::stamp(clock, now);
         let record = by_index(&tx, index)?.ok_or(RegistryError::UnknownGrant(index))?;
         if record.status == GrantStatus::Revoked {
             return Err(RegistryError::AlreadyRevoked(index));

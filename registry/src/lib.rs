@@ -63,7 +63,10 @@ pub use zkconsent_store::CorruptValue;
 use ark_bn254::Fr;
 use rusqlite::{Connection, Transaction};
 use std::path::{Path, PathBuf};
-use zkconsent_circuits::merkle::{check_depth, zero_hashes};
+use zkconsent_circuits::{
+    merkle::{check_depth, zero_hashes},
+    types::Timestamp,
+};
 
 /// An open registry file.
 pub struct Registry {
@@ -72,6 +75,9 @@ pub struct Registry {
     depth: usize,
     /// `zero_hashes(depth)`, computed once per open.
     zeros: Vec<Fr>,
+    /// If set, writes stamp the time this clock gives once the write lock is held (see
+    /// [`Registry::use_clock`]).
+    clock: Option<fn() -> Timestamp>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -116,6 +122,7 @@ impl Registry {
             path: path.to_owned(),
             depth,
             zeros,
+            clock: None,
         })
     }
 
@@ -141,7 +148,22 @@ impl Registry {
             path: path.to_owned(),
             depth,
             zeros,
+            clock: None,
         })
+    }
+
+    /// Makes grant issues, revocations and anchorings stamp `clock`'s time, read once the
+    /// write lock is held, instead of the time they are given: processes writing the same
+    /// file at once then stamp times in the order they write (a time read before waiting
+    /// for the lock could be older than the write that held it). A replica never uses one:
+    /// it stamps its upstream's times.
+    pub fn use_clock(&mut self, clock: fn() -> Timestamp) {
+        self.clock = Some(clock);
+    }
+
+    /// The time a write stamps: the clock's now (under the write lock), else `given`.
+    fn stamp(clock: Option<fn() -> Timestamp>, given: Timestamp) -> Timestamp {
+        clock.map_or(given, |now| now())
     }
 
     /// The depth of the grants tree and of the records tree (`2^depth` leaf slots each).

@@ -294,8 +294,9 @@ impl Registry {
     ) -> Result<RecordAnchoring, RegistryError> {
         check_arguments(leaves, superseded)?;
         let previewing = now.is_none();
-        let (depth, zeros) = (self.depth, &self.zeros);
+        let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
+        let now = now.map(|given| Registry::stamp(clock, given));
         let next: Option<i64> =
             tx.query_row("SELECT MAX(leaf_index) FROM records", [], |r| r.get(0))?;
         let first_index = match next {

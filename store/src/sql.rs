@@ -4,8 +4,22 @@
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use std::{path::Path, time::Duration};
 
-/// How long a connection waits for another process's write lock.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection waits for another process's write lock (SQLite retries with
+/// back-off until then) before the operation fails with nothing changed.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A database error in one line; a lock held past [`BUSY_TIMEOUT`] says so plainly.
+#[must_use]
+pub fn describe_error(e: &rusqlite::Error) -> String {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => format!(
+            "busy: another process held the write lock for over {} s; nothing was changed, \
+             try again",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        _ => e.to_string(),
+    }
+}
 
 /// A write transaction taking the write lock up front, so the state a mutation checks
 /// cannot change before it writes.

@@ -83,7 +83,7 @@ CREATE TABLE grants (
 #[derive(Debug, thiserror::Error)]
 pub enum WalletError {
     /// The database engine reported an error.
-    #[error("wallet database error: {0}")]
+    #[error("wallet database: {}", zkconsent_store::sql::describe_error(.0))]
     Sqlite(#[from] rusqlite::Error),
     /// Reading or creating the wallet file failed.
     #[error("wallet file error: {0}")]

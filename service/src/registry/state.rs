@@ -52,7 +52,9 @@ impl State {
         tokens: Option<CustodianTokens>,
     ) -> Result<Self, ServiceError> {
         let params = ParamsDir::open(&home_dir.join(PARAMS_DIR))?;
-        let registry = Registry::open(home_dir.join(REGISTRY_FILE))?;
+        let mut registry = Registry::open(home_dir.join(REGISTRY_FILE))?;
+        // Writes stamp the time read under the write lock (a CLI may write the same file).
+        registry.use_clock(zkconsent::unix_now);
         let depth = registry.depth();
         if depth != params.manifest().tree_depth {
             return Err(ServiceError::DepthMismatch {
