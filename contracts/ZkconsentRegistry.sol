@@ -183,7 +183,7 @@ contract ZkconsentRegistry is ZkconsentGrantsTree {
         uint256 first = recordCount;
         if ((first + leaves.length - 1) >> DEPTH != 0) revert TreeFull();
         for (uint256 i = 0; i < leaves.length; i++) {
-            if (leaves[i] >= R) revert NotInField(leaves[i]);
+            if (leaves[i] == 0 || leaves[i] >= R) revert NotInField(leaves[i]);
         }
         for (uint256 i = 0; i < superseded.length; i++) {
             uint256 index = superseded[i];

@@ -9,8 +9,9 @@ pub const MAX_TIMESTAMP: u64 = 253_402_300_799;
 pub const MAX_GRANT_DAYS: u64 = 3_653;
 /// [`MAX_GRANT_DAYS`] in seconds.
 pub const MAX_GRANT_SECONDS: u64 = MAX_GRANT_DAYS * SECONDS_PER_DAY;
-/// The largest root age or clock skew a verifier accepts: one year.
-pub const MAX_POLICY_SECONDS: u64 = 366 * SECONDS_PER_DAY;
+/// The largest root age or clock skew a verifier accepts: ten years (a bound, not a
+/// recommendation: the defaults are minutes).
+pub const MAX_POLICY_SECONDS: u64 = MAX_GRANT_SECONDS;
 
 /// `time`, if it is not past [`MAX_TIMESTAMP`].
 ///

@@ -191,6 +191,28 @@ fn parties_on_their_own_homes_share_a_chain_registry() {
         run.stderr
     );
     assert!(!stranger.join("registry.db").exists());
+    // Params of another depth: the registry itself is not the one they give.
+    let deeper = d.join("deeper");
+    zkh(&deeper, &["setup", "--depth", "5"]).expect_code(0);
+    let run = zkh(
+        &d.join("stranger2"),
+        &[
+            "--registry",
+            &location,
+            "join",
+            "--params",
+            path(&deeper.join("params")),
+            "--solc",
+            &solc,
+        ],
+    );
+    run.expect_code(2);
+    assert!(
+        run.one_line_error()
+            .contains("is not the ZkconsentRegistry"),
+        "{}",
+        run.stderr
+    );
     // A service's options make no sense for a chain, and a bad location is malformed.
     join(&d.join("x"), &["--token-file", path(&params)]).expect_code(2);
     zkh(

@@ -235,8 +235,20 @@ fn apply(
             .map_err(decode_failed)?
             .inner
             .data;
-        let at = block_time(chain, log, times)?;
         let commitment = GrantCommitment(field("commitment", e.commitment)?);
+        // Applied already (by another process syncing the same home, or before a stop
+        // between the database and the checkpoint): the final root check still holds.
+        if let Some(held) = registry.find_grant(commitment)? {
+            return if U256::from(held.index) == e.index {
+                Ok(())
+            } else {
+                Err(diverged(format!(
+                    "the replica holds commitment {} at leaf {}, the chain at {}",
+                    e.commitment, held.index, e.index
+                )))
+            };
+        }
+        let at = block_time(chain, log, times)?;
         let index = registry
             .issue_grant(authority, commitment, &proof_from_words(&e.proof)?, at)
             .map_err(|err| diverged(format!("grant {}: {err}", e.index)))?;
@@ -254,8 +266,14 @@ fn apply(
             .map_err(decode_failed)?
             .inner
             .data;
-        let at = block_time(chain, log, times)?;
         let index = u64::try_from(e.index).map_err(|_| diverged("a revoked index past 2^64"))?;
+        if registry
+            .grant(index)?
+            .is_some_and(|g| g.status == zkconsent_registry::GrantStatus::Revoked)
+        {
+            return Ok(()); // applied already
+        }
+        let at = block_time(chain, log, times)?;
         if registry.leaf(index)? != field("commitment", e.commitment)? {
             return Err(diverged(format!(
                 "leaf {index} does not hold the commitment revoked"
@@ -272,12 +290,24 @@ fn apply(
             .map_err(decode_failed)?
             .inner
             .data;
-        let at = block_time(chain, log, times)?;
         let leaves = e
             .leaves
             .iter()
             .map(|l| field("record leaf", *l).map(RecordCommitment))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(first) = leaves.first() {
+            if let Some(held) = registry.find_record(*first)? {
+                return if U256::from(held.index) == e.firstIndex {
+                    Ok(()) // applied already
+                } else {
+                    Err(diverged(format!(
+                        "the replica holds a record leaf at {}, the chain at {}",
+                        held.index, e.firstIndex
+                    )))
+                };
+            }
+        }
+        let at = block_time(chain, log, times)?;
         let superseded = e
             .superseded
             .iter()
@@ -425,15 +455,32 @@ pub fn sync_registry(
     state: &Path,
     authority: &PreparedVerifyingKey,
 ) -> Result<SyncReport, ReplicaError> {
-    let mut replica = read_state(state, address, from_block)?;
-    if replica.checkpoint.is_some() {
+    // Twice: a divergence may be another process's sync of the same home racing this one
+    // (applied events are skipped, so a second pass from the newer checkpoint settles it).
+    for _ in 0..2 {
+        let mut replica = read_state(state, address, from_block)?;
+        if replica.checkpoint.is_none() {
+            break;
+        }
         match replica.sync(chain, registry, authority) {
             Ok(report) => {
                 write_state(state, &replica)?;
                 return Ok(report);
             }
-            Err(ReplicaError::Reorged { .. } | ReplicaError::Diverged(_)) => {}
+            Err(ReplicaError::Reorged { .. }) => break,
+            Err(ReplicaError::Diverged(_)) => {}
             Err(e) => return Err(e),
+        }
+    }
+    // No checkpoint while the trees are rebuilt: a rebuild cut short is redone next time.
+    match std::fs::remove_file(state) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(ReplicaError::State {
+                path: state.to_path_buf(),
+                reason: e.to_string(),
+            })
         }
     }
     registry.clear_trees()?;

@@ -523,7 +523,7 @@ fn time_arg() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(0..=zkconsent::limits::MAX_TIMESTAMP)
 }
 
-/// A verifier's root age or clock skew: at most a year.
+/// A verifier's root age or clock skew: at most ten years.
 fn policy_arg() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(0..=zkconsent::limits::MAX_POLICY_SECONDS)
 }

@@ -189,9 +189,13 @@ pub fn import_card(home: &Home, card: &Card) -> Result<ImportOutcome, HomeError>
 pub fn import_card_into(home: &mut Home, card: &Card) -> Result<ImportOutcome, HomeError> {
     let outcome = import_card(home, card)?;
     let local_names = home.remote().is_some_and(|u| !u.keeps_identities());
-    if outcome == ImportOutcome::ImportedUnregistered && local_names {
+    // Whenever the name is still unregistered (also on a re-import after a failed register).
+    if local_names && home.registry.identity(&card.name)?.is_none() {
         home.register(&card.name, card.role, card.id)?;
-        return Ok(ImportOutcome::Imported);
+        return Ok(match outcome {
+            ImportOutcome::AlreadyImported => outcome,
+            _ => ImportOutcome::Imported,
+        });
     }
     Ok(outcome)
 }

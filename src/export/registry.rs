@@ -371,7 +371,7 @@ fn render_records(w: &mut String) {
     line!("        uint256 first = recordCount;");
     line!("        if ((first + leaves.length - 1) >> DEPTH != 0) revert TreeFull();");
     line!("        for (uint256 i = 0; i < leaves.length; i++) {{");
-    line!("            if (leaves[i] >= R) revert NotInField(leaves[i]);");
+    line!("            if (leaves[i] == 0 || leaves[i] >= R) revert NotInField(leaves[i]);");
     line!("        }}");
     line!("        for (uint256 i = 0; i < superseded.length; i++) {{");
     line!("            uint256 index = superseded[i];");

@@ -205,7 +205,7 @@ impl SnarkjsVerifyingKey {
             .collect::<Result<Vec<_>, _>>()?;
         let gamma_g2 = g2_from_json("vk_gamma_2", &self.vk_gamma_2)?;
         let delta_g2 = g2_from_json("vk_delta_2", &self.vk_delta_2)?;
-        if gamma_g2 == delta_g2 {
+        if gamma_g2 == delta_g2 || gamma_g2 == -delta_g2 {
             return Err(SnarkjsError::Point {
                 field: "vk_delta_2".into(),
                 source: DecodeError::GammaIsDelta,

@@ -172,7 +172,7 @@ fn vk_from_bytes(bytes: &[u8], subgroup: Subgroup) -> Result<VerifyingKey, Decod
     let beta_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
     let gamma_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
     let delta_g2 = non_identity(g2_from_compressed(cur.take()?, subgroup)?)?;
-    if gamma_g2 == delta_g2 {
+    if gamma_g2 == delta_g2 || gamma_g2 == -delta_g2 {
         return Err(DecodeError::GammaIsDelta);
     }
     let _prefix: &[u8; 8] = cur.take()?;
@@ -431,6 +431,16 @@ mod tests {
         );
         assert_eq!(
             VerifyingKey::from_bytes_unchecked(&bytes),
+            Err(DecodeError::GammaIsDelta)
+        );
+        assert_eq!(
+            crate::prepare_verifying_key(&vk).err(),
+            Some(crate::VerifyError::MalformedVerifyingKey)
+        );
+        // gamma == -delta merges them too: e(vk_x, gamma) e(C, -gamma) = e(vk_x - C, gamma).
+        vk.delta_g2 = -vk.gamma_g2;
+        assert_eq!(
+            VerifyingKey::from_bytes(&vk.to_bytes()),
             Err(DecodeError::GammaIsDelta)
         );
         assert_eq!(

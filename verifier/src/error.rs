@@ -59,7 +59,7 @@ pub enum DecodeError {
     TooManyPublicInputs,
     /// A verifying key has no `gamma_abc_g1` points, so it can verify nothing.
     EmptyGammaAbc,
-    /// A verifying key with `gamma == delta`: the public inputs' term and `C`'s share one
+    /// A verifying key with `gamma == ±delta`: the public inputs' term and `C`'s share one
     /// pairing, so a prover can move any public input into `C` and forge.
     GammaIsDelta,
 }
@@ -80,7 +80,7 @@ impl fmt::Display for DecodeError {
             Self::TooManyPublicInputs => f.write_str("too many public inputs in verifying key"),
             Self::EmptyGammaAbc => f.write_str("verifying key has no gamma_abc_g1 points"),
             Self::GammaIsDelta => f.write_str(
-                "verifying key has gamma == delta, which lets anyone forge its public inputs",
+                "verifying key has gamma == ±delta, which lets anyone forge its public inputs",
             ),
         }
     }

@@ -18,13 +18,14 @@ use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
 /// `beta`, `gamma`, `delta` is the identity, or `gamma == delta`.
 pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, VerifyError> {
     // An identity gamma or delta would drop a whole term from the pairing equation; gamma
-    // equal to delta would merge the inputs' term with C's, so C could carry any inputs.
+    // equal to ±delta would merge the inputs' term with C's, so C could carry any inputs.
     if vk.gamma_abc_g1.is_empty()
         || vk.alpha_g1.is_zero()
         || vk.beta_g2.is_zero()
         || vk.gamma_g2.is_zero()
         || vk.delta_g2.is_zero()
         || vk.gamma_g2 == vk.delta_g2
+        || vk.gamma_g2 == -vk.delta_g2
     {
         return Err(VerifyError::MalformedVerifyingKey);
     }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use upstream::group;
 use zkconsent::{
     export::{
-        registry::{contract_sources, REGISTRY_CONTRACT},
+        registry::{contract_sources, render_registry, GRANTS_TREE_FILE, REGISTRY_CONTRACT},
         solidity::{contract_name, render_verifier},
     },
     home::Home,
@@ -308,18 +308,39 @@ fn check_verifiers(
     solc_path: &Path,
 ) -> Result<(), String> {
     let deployed = chain.verifiers_of(registry).map_err(|e| e.to_string())?;
-    let mut sources = Vec::new();
+    let depth = params.manifest().tree_depth;
+    let mut sources = vec![
+        (
+            GRANTS_TREE_FILE.to_owned(),
+            zkconsent::export::grants_tree::render_grants_tree(depth),
+        ),
+        (format!("{REGISTRY_CONTRACT}.sol"), render_registry(depth)),
+    ];
     for statement in Statement::ALL {
         let (bytes, sha) = params
             .verifying_key_bytes(statement)
             .map_err(|e| e.to_string())?;
-        let vk = VerifyingKey::from_bytes_unchecked(&bytes).map_err(|e| e.to_string())?;
+        // Checked decoding: these files come from another party.
+        let vk = VerifyingKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
         sources.push((
             format!("{}.sol", contract_name(statement.name())),
             render_verifier(&vk, statement.name(), Some(&sha)),
         ));
     }
     let compiled = solc::compile(solc_path, &sources)?;
+    // The registry itself is the generated contract at these params' depth (only its
+    // immutables, the admin, the verifiers and the two policy numbers, may differ): not a
+    // look-alike that exposes the right verifiers and ignores them.
+    let ours = compiled
+        .get(REGISTRY_CONTRACT)
+        .ok_or_else(|| format!("the compiler gave no {REGISTRY_CONTRACT}"))?;
+    let theirs = chain.code_at(registry).map_err(|e| e.to_string())?;
+    if !ours.matches_runtime(&theirs) {
+        return Err(format!(
+            "the contract at {registry} is not the ZkconsentRegistry these params (depth \
+             {depth}) give, compiled with this solc"
+        ));
+    }
     for (statement, address) in [
         (Statement::Authority, deployed.authority),
         (Statement::Access, deployed.access),

@@ -22,8 +22,30 @@ const MAX_OUTPUT_BYTES: usize = 64 << 20;
 pub(crate) struct Compiled {
     /// Creation bytecode.
     pub creation: Vec<u8>,
-    /// Runtime bytecode (what `eth_getCode` returns once deployed).
+    /// Runtime bytecode (what `eth_getCode` returns once deployed, but for immutables).
     pub runtime: Vec<u8>,
+    /// Byte ranges of the runtime code the constructor fills with immutables.
+    pub immutables: Vec<std::ops::Range<usize>>,
+}
+
+impl Compiled {
+    /// Whether `deployed` is this contract's runtime code, immutables aside (each immutable
+    /// range may hold anything; every other byte must match).
+    pub fn matches_runtime(&self, deployed: &[u8]) -> bool {
+        if deployed.len() != self.runtime.len() {
+            return false;
+        }
+        let mut ours = self.runtime.clone();
+        let mut theirs = deployed.to_vec();
+        for range in &self.immutables {
+            if range.end > ours.len() {
+                return false;
+            }
+            ours[range.clone()].fill(0);
+            theirs[range.clone()].fill(0);
+        }
+        ours == theirs
+    }
 }
 
 /// Compiles `sources` (file name, source) with `solc`; the contracts by name.
@@ -41,7 +63,7 @@ pub(crate) fn compile(
         "settings": {
             "optimizer": { "enabled": true, "runs": OPTIMIZER_RUNS },
             "evmVersion": EVM_VERSION,
-            "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object"] } },
+            "outputSelection": { "*": { "*": ["evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"] } },
         },
     });
     let output_path = std::env::temp_dir().join(format!(
@@ -76,7 +98,25 @@ pub(crate) fn compile(
             let creation = hex_of(&c["evm"]["bytecode"]["object"]).map_err(|e| e.to_string())?;
             let runtime =
                 hex_of(&c["evm"]["deployedBytecode"]["object"]).map_err(|e| e.to_string())?;
-            out.insert(name.clone(), Compiled { creation, runtime });
+            let immutables = c["evm"]["deployedBytecode"]["immutableReferences"]
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.values())
+                .flat_map(|refs| refs.as_array().cloned().unwrap_or_default())
+                .filter_map(|r| {
+                    let start = usize::try_from(r["start"].as_u64()?).ok()?;
+                    let length = usize::try_from(r["length"].as_u64()?).ok()?;
+                    Some(start..start.checked_add(length)?)
+                })
+                .collect();
+            out.insert(
+                name.clone(),
+                Compiled {
+                    creation,
+                    runtime,
+                    immutables,
+                },
+            );
         }
     }
     Ok(out)

@@ -67,9 +67,13 @@ fn upstream_error(e: impl std::fmt::Display) -> ReplicaError {
     }
 }
 
+/// A revert by name. Final unless the chain moved under it (`RecordsMoved`: another
+/// anchoring, perhaps this one's own earlier submission, landed first) or it has no name
+/// (out of gas, state changed): then a retry after a sync may land, and a pending write is
+/// kept.
 fn refused(what: &str, name: &str) -> ReplicaError {
     ReplicaError::Upstream {
-        refused: true,
+        refused: !matches!(name, "RecordsMoved" | "reverted"),
         message: format!("the chain registry refused {what}: {name}"),
     }
 }
