@@ -81,6 +81,20 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
     }
 }
 
+/// A demo step as the human output shows it: number, outcome, time, title, then its detail.
+pub(crate) fn say_demo_step(s: &demo::DemoStep) {
+    say(format!(
+        "[{:>2}] {:<9} {:>9.1} ms  {}",
+        s.number,
+        s.outcome.label(),
+        s.millis,
+        s.title
+    ));
+    if !s.detail.is_empty() {
+        say(format!("               {}", s.detail));
+    }
+}
+
 fn run_demo(dir: &std::path::Path, depth: usize, out: &mut Out) -> Result<(), Failure> {
     out.progress(&format!(
         "zkconsent demo in {} (tree depth {depth})",
@@ -90,16 +104,7 @@ fn run_demo(dir: &std::path::Path, depth: usize, out: &mut Out) -> Result<(), Fa
     let json = out.is_json();
     let result = demo::run(dir, depth, &mut |s| {
         if !json {
-            say(format!(
-                "[{:>2}] {:<9} {:>9.1} ms  {}",
-                s.number,
-                s.outcome.label(),
-                s.millis,
-                s.title
-            ));
-            if !s.detail.is_empty() {
-                say(format!("               {}", s.detail));
-            }
+            say_demo_step(s);
         }
         steps.push(json!({
             "step": s.number, "title": s.title, "outcome": s.outcome.label(),

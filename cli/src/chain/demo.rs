@@ -80,16 +80,7 @@ pub(crate) fn run(dir: &Path, depth: usize, out: &mut Out) -> Result<(), Failure
     let result = demo::run_with(dir, depth, Some(&mut attach), &mut |s| {
         let transactions = take_activity();
         if !json {
-            say(format!(
-                "[{:>2}] {:<9} {:>9.1} ms  {}",
-                s.number,
-                s.outcome.label(),
-                s.millis,
-                s.title
-            ));
-            if !s.detail.is_empty() {
-                say(format!("               {}", s.detail));
-            }
+            crate::commands::say_demo_step(s);
             for tx in &transactions {
                 say(format!("               tx: {tx}"));
             }
