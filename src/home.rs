@@ -5,6 +5,7 @@
 //! Layout: `params/` (keys and manifest), `registry.db` (public state: tree, roots, events),
 //! `wallet.db` (secrets and grant openings; in a real deployment each party keeps its own).
 
+use crate::passphrase::PassphraseFor;
 use crate::{
     files::proof::ProofFile,
     registry::{Registry, RegistryError, Role},
@@ -87,6 +88,18 @@ pub enum HomeError {
     /// The stored state contradicts itself.
     #[error("inconsistent home: {0}")]
     Inconsistent(&'static str),
+    /// The wallet's secret for this identity does not give the id the registry holds for its
+    /// name: a damaged wallet or registry (or a name another party registered); nothing is
+    /// made from it.
+    #[error(
+        "the wallet's secret for {name:?} does not give the id the registry holds for that \
+         name: the wallet or the registry is damaged (restore it from a backup), or the name \
+         is another party's"
+    )]
+    SecretMismatch {
+        /// The identity.
+        name: String,
+    },
     /// An identity card or a sealed credential was refused.
     #[error("{0}")]
     Card(#[from] crate::cards::CardError),
@@ -142,10 +155,13 @@ impl Home {
         if dir.join(REGISTRY_FILE).exists() {
             return Err(HomeError::HomeExists(dir.to_path_buf()));
         }
+        // Asked first: a person answers before the setup's minutes, not after.
+        let wallet_path = dir.join(WALLET_FILE);
+        let passphrase = crate::passphrase::passphrase(PassphraseFor::NewWallet(&wallet_path))?;
         let params = ParamsDir::setup(&dir.join(PARAMS_DIR), depth, now.0, rng)?;
         let mut registry = Registry::create(dir.join(REGISTRY_FILE), depth)?;
         registry.use_clock(crate::unix_now);
-        let wallet = Wallet::create(dir.join(WALLET_FILE))?;
+        let wallet = Wallet::create(&wallet_path, passphrase.as_ref())?;
         Ok(Self {
             dir: dir.to_path_buf(),
             params,
@@ -164,7 +180,11 @@ impl Home {
     pub fn open(dir: &Path) -> Result<Self, HomeError> {
         let params = ParamsDir::open(&dir.join(PARAMS_DIR))?;
         let mut registry = Registry::open(dir.join(REGISTRY_FILE))?;
-        let wallet = Wallet::open(dir.join(WALLET_FILE))?;
+        let wallet_path = dir.join(WALLET_FILE);
+        let wallet = Wallet::open(
+            &wallet_path,
+            crate::passphrase::for_opening(&wallet_path)?.as_ref(),
+        )?;
         if registry.depth() != params.manifest().tree_depth {
             return Err(HomeError::DepthMismatch {
                 registry: registry.depth(),
@@ -202,6 +222,24 @@ impl Home {
             verifying_keys: Default::default(),
             remote,
         })
+    }
+
+    /// The wallet's secret for `name`, checked against the registry's id for that name (an
+    /// identity not registered yet, its registration interrupted, is not checked).
+    ///
+    /// # Errors
+    ///
+    /// [`HomeError::SecretMismatch`], or the wallet's or registry's error.
+    pub fn secret(&self, name: &str) -> Result<SecretKey, HomeError> {
+        let secret = self.wallet.secret(name)?;
+        if let Some(registered) = self.registry.identity(name)? {
+            if registered.id != secret.id() {
+                return Err(HomeError::SecretMismatch {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        Ok(secret)
     }
 
     /// The directory.

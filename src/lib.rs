@@ -28,6 +28,7 @@ pub mod export;
 pub mod files;
 pub mod home;
 pub mod limits;
+pub mod passphrase;
 pub mod reconcile;
 pub mod records;
 pub mod remote;

@@ -276,7 +276,7 @@ impl crate::home::Home {
     ) -> Result<Request, crate::home::HomeError> {
         let id = self.verifier_id(verifier)?;
         // Only the verifier's own home issues its requests.
-        self.wallet.secret(verifier)?;
+        self.secret(verifier)?;
         terms
             .term_values(id)
             .map_err(crate::home::HomeError::Invalid)?;

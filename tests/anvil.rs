@@ -601,7 +601,7 @@ fn custodians_anchor_records_and_a_record_proof_answers_on_chain() {
 
 #[test]
 fn a_replica_rebuilt_from_events_follows_the_chain_through_a_reorg() {
-    use zkconsent::{home::Home, prover::Statement, registry::Registry};
+    use zkconsent::{prover::Statement, registry::Registry};
     use zkconsent_chain::sync_file;
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
@@ -611,8 +611,7 @@ fn a_replica_rebuilt_from_events_follows_the_chain_through_a_reorg() {
     }
     zkh(&home, &["grant", "revoke", "1"]).expect_code(0);
     let updates = grant_updates(&home);
-    let (authority, _) = Home::open(&home)
-        .expect("home")
+    let (authority, _) = common::open_home(&home)
         .verifying_key(Statement::Authority)
         .expect("authority key");
     let depth = Registry::open(home.join("registry.db"))

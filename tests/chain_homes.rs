@@ -400,6 +400,7 @@ fn demo_on_chain_prints_every_transactions_gas() {
     let demo = dir.path().join("demo");
     // From the repository's root, as the README runs it: anvil and solcjs from interop/.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .env("ZKCONSENT_PASSPHRASE", common::TEST_PASSPHRASE)
         .args([
             "--json",
             "demo",

@@ -1296,7 +1296,7 @@ fn mutated_proof_bytes_never_panic_and_never_verify() {
     let (built, original, request, options) = deterministic_home(&dir.path().join("home"));
     drop(built);
     // Verify through a freshly opened home, as a verifier process would.
-    let home = Home::open(&dir.path().join("home")).expect("open home");
+    let home = common::open_home(&dir.path().join("home"));
     let original = &original;
     verify_proof_bytes(&home, original, Some(&request), &options)
         .expect("the unmutated proof verifies");

@@ -545,6 +545,7 @@ fn a_closed_stdout_is_not_a_panic() {
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader); // every write to `writer` now fails with EPIPE
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .env("ZKCONSENT_PASSPHRASE", common::TEST_PASSPHRASE)
         .args(["poseidon", "1", "2"])
         .stdout(writer)
         .output()

@@ -21,6 +21,9 @@ use zkconsent::crashpoint::{
 const BUNDLE: &str = "Denisha680_Keeling57_6a93e0ad-9bd0-6d85-34a7-015186f7880a.json";
 /// Random kills in a default run.
 const DEFAULT_KILLS: u64 = 12;
+/// What the kill loop runs, in turn: identity new, grant issue, grant revoke, record
+/// anchor, verify --consume.
+const KILLED_COMMANDS: u64 = 5;
 /// Seed of the kill delays (a fixed seed: a failure is reproducible).
 const KILL_SEED: u64 = 0x2c0f_fee5;
 
@@ -31,6 +34,7 @@ fn bundle() -> String {
 /// Runs `zkconsent --home HOME ARGS` set to abort at `point`; it must die there.
 fn crash_at(home: &Path, point: &str, args: &[&str]) {
     let output = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .env("ZKCONSENT_PASSPHRASE", common::TEST_PASSPHRASE)
         .arg("--home")
         .arg(home)
         .args(args)
@@ -267,7 +271,11 @@ fn kill_9_against_a_registry_service_loses_nothing() {
     zkh(&operator, &["setup", "--depth", "4"]).expect_code(0);
     let registry = Service::start(&operator, &["registry", "serve"]);
     zkh(&home, &["--registry", &registry.url, "join"]).expect_code(0);
-    for (name, role) in [("alice", "patient"), ("bob", "clinician")] {
+    for (name, role) in [
+        ("alice", "patient"),
+        ("bob", "clinician"),
+        ("clinic", "verifier"),
+    ] {
         zkh(&home, &["identity", "new", name, "--role", role]).expect_code(0);
     }
     kill_loop(&home, "registry service", kills());
@@ -282,7 +290,39 @@ fn kills() -> u64 {
         .unwrap_or(DEFAULT_KILLS)
 }
 
-/// Runs `kills` identity, issue and revoke commands in `home`, each killed (SIGKILL) at a
+/// A fresh request from clinic for alice's conditions and bob's proof under an active
+/// grant, as `verify --consume` arguments (`None` with no such grant).
+fn consume_args(home: &Path) -> Option<Vec<String>> {
+    let grant = grants(home)
+        .iter()
+        .filter(|g| g["status"] == "active")
+        .find_map(|g| g["index"].as_u64())?;
+    let (request, _) = common::new_access_request(home, "conditions");
+    let proof = request.with_extension("proof.json");
+    let proved = common::prove(
+        home,
+        grant,
+        &request,
+        &["--out", proof.to_str().expect("utf-8 path")],
+    );
+    if proved.code != Some(0) {
+        return None;
+    }
+    Some(
+        [
+            "verify",
+            proof.to_str().expect("utf-8 path"),
+            "--request",
+            request.to_str().expect("utf-8 path"),
+            "--consume",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    )
+}
+
+/// Runs `kills` identity, issue, revoke, anchoring and consume commands in `home`, each killed (SIGKILL) at a
 /// random moment, and checks the home after each.
 fn kill_loop(home: &Path, label: &str, kills: u64) {
     // How long one issue takes here bounds the delays, so kills land inside it.
@@ -292,18 +332,18 @@ fn kill_loop(home: &Path, label: &str, kills: u64) {
 
     let mut rng = Lcg(KILL_SEED);
     let (mut mid_run, mut finished) = (0u64, 0u64);
-    for n in 0..kills {
+    // Killed mid-run, by command kind (identity, issue, revoke, anchor, consume).
+    let mut by_kind = [0u64; KILLED_COMMANDS as usize];
+    // A kind with nothing to do (no active grant) is skipped: count runs, not turns.
+    for n in 0..kills * 3 {
+        if mid_run + finished == kills {
+            break;
+        }
         let name = format!("p{n}");
-        let args: Vec<String> = if n % 3 == 0 {
-            vec![
-                "identity".into(),
-                "new".into(),
-                name,
-                "--role".into(),
-                "patient".into(),
-            ]
-        } else if n % 3 == 1 {
-            [
+        let strings = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let args: Vec<String> = match n % KILLED_COMMANDS {
+            0 => strings(&["identity", "new", &name, "--role", "patient"]),
+            1 => strings(&[
                 "grant",
                 "issue",
                 "--patient",
@@ -314,22 +354,27 @@ fn kill_loop(home: &Path, label: &str, kills: u64) {
                 "conditions",
                 "--days",
                 "30",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-        } else {
-            let active: Vec<u64> = grants(home)
-                .iter()
-                .filter(|g| g["status"] == "active")
-                .filter_map(|g| g["index"].as_u64())
-                .collect();
-            match active.first() {
-                Some(i) => vec!["grant".into(), "revoke".into(), i.to_string()],
-                None => continue,
+            ]),
+            2 => {
+                let active: Vec<u64> = grants(home)
+                    .iter()
+                    .filter(|g| g["status"] == "active")
+                    .filter_map(|g| g["index"].as_u64())
+                    .collect();
+                match active.first() {
+                    Some(i) => vec!["grant".into(), "revoke".into(), i.to_string()],
+                    None => continue,
+                }
             }
+            // The same bundle each time: it lands once; later runs find it anchored.
+            3 => strings(&["record", "anchor", &bundle(), "--patient", "alice"]),
+            _ => match consume_args(home) {
+                Some(args) => args,
+                None => continue,
+            },
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+            .env("ZKCONSENT_PASSPHRASE", common::TEST_PASSPHRASE)
             .arg("--home")
             .arg(home)
             .args(&args)
@@ -341,6 +386,7 @@ fn kill_loop(home: &Path, label: &str, kills: u64) {
         std::thread::sleep(Duration::from_millis(rng.below(span)));
         if child.try_wait().expect("poll").is_none() {
             mid_run += 1;
+            by_kind[(n % KILLED_COMMANDS) as usize] += 1;
         } else {
             finished += 1;
         }
@@ -349,8 +395,14 @@ fn kill_loop(home: &Path, label: &str, kills: u64) {
         assert_consistent(home);
     }
     eprintln!(
-        "kill -9 ({label}): {} runs, {mid_run} killed mid-run, {finished} finished first; \
-         0 grants without openings, audit passed after each",
-        mid_run + finished
+        "kill -9 ({label}): {} runs, {mid_run} killed mid-run (identity {}, issue {}, revoke \
+         {}, anchor {}, consume {}), {finished} finished first; 0 grants without openings, \
+         audit passed after each",
+        mid_run + finished,
+        by_kind[0],
+        by_kind[1],
+        by_kind[2],
+        by_kind[3],
+        by_kind[4]
     );
 }

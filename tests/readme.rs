@@ -77,6 +77,9 @@ fn readme_commands_run_as_written() {
     let output = Command::new("bash")
         .args(["-euo", "pipefail", "readme.sh"])
         .current_dir(dir.path())
+        // The README says where its passphrase comes from.
+        .env_remove("ZKCONSENT_PASSPHRASE")
+        .env_remove("ZKCONSENT_PASSPHRASE_FILE")
         .env("PATH", path)
         .env_remove("ZKCONSENT_HOME")
         .output()

@@ -20,7 +20,6 @@ use zkconsent::{
         verify_snarkjs,
     },
     files::proof::ProofFile,
-    home::Home,
     prover::Statement,
     verifier::{self, DecodeError, Fr, VerifyError},
     verify::VerifyFailure,
@@ -287,6 +286,7 @@ fn import_is_strict() {
 /// `zkconsent --home HOME ARGS…`, returning the output; asserts no panic.
 fn zk(home: &Path, args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+        .env("ZKCONSENT_PASSPHRASE", common::TEST_PASSPHRASE)
         .arg("--home")
         .arg(home)
         .args(args)
@@ -413,7 +413,7 @@ fn exported_access_proof_verifies_in_snarkjs_and_round_trips() {
     let vk = SnarkjsVerifyingKey::decode(&read("verification_key.json")).expect("vk");
     let proof = SnarkjsProof::decode(&read("proof.json")).expect("proof");
     let inputs = SnarkjsPublic::decode(&read("public.json")).expect("public");
-    let opened = Home::open(&home).expect("open home");
+    let opened = common::open_home(&home);
     let (pvk, _) = opened.verifying_key(Statement::Access).expect("vk");
     assert_eq!(&vk, pvk.vk());
     let decoded = ProofFile::decode(&std::fs::read(&proof_path).expect("proof file"))

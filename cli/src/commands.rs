@@ -27,6 +27,9 @@ const DEFAULT_GRANT_DAYS: u64 = 30;
 const DEFAULT_PURPOSE: &str = "treatment";
 
 pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
+    if matches!(cli.command, Command::Demo { .. }) {
+        demo_passphrase(out);
+    }
     match &cli.command {
         Command::Demo {
             dir,
@@ -65,6 +68,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Sync => super::remote::sync(cli, out),
         Command::Serve(args) => super::serve::run(cli, args, out),
         Command::Setup { depth } => setup(cli, *depth, out),
+        Command::Wallet(c) => super::wallet::run(cli, c, out),
         Command::Identity(c) => identity(cli, c, out),
         Command::Grant(c) => grant(cli, c, out),
         Command::Record(c) => super::record::run(cli, c, out),
@@ -78,6 +82,23 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Registry(c) => registry(cli, c, out),
         Command::Export(c) => export(cli, c, out),
         Command::VerifySnarkjs(args) => verify_snarkjs(args, out),
+    }
+}
+
+/// The passphrase demo wallets are sealed under when none is set.
+const DEMO_PASSPHRASE: &str = "zkconsent demo passphrase";
+
+/// Seals the demo's wallets under [`DEMO_PASSPHRASE`] unless the user set one; the variable
+/// is set for this process (still single-threaded here) and the ones `demo --parties`
+/// starts.
+fn demo_passphrase(out: &mut Out) {
+    use crate::passphrase::{PASSPHRASE_ENV, PASSPHRASE_FILE_ENV};
+    if std::env::var_os(PASSPHRASE_ENV).is_none() && std::env::var_os(PASSPHRASE_FILE_ENV).is_none()
+    {
+        std::env::set_var(PASSPHRASE_ENV, DEMO_PASSPHRASE);
+        out.progress(&format!(
+            "demo wallets are sealed under the passphrase \"{DEMO_PASSPHRASE}\" (set {PASSPHRASE_ENV} to choose one)"
+        ));
     }
 }
 

@@ -5,6 +5,7 @@ use crate::{Cli, Failure};
 use zkconsent::{
     home::{Home, HomeError},
     reconcile::ReconcileReport,
+    registry::RegistryError,
     remote::{client::RemoteError, replica::ReplicaError},
     verify::VerifyFailure,
 };
@@ -40,13 +41,28 @@ pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
 /// Opens the home as it is: no sync, no reconciling (for commands that only read files, and
 /// the services, which sync on their own schedule).
 pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
-    Home::open(&cli.home).map_err(|e| {
-        Failure::malformed(format!(
+    let home = Home::open(&cli.home).map_err(|e| match e {
+        // A locked or damaged wallet or registry: the home exists, setting it up again is
+        // no advice.
+        HomeError::Wallet(ref w) if w.is_unusable() => {
+            Failure::malformed(format!("{}: {e}", cli.home.display()))
+        }
+        HomeError::Registry(RegistryError::Damaged(_)) => {
+            Failure::malformed(format!("{}: {e}", cli.home.display()))
+        }
+        _ => Failure::malformed(format!(
             "{}: {e} (run `zkconsent setup --home {}` first, or `join`)",
             cli.home.display(),
             cli.home.display()
-        ))
-    })
+        )),
+    })?;
+    if !home.wallet.is_sealed() {
+        note(format!(
+            "warning: {} is not encrypted; `zkconsent wallet seal` encrypts it",
+            home.wallet.file_path().display()
+        ));
+    }
+    Ok(home)
 }
 
 /// A line on stderr, so `--json` output stays one object.
@@ -97,6 +113,10 @@ impl From<HomeError> for Failure {
             HomeError::Card(ref c) if c.is_malformed() => Failure::malformed(e),
             HomeError::Remote(ref r) => remote_failure(r, &e),
             HomeError::RemoteConfig(_) => Failure::malformed(e),
+            HomeError::Wallet(ref w) if w.is_unusable() => Failure::malformed(e),
+            HomeError::Registry(ref r) if r.is_unusable() => Failure::malformed(e),
+            HomeError::Prover(ref p) if p.is_unusable_params() => Failure::malformed(e),
+            HomeError::SecretMismatch { .. } => Failure::malformed(e),
             HomeError::Registry(_)
             | HomeError::Wallet(_)
             | HomeError::Prover(_)

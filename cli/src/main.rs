@@ -11,6 +11,7 @@ mod context;
 mod demo_parties;
 mod output;
 mod parties;
+mod passphrase;
 mod prove;
 mod record;
 mod record_handoff;
@@ -19,6 +20,7 @@ mod request;
 mod serve;
 mod serve_registry;
 mod verify;
+mod wallet;
 
 use clap::{Args, Parser, Subcommand};
 use output::Out;
@@ -103,6 +105,9 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_TREE_DEPTH)]
         depth: usize,
     },
+    /// The wallet's encryption at rest: seal a plain wallet, change the passphrase.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
     /// Identities (patients, clinicians, verifiers).
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -186,6 +191,17 @@ struct VerifySnarkjsArgs {
     /// snarkjs proof.json.
     #[arg(long)]
     proof: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum WalletCommand {
+    /// Encrypt a plain wallet (one made before wallets were sealed) under a new passphrase
+    /// (ZKCONSENT_NEW_PASSPHRASE, or asked twice at the terminal). Run it while no other
+    /// process uses the home.
+    Seal,
+    /// Change a sealed wallet's passphrase: the current one as for every command, the new
+    /// one from ZKCONSENT_NEW_PASSPHRASE or asked twice at the terminal.
+    Passphrase,
 }
 
 #[derive(Subcommand, Debug)]
@@ -535,6 +551,7 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     chain::install();
+    passphrase::install();
     let cli = Cli::parse();
     let mut out = Out::new(cli.json);
     let result = commands::run(&cli, &mut out);

@@ -66,6 +66,20 @@ pub enum ProverError {
 }
 
 impl ProverError {
+    /// Whether the params themselves are unusable (unreadable, damaged, of another circuit
+    /// or depth), as opposed to a false statement or a proving failure.
+    pub fn is_unusable_params(&self) -> bool {
+        matches!(
+            self,
+            Self::Io { .. }
+                | Self::Manifest(_)
+                | Self::KeyHashMismatch { .. }
+                | Self::CircuitMismatch { .. }
+                | Self::MalformedKey { .. }
+                | Self::Depth { .. }
+        )
+    }
+
     /// [`ProverError::False`] for statement `S`.
     pub fn false_statement<S: Statement>(reason: S::Error) -> Self {
         Self::False {

@@ -31,6 +31,9 @@ pub enum RegistryError {
     /// A stored value failed validation (the database is outside data).
     #[error("corrupt registry data: {0}")]
     Corrupt(#[from] CorruptValue),
+    /// The file is damaged (found at open): nothing was read from it or written to it.
+    #[error("registry.db is damaged ({0}): restore it from a backup, or for a replica move it aside and `sync`")]
+    Damaged(String),
     /// The stored state contradicts itself.
     #[error("inconsistent registry state: {0}")]
     Inconsistent(&'static str),
@@ -110,5 +113,24 @@ impl From<ColError> for RegistryError {
             ColError::Sqlite(e) => Self::Sqlite(e),
             ColError::Corrupt(e) => Self::Corrupt(e),
         }
+    }
+}
+
+impl RegistryError {
+    /// Whether the registry file itself is unusable (damaged, foreign, of another version),
+    /// as opposed to refusing one operation.
+    pub fn is_unusable(&self) -> bool {
+        if let Self::Sqlite(e) = self {
+            return zkconsent_store::sql::is_damage(e);
+        }
+        matches!(
+            self,
+            Self::Io(_)
+                | Self::NotARegistry
+                | Self::SchemaVersion { .. }
+                | Self::Corrupt(_)
+                | Self::Inconsistent(_)
+                | Self::Damaged(_)
+        )
     }
 }

@@ -32,6 +32,7 @@ pub mod error;
 pub mod events;
 pub mod grants;
 pub mod identities;
+mod integrity;
 pub mod log;
 pub mod nullifiers;
 pub mod records;
@@ -134,22 +135,27 @@ impl Registry {
     ///
     /// A database error (including a missing file or one that is not SQLite),
     /// [`RegistryError::NotARegistry`], [`RegistryError::SchemaVersion`], or
-    /// [`RegistryError::Corrupt`] for a bad stored depth.
+    /// [`RegistryError::Corrupt`] for a bad stored depth, [`RegistryError::Damaged`] for a
+    /// file that fails the open-time checks (module `integrity`).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
         let mut conn = schema::connect(path, false)?;
         let (depth, older_version) = schema::check(&conn)?;
+        // Before an upgrade writes anything.
+        integrity::quick_check(&conn)?;
         let zeros = zero_hashes(depth);
         if let Some(from) = older_version {
             schema::migrate(&mut conn, from, zeros[depth])?;
         }
-        Ok(Self {
+        let registry = Self {
             conn,
             path: path.to_owned(),
             depth,
             zeros,
             clock: None,
-        })
+        };
+        registry.check_trees()?;
+        Ok(registry)
     }
 
     /// Makes grant issues, revocations and anchorings stamp `clock`'s time, read once the

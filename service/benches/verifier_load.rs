@@ -217,7 +217,7 @@ fn prove(home: &Path, n: usize) -> Result<Vec<String>, Box<dyn std::error::Error
     let step = (n / 10).max(1);
     let pairs = fixture::access_home(home, DEPTH, n, &|_| {
         let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if k % step == 0 {
+        if k.is_multiple_of(step) {
             eprintln!("  proved {k}/{n} ({:.0} s)", start.elapsed().as_secs_f64());
         }
     })?;

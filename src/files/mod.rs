@@ -3,6 +3,7 @@
 //! [`crate::request`]. Every file is read through [`read_limited`]: a size limit that also
 //! holds for pipes and devices (`/dev/zero` is cut off at the limit, never read to the end).
 
+pub mod batch;
 pub mod code_list;
 pub mod criteria;
 pub mod proof;

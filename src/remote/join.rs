@@ -41,6 +41,13 @@ pub enum JoinError {
     Home(#[from] HomeError),
 }
 
+/// The new wallet's passphrase, asked before anything is downloaded or written.
+fn new_wallet_passphrase(dir: &Path) -> Result<Option<zkconsent_wallet::Passphrase>, JoinError> {
+    let path = dir.join(WALLET_FILE);
+    crate::passphrase::passphrase(crate::passphrase::PassphraseFor::NewWallet(&path))
+        .map_err(|e| JoinError::Local(e.to_string()))
+}
+
 /// Creates a home in `dir` (new or empty) replicating the service at `url`. `token` is a
 /// custodian's anchoring token, kept in `remote.json` (0600).
 ///
@@ -51,6 +58,7 @@ pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinEr
     if dir.join(REGISTRY_FILE).exists() || dir.join(WALLET_FILE).exists() {
         return Err(JoinError::Exists(dir.display().to_string()));
     }
+    let passphrase = new_wallet_passphrase(dir)?;
     let client = RegistryClient::new(url, token.clone())?;
     let info = client.info()?;
     if info.format != REGISTRY_API_FORMAT || info.api != REGISTRY_API_VERSION {
@@ -70,7 +78,7 @@ pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinEr
         )));
     }
     let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
-    Wallet::create(dir.join(WALLET_FILE)).map_err(|e| local(&e))?;
+    Wallet::create(dir.join(WALLET_FILE), passphrase.as_ref()).map_err(|e| local(&e))?;
     RemoteConfig {
         format: REMOTE_FORMAT.into(),
         registry: client.url().to_owned(),
@@ -104,6 +112,7 @@ pub fn join_chain(
     if dir.join(REGISTRY_FILE).exists() || dir.join(WALLET_FILE).exists() {
         return Err(JoinError::Exists(dir.display().to_string()));
     }
+    let passphrase = new_wallet_passphrase(dir)?;
     let read = |name: &str| {
         crate::files::read_limited(&params_from.join(name), MAX_PARAMS_FILE)
             .map_err(|e| JoinError::Local(e.to_string()))
@@ -113,7 +122,7 @@ pub fn join_chain(
     let params = ParamsDir::open(&params_dir).map_err(HomeError::from)?;
     check(&params).map_err(JoinError::Untrusted)?;
     let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
-    Wallet::create(dir.join(WALLET_FILE)).map_err(|e| local(&e))?;
+    Wallet::create(dir.join(WALLET_FILE), passphrase.as_ref()).map_err(|e| local(&e))?;
     config.write(dir).map_err(|e| local(&e))?;
     if let Some(key) = key {
         crate::files::write_private_atomic(&dir.join(CHAIN_KEY_FILE), key.as_bytes())

@@ -224,7 +224,7 @@ impl Home {
                 reason: Box::new(AccessOutsideWindow(e)),
             },
         )?;
-        let grantee_secret = self.wallet.secret(&opening.grantee_name)?;
+        let grantee_secret = self.secret(&opening.grantee_name)?;
         let (root, path) = self.registry.root_and_path(request.grant_index)?;
         let private = AccessPrivate {
             grant: opening.grant,

@@ -58,7 +58,7 @@ impl Home {
                 request.grantee
             )));
         }
-        let patient_secret = self.wallet.secret(&request.patient)?;
+        let patient_secret = self.secret(&request.patient)?;
         let grant = Grant {
             patient: patient_secret.id(),
             grantee: self.identity_id(&request.grantee)?,
@@ -105,7 +105,7 @@ impl Home {
         rng: &mut R,
     ) -> Result<(), HomeError> {
         let opening = self.wallet.grant(index)?;
-        let patient_secret = self.wallet.secret(&opening.patient_name)?;
+        let patient_secret = self.secret(&opening.patient_name)?;
         let proof =
             self.authority_proof(GrantAction::Revoke, &opening.grant, patient_secret, rng)?;
         self.submit_revoke(index, &proof, now)?;

@@ -158,7 +158,7 @@ impl Home {
                     "{resource} is not anchored: anchor the bundle first"
                 ))
             })?;
-        let patient_secret = self.wallet.secret(&patient_name)?;
+        let patient_secret = self.secret(&patient_name)?;
         let summary = openings
             .iter()
             .filter(|o| {

@@ -41,6 +41,16 @@ pub fn connect(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Whether SQLite says the file is damaged or not a database (as opposed to busy or
+/// refusing a statement).
+#[must_use]
+pub fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
 /// Fails unless `path` is absent or an empty file: `create` never overwrites data.
 pub fn ensure_fresh(path: &Path) -> std::io::Result<bool> {
     match std::fs::metadata(path) {

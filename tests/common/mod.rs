@@ -102,19 +102,49 @@ impl Run {
     }
 }
 
+/// The passphrase every test home's wallet is sealed under (the binary reads it from
+/// `ZKCONSENT_PASSPHRASE`, as a script would).
+pub const TEST_PASSPHRASE: &str = "zkconsent test passphrase";
+
+/// Opens a home the binary made, in this process: the test passphrase is this process's
+/// source, as the CLI's environment variable is the binary's.
+pub fn open_home(home: &Path) -> zkconsent::home::Home {
+    zkconsent::passphrase::install_passphrase_source(Box::new(|_| {
+        Ok(Some(
+            zkconsent::wallet::Passphrase::new(TEST_PASSPHRASE.to_owned()).expect("passphrase"),
+        ))
+    }));
+    zkconsent::home::Home::open(home).expect("open home")
+}
+
 /// Runs `zkconsent [--home HOME] ARGS…`.
 pub fn zk(home: Option<&Path>, args: &[&str]) -> Run {
+    zk_env(home, args, &[])
+}
+
+/// As [`zk`], with environment variables set (`Some`) or removed (`None`) after the
+/// defaults (the test passphrase, no `ZKCONSENT_HOME`).
+pub fn zk_env(home: Option<&Path>, args: &[&str], vars: &[(&str, Option<&str>)]) -> Run {
     let mut all: Vec<String> = Vec::new();
     if let Some(home) = home {
         all.push("--home".into());
         all.push(home.display().to_string());
     }
     all.extend(args.iter().map(|s| s.to_string()));
-    let output = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zkconsent"));
+    command
+        .env("ZKCONSENT_PASSPHRASE", TEST_PASSPHRASE)
+        .env_remove("ZKCONSENT_PASSPHRASE_FILE")
+        .env_remove("ZKCONSENT_NEW_PASSPHRASE")
         .args(&all)
-        .env_remove("ZKCONSENT_HOME")
-        .output()
-        .expect("run zkconsent");
+        .env_remove("ZKCONSENT_HOME");
+    for (name, value) in vars {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let output = command.output().expect("run zkconsent");
     Run {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -18,6 +18,7 @@ impl Service {
     /// Starts `zkconsent --home HOME ARGS… --listen 127.0.0.1:0` and waits for its address.
     pub fn start(home: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_zkconsent"))
+            .env("ZKCONSENT_PASSPHRASE", super::TEST_PASSPHRASE)
             .arg("--home")
             .arg(home)
             .args(args)

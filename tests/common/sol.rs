@@ -14,7 +14,6 @@ use std::{
 use zkconsent::{
     export::solidity::{self, EvmArgs},
     files::proof::ProofFile,
-    home::Home,
     prover::Statement,
 };
 
@@ -64,7 +63,7 @@ pub fn access_contracts() -> &'static AccessContracts {
     static CONTRACTS: OnceLock<AccessContracts> = OnceLock::new();
     CONTRACTS.get_or_init(|| {
         let f = fixture();
-        let home = Home::open(&f.home).expect("open home");
+        let home = super::open_home(&f.home);
         let (pvk, vk_sha256) = home.verifying_key(Statement::Access).expect("vk");
         let decoded = ProofFile::decode(&f.proof_bytes).expect("proof decodes");
         let source = solidity::render_verifier(pvk.vk(), "access", Some(&vk_sha256));
@@ -96,7 +95,7 @@ pub fn access_contracts() -> &'static AccessContracts {
 /// Every contract `zkconsent export contracts` writes for `home` (the five verifiers, the
 /// grants tree and `ZkconsentRegistry`), compiled: creation bytecode by contract name.
 pub fn home_contracts(home: &Path) -> std::collections::HashMap<String, Vec<u8>> {
-    let home = Home::open(home).expect("open home");
+    let home = super::open_home(home);
     let dir = tempfile::tempdir().expect("tempdir");
     let paths = zkconsent::export::registry::write_contracts(&home, dir.path()).expect("export");
     bins(&compile(&paths))

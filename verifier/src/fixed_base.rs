@@ -76,7 +76,7 @@ impl FixedBaseTable {
     }
 }
 
-const _: () = assert!(LIMB_BITS % WINDOW_BITS == 0);
+const _: () = assert!(LIMB_BITS.is_multiple_of(WINDOW_BITS));
 const _: () = assert!(WINDOWS * WINDOW_BITS <= 4 * LIMB_BITS);
 
 /// Tables for every public-input base (`gamma_abc_g1[1..]`).

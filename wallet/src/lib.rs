@@ -3,10 +3,14 @@
 //! (the ledger side) never holds a secret. Record openings are in [`records`], the FHIR
 //! patient each zkconsent patient's records come from in [`binding`].
 //!
-//! Secrets are stored as 32-byte canonical little-endian field elements and strictly
-//! decoded on read. On Unix the file is created with mode `0600` (SQLite gives its `-wal`
-//! and `-shm` files the same mode). Nothing here prints a secret: [`WalletGrant`]'s `Debug`
-//! redacts the salt, and identities are listed with their public ids only.
+//! A wallet is *sealed* (created with a [`Passphrase`]): the whole database is encrypted at
+//! rest with argon2id and XChaCha20-Poly1305 ([`sealed`]) and written all or nothing
+//! ([`storage`]); or *plain*, an SQLite file, for wallets made before sealing existed and
+//! for in-process tests ([`Wallet::seal_file`] seals one). Secrets are stored as 32-byte
+//! canonical little-endian field elements and strictly decoded on read. On Unix every file
+//! is created with mode `0600`, and a wallet found readable by others is narrowed at open.
+//! Nothing here prints a secret: [`WalletGrant`]'s `Debug` redacts the salt, and identities
+//! are listed with their public ids only.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
@@ -44,6 +48,8 @@ pub mod binding;
 pub mod pending;
 pub mod records;
 pub mod requests;
+pub mod sealed;
+mod storage;
 #[cfg(test)]
 mod testing;
 
@@ -53,6 +59,11 @@ pub use records::{
     AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening, RecordSource,
     RECORD_LEAF_VERSION, RECORD_LEAF_VERSION_TEN_FIELDS,
 };
+pub use sealed::{KdfCost, Passphrase, SealError, DEFAULT_KDF};
+pub use storage::MAX_SEALED_WALLET_BYTES;
+use storage::{Sealing, WalletTx};
+/// Re-exported so callers clear their own copies of secrets with the same crate.
+pub use zeroize;
 
 const TABLES: &str = "
 CREATE TABLE meta (
@@ -88,6 +99,21 @@ pub enum WalletError {
     /// Reading or creating the wallet file failed.
     #[error("wallet file error: {0}")]
     Io(#[from] std::io::Error),
+    /// A sealed wallet could not be opened or written.
+    #[error("{0}")]
+    Seal(#[from] SealError),
+    /// The wallet is sealed and no passphrase was given.
+    #[error("the wallet is encrypted and no passphrase was given")]
+    Locked,
+    /// No passphrase could be had (the program's passphrase source said why).
+    #[error("{0}")]
+    Passphrase(String),
+    /// Another process held the wallet's lock too long.
+    #[error(
+        "busy: another process held the wallet for over {} s; nothing was changed, try again",
+        zkconsent_store::sql::BUSY_TIMEOUT.as_secs()
+    )]
+    Busy,
     /// `create` was given a file that already holds data.
     #[error("wallet file {} already exists and is not empty", .0.display())]
     AlreadyExists(PathBuf),
@@ -221,6 +247,26 @@ pub enum WalletError {
     AnchoringInProgress(String),
 }
 
+impl WalletError {
+    /// Whether the wallet cannot be used at all (locked, damaged, unreadable, foreign), as
+    /// opposed to refusing one operation.
+    pub fn is_unusable(&self) -> bool {
+        if let Self::Sqlite(e) = self {
+            return zkconsent_store::sql::is_damage(e);
+        }
+        matches!(
+            self,
+            Self::Io(_)
+                | Self::Seal(_)
+                | Self::Locked
+                | Self::Passphrase(_)
+                | Self::NotAWallet
+                | Self::SchemaVersion { .. }
+                | Self::Corrupt(_)
+        )
+    }
+}
+
 impl From<ColError> for WalletError {
     fn from(e: ColError) -> Self {
         match e {
@@ -310,30 +356,97 @@ impl WalletGrant {
 pub struct Wallet {
     conn: Connection,
     path: PathBuf,
+    /// The key and version of a sealed wallet; `None` for a plain one.
+    sealing: Option<Sealing>,
 }
 
 impl std::fmt::Debug for Wallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wallet")
             .field("path", &self.path)
+            .field("sealed", &self.sealing.is_some())
             .finish_non_exhaustive()
     }
 }
 
-/// Creates (or narrows) the file with owner-only permissions before SQLite opens it.
-fn create_private_file(path: &Path) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true);
+/// Narrows a wallet file (and SQLite's companions) readable by others to owner-only.
+fn narrow_permissions(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        options.open(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::PermissionsExt;
+        let companions = ["", "-wal", "-shm"].map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        });
+        for file in companions {
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
     #[cfg(not(unix))]
-    options.open(path)?;
+    let _ = path;
     Ok(())
+}
+
+/// Creates every table of the current schema and its format marker.
+fn create_schema(tx: &Connection) -> Result<(), WalletError> {
+    tx.execute_batch(TABLES)?;
+    tx.execute_batch(records::TABLES)?;
+    tx.execute_batch(requests::TABLES)?;
+    tx.execute_batch(binding::TABLES)?;
+    tx.execute_batch(pending::TABLES)?;
+    tx.execute_batch(records::PENDING_TABLES)?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('format', ?1)",
+        [WALLET_FORMAT],
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+        [WALLET_SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Checks the format marker and schema version, upgrading an older schema in place;
+/// returns whether it upgraded.
+fn check_schema(conn: &mut Connection) -> Result<bool, WalletError> {
+    if meta(conn, "format")?.as_deref() != Some(WALLET_FORMAT) {
+        return Err(WalletError::NotAWallet);
+    }
+    let version = meta(conn, "schema_version")?.unwrap_or_default();
+    let older = [
+        WALLET_SCHEMA_VERSION_GRANTS_ONLY,
+        WALLET_SCHEMA_VERSION_NO_REQUESTS,
+        WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS,
+        WALLET_SCHEMA_VERSION_NO_PENDING,
+    ]
+    .into_iter()
+    .find(|v| version == v.to_string());
+    if let Some(from) = older {
+        migrate(conn, from)?;
+        return Ok(true);
+    }
+    if version != WALLET_SCHEMA_VERSION.to_string() {
+        return Err(WalletError::SchemaVersion {
+            found: version,
+            expected: WALLET_SCHEMA_VERSION,
+        });
+    }
+    Ok(false)
+}
+
+/// An empty in-memory database with the wallet's connection settings.
+fn memory_connection() -> Result<Connection, WalletError> {
+    let conn = Connection::open_in_memory()?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
 }
 
 /// The columns of a grant opening after its leaf index (shared by `grants` and
@@ -345,79 +458,198 @@ const GRANT_COLUMNS: &str = "SELECT leaf_index, patient, grantee, scope, purpose
     not_after, salt, patient_name, grantee_name FROM grants";
 
 impl Wallet {
-    /// Creates an empty wallet at `path` (absent or an empty file).
+    /// Creates an empty wallet at `path` (absent or an empty file): sealed under
+    /// `passphrase` with the [`DEFAULT_KDF`] costs, or plain without one.
     ///
     /// # Errors
     ///
-    /// [`WalletError::AlreadyExists`] if the file holds data, or an I/O or database error.
-    pub fn create(path: impl AsRef<Path>) -> Result<Self, WalletError> {
-        let path = path.as_ref();
+    /// [`WalletError::AlreadyExists`] if the file holds data, a passphrase too short
+    /// ([`SealError::PassphraseLength`]), or an I/O or database error.
+    pub fn create(
+        path: impl AsRef<Path>,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Self, WalletError> {
+        match passphrase {
+            Some(passphrase) => Self::create_sealed(path, passphrase, DEFAULT_KDF),
+            None => Self::create_plain(path.as_ref()),
+        }
+    }
+
+    fn create_plain(path: &Path) -> Result<Self, WalletError> {
         if !ensure_fresh(path)? {
             return Err(WalletError::AlreadyExists(path.to_owned()));
         }
-        create_private_file(path)?;
+        drop(storage::open_private(path, false)?);
         let mut conn = connect(path, true)?;
         let tx = write_tx(&mut conn)?;
         if !is_empty_db(&tx)? {
             return Err(WalletError::AlreadyExists(path.to_owned()));
         }
-        tx.execute_batch(TABLES)?;
-        tx.execute_batch(records::TABLES)?;
-        tx.execute_batch(requests::TABLES)?;
-        tx.execute_batch(binding::TABLES)?;
-        tx.execute_batch(pending::TABLES)?;
-        tx.execute_batch(records::PENDING_TABLES)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('format', ?1)",
-            [WALLET_FORMAT],
-        )?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [WALLET_SCHEMA_VERSION.to_string()],
-        )?;
+        create_schema(&tx)?;
         tx.commit()?;
         Ok(Self {
             conn,
             path: path.to_owned(),
+            sealing: None,
         })
     }
 
-    /// Opens an existing wallet, upgrading an older file in place: version 1 gains the record
-    /// openings table, versions 1 and 2 the open-requests table, versions 2 and 3 keep their
-    /// record openings as leaf version 2 ([`records`]), and every older version gains the
-    /// patient bindings ([`binding`]).
+    /// Creates an empty wallet sealed under `passphrase` with argon2id costs `cost`.
     ///
     /// # Errors
     ///
-    /// A database error (including a missing file), [`WalletError::NotAWallet`] or
-    /// [`WalletError::SchemaVersion`].
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, WalletError> {
+    /// As [`Wallet::create`], and costs out of bounds.
+    pub fn create_sealed(
+        path: impl AsRef<Path>,
+        passphrase: &Passphrase,
+        cost: KdfCost,
+    ) -> Result<Self, WalletError> {
         let path = path.as_ref();
-        let mut conn = connect(path, false)?;
-        if meta(&conn, "format")?.as_deref() != Some(WALLET_FORMAT) {
-            return Err(WalletError::NotAWallet);
+        if !ensure_fresh(path)? {
+            return Err(WalletError::AlreadyExists(path.to_owned()));
         }
-        let version = meta(&conn, "schema_version")?.unwrap_or_default();
-        let older = [
-            WALLET_SCHEMA_VERSION_GRANTS_ONLY,
-            WALLET_SCHEMA_VERSION_NO_REQUESTS,
-            WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS,
-            WALLET_SCHEMA_VERSION_NO_PENDING,
-        ]
-        .into_iter()
-        .find(|v| version == v.to_string());
-        if let Some(from) = older {
-            migrate(&mut conn, from)?;
-        } else if version != WALLET_SCHEMA_VERSION.to_string() {
-            return Err(WalletError::SchemaVersion {
-                found: version,
-                expected: WALLET_SCHEMA_VERSION,
-            });
+        let key = sealed::SealKey::for_new_wallet(passphrase, cost)?;
+        let mut conn = memory_connection()?;
+        let tx = write_tx(&mut conn)?;
+        create_schema(&tx)?;
+        tx.commit()?;
+        let _lock = storage::lock_exclusive(path)?;
+        if !ensure_fresh(path)? {
+            return Err(WalletError::AlreadyExists(path.to_owned()));
         }
+        let mut sealing = Sealing {
+            key,
+            nonce: [0; sealed::NONCE_BYTES],
+        };
+        storage::persist(&conn, &mut sealing, path)?;
         Ok(Self {
             conn,
             path: path.to_owned(),
+            sealing: Some(sealing),
         })
+    }
+
+    /// Whether the wallet file at `path` is sealed (needs a passphrase to open).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read (absent included).
+    pub fn file_is_sealed(path: impl AsRef<Path>) -> Result<bool, WalletError> {
+        storage::is_sealed(path.as_ref())
+    }
+
+    /// Opens an existing wallet, sealed (with `passphrase`) or plain (`passphrase` is then
+    /// not needed), upgrading an older schema in place: version 1 gains the record openings
+    /// table, versions 1 and 2 the open-requests table, versions 2 and 3 keep their record
+    /// openings as leaf version 2 ([`records`]), and every older version gains the patient
+    /// bindings ([`binding`]). A file readable by others is narrowed to its owner first.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::Locked`] for a sealed wallet without a passphrase,
+    /// [`SealError::WrongPassphraseOrDamaged`], a database error (including a missing file),
+    /// [`WalletError::NotAWallet`] or [`WalletError::SchemaVersion`].
+    pub fn open(
+        path: impl AsRef<Path>,
+        passphrase: Option<&Passphrase>,
+    ) -> Result<Self, WalletError> {
+        let path = path.as_ref();
+        let sealed = storage::is_sealed(path)?;
+        narrow_permissions(path)?;
+        if !sealed {
+            let mut conn = connect(path, false)?;
+            check_schema(&mut conn)?;
+            return Ok(Self {
+                conn,
+                path: path.to_owned(),
+                sealing: None,
+            });
+        }
+        let passphrase = passphrase.ok_or(WalletError::Locked)?;
+        let file = storage::read_sealed(path)?;
+        let header = sealed::Header::parse(&file)?;
+        let (key, image) = sealed::SealKey::open(passphrase, &file)?;
+        let mut conn = memory_connection()?;
+        storage::load_image(&mut conn, &image)?;
+        drop(image);
+        let mut wallet = Self {
+            conn,
+            path: path.to_owned(),
+            sealing: Some(Sealing {
+                key,
+                nonce: header.nonce,
+            }),
+        };
+        if check_schema(&mut wallet.conn)? {
+            wallet.begin()?.commit()?;
+        }
+        Ok(wallet)
+    }
+
+    /// Seals the plain wallet at `path` under `passphrase`, in place: the database is
+    /// written sealed beside it and renamed over it, then SQLite's `-wal` and `-shm` files
+    /// are removed. Run it while no other process uses the wallet.
+    ///
+    /// # Errors
+    ///
+    /// A sealed wallet already, a passphrase too short, an I/O or database error; the plain
+    /// wallet is then left as it was.
+    pub fn seal_file(path: impl AsRef<Path>, passphrase: &Passphrase) -> Result<(), WalletError> {
+        let path = path.as_ref();
+        if storage::is_sealed(path)? {
+            return Err(WalletError::Seal(SealError::UnknownFormat));
+        }
+        let key = sealed::SealKey::for_new_wallet(passphrase, DEFAULT_KDF)?;
+        let mut conn = connect(path, false)?;
+        check_schema(&mut conn)?;
+        // Held until the sealed file replaced this one: no writer slips in between.
+        let tx = write_tx(&mut conn)?;
+        let mut image = zeroize::Zeroizing::new(tx.serialize("main")?.to_vec());
+        // The file format bytes say WAL; an image loaded into memory must say rollback
+        // journal (SQLite refuses a WAL image there).
+        image[18] = 1;
+        image[19] = 1;
+        let sealed = key.seal(&image)?;
+        drop(image);
+        storage::write_atomically(path, &sealed)?;
+        drop(tx);
+        drop(conn);
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            match std::fs::remove_file(PathBuf::from(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals this (sealed) wallet under a new passphrase: a new salt, the [`DEFAULT_KDF`]
+    /// costs. Other processes that have it open are refused at their next write
+    /// ([`SealError::Rekeyed`]).
+    ///
+    /// # Errors
+    ///
+    /// A plain wallet ([`WalletError::Locked`]: seal it with [`Wallet::seal_file`]), a
+    /// passphrase too short, an I/O error.
+    pub fn change_passphrase(&mut self, passphrase: &Passphrase) -> Result<(), WalletError> {
+        let Some(sealing) = &mut self.sealing else {
+            return Err(WalletError::Locked);
+        };
+        let key = sealed::SealKey::for_new_wallet(passphrase, DEFAULT_KDF)?;
+        storage::rekey(&mut self.conn, sealing, &self.path, key)
+    }
+
+    /// Whether this wallet is sealed.
+    pub fn is_sealed(&self) -> bool {
+        self.sealing.is_some()
+    }
+
+    /// Begins a write transaction (module [`storage`]).
+    pub(crate) fn begin(&mut self) -> Result<WalletTx<'_>, WalletError> {
+        WalletTx::begin(&mut self.conn, self.sealing.as_mut(), &self.path)
     }
 
     /// The file this wallet lives in.
@@ -439,7 +671,7 @@ impl Wallet {
         if !is_valid_name(name) {
             return Err(WalletError::InvalidName);
         }
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         if is_name_taken(&tx, name)? {
             return Err(WalletError::DuplicateIdentity(name.to_owned()));
         }
@@ -458,7 +690,7 @@ impl Wallet {
     ///
     /// [`WalletError::UnknownIdentity`], or a database error.
     pub fn remove_unregistered_identity(&mut self, name: &str) -> Result<(), WalletError> {
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         let removed = tx.execute(
             "DELETE FROM identities WHERE name = ?1
              AND NOT EXISTS (SELECT 1 FROM grants WHERE patient_name = ?1 OR grantee_name = ?1)
@@ -528,7 +760,7 @@ impl Wallet {
         if !is_valid_name(patient_name) || !is_valid_name(grantee_name) {
             return Err(WalletError::InvalidName);
         }
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         let taken: Option<i64> = tx
             .query_row(
                 "SELECT 1 FROM grants WHERE leaf_index = ?1",
@@ -622,7 +854,7 @@ mod tests {
         let bob = SecretKey::random(&mut rng);
         let grant = sample_grant(&mut rng, &alice, &bob);
         {
-            let mut w = Wallet::create(&path).unwrap();
+            let mut w = Wallet::create(&path, None).unwrap();
             w.add_identity("alice", Role::Patient, &alice).unwrap();
             w.add_identity("bob", Role::Clinician, &bob).unwrap();
             assert!(matches!(
@@ -640,10 +872,10 @@ mod tests {
             ));
         }
         assert!(matches!(
-            Wallet::create(&path),
+            Wallet::create(&path, None),
             Err(WalletError::AlreadyExists(_))
         ));
-        let w = Wallet::open(&path).unwrap();
+        let w = Wallet::open(&path, None).unwrap();
         assert_eq!(w.secret("alice").unwrap(), alice);
         assert!(matches!(
             w.secret("carol"),
@@ -682,7 +914,7 @@ mod tests {
     fn corrupt_or_foreign_files_give_errors() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("wallet.db");
-        let mut w = Wallet::create(&path).unwrap();
+        let mut w = Wallet::create(&path, None).unwrap();
         w.add_identity("alice", Role::Patient, &SecretKey(Fr::from(5u64)))
             .unwrap();
         w.conn
@@ -700,8 +932,11 @@ mod tests {
         let conn = rusqlite::Connection::open(&reg).unwrap();
         conn.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('format', 'zkconsent.registry');").unwrap();
         drop(conn);
-        assert!(matches!(Wallet::open(&reg), Err(WalletError::NotAWallet)));
-        assert!(Wallet::open(dir.path().join("missing.db")).is_err());
+        assert!(matches!(
+            Wallet::open(&reg, None),
+            Err(WalletError::NotAWallet)
+        ));
+        assert!(Wallet::open(dir.path().join("missing.db"), None).is_err());
         assert!(!dir.path().join("missing.db").exists());
     }
 }

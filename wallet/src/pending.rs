@@ -14,7 +14,6 @@ use zkconsent_circuits::{
 use zkconsent_store::{
     codec::{blob_col, fr_col, fr_to_blob, text_col, u64_col, u64_to_sql},
     identity::is_valid_name,
-    sql::write_tx,
 };
 
 /// Table added in schema version 5.
@@ -63,7 +62,7 @@ impl crate::Wallet {
             return Err(WalletError::InvalidName);
         }
         let g = &pending.grant;
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         tx.execute(
             "INSERT INTO pending_grants (commitment, patient, grantee, scope, purpose,
                  not_before, not_after, salt, patient_name, grantee_name, proof, created_at)
@@ -133,7 +132,7 @@ impl crate::Wallet {
         index: u64,
     ) -> Result<(), WalletError> {
         let key = fr_to_blob(&commitment.0);
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         let moved = tx.execute(
             &format!(
                 "INSERT INTO grants (leaf_index, {GRANT_FIELDS})
@@ -169,7 +168,7 @@ impl crate::Wallet {
     ///
     /// A database error.
     pub fn drop_pending_grant(&mut self, commitment: GrantCommitment) -> Result<(), WalletError> {
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         tx.execute(
             "DELETE FROM pending_grants WHERE commitment = ?1",
             [fr_to_blob(&commitment.0)],

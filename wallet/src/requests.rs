@@ -6,10 +6,7 @@
 use super::{Wallet, WalletError};
 use rusqlite::OptionalExtension;
 use zkconsent_circuits::types::{RequestHash, Timestamp};
-use zkconsent_store::{
-    codec::{blob_col, fr_to_blob, u64_to_sql},
-    sql::write_tx,
-};
+use zkconsent_store::codec::{blob_col, fr_to_blob, u64_to_sql};
 
 /// The open-requests table (since wallet schema version 3).
 pub(super) const TABLES: &str = "
@@ -34,7 +31,7 @@ impl Wallet {
         body: &[u8],
         at: Timestamp,
     ) -> Result<(), WalletError> {
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         let key = fr_to_blob(&request_hash.0).to_vec();
         let exists: Option<i64> = tx
             .query_row(
@@ -82,7 +79,7 @@ mod tests {
     fn a_request_is_kept_once_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let mut w = Wallet::create(&path).unwrap();
+        let mut w = Wallet::create(&path, None).unwrap();
         let hash = RequestHash(Fr::from(9u64));
         assert_eq!(w.request(hash).unwrap(), None);
         w.add_request(hash, b"{}", Timestamp(1)).unwrap();
@@ -91,7 +88,7 @@ mod tests {
             Err(WalletError::DuplicateRequest)
         ));
         drop(w);
-        let w = Wallet::open(&path).unwrap();
+        let w = Wallet::open(&path, None).unwrap();
         assert_eq!(w.request(hash).unwrap().as_deref(), Some(&b"{}"[..]));
     }
 }

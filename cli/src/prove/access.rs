@@ -3,9 +3,7 @@
 
 use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
 use crate::{output::Out, Cli, Failure, ProveAccessArgs};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
 use zkconsent::{
     circuits::{access::AccessPublic, statement::Access},
     home::{Home, HomeError},
@@ -15,13 +13,7 @@ use zkconsent::{
 };
 
 /// One proof to make: the flags of a single `prove access`, or one `--batch` line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Line {
-    grant: u64,
-    request: PathBuf,
-    now: Option<u64>,
-}
+pub(crate) use zkconsent::files::batch::AccessLine as Line;
 
 /// `prove access`.
 struct AccessCommand;

@@ -11,13 +11,13 @@ use serde_json::json;
 use std::{path::Path, time::Instant};
 use zkconsent::{
     circuits::statement::{PublicInputs, Statement as StatementType},
-    files::read_limited,
+    files::{
+        batch::{parse_lines, BatchError, MAX_BATCH_BYTES},
+        read_limited,
+    },
     home::proof_file,
     prover::{prove_batch_statement, DEFAULT_BATCH_SPLIT},
 };
-
-/// Largest `--batch` file read.
-const MAX_BATCH_BYTES: usize = 16 << 20;
 
 /// Runs a batch of command `C` from `file` into `out_dir`.
 pub(crate) fn run<C: ProveCommand>(
@@ -111,23 +111,20 @@ fn read_lines<L: DeserializeOwned, P>(
     let bytes = read_limited(file, MAX_BATCH_BYTES).map_err(Failure::malformed)?;
     let text = String::from_utf8(bytes)
         .map_err(|e| Failure::malformed(format!("{}: {e}", file.display())))?;
-    let mut lines = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let number = i + 1;
-        if line.trim().is_empty() {
-            continue;
+    let lines = parse_lines::<L>(&text).map_err(|e| match e {
+        BatchError::Line { line, reason } => {
+            Failure::malformed(format!("{}:{line}: {reason}", file.display()))
         }
-        let at = |e: String| Failure::malformed(format!("{}:{number}: {e}", file.display()));
-        let parsed: L = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
-        lines.push((number, prepare(parsed).map_err(|f| at(f.to_string()))?));
-    }
-    if lines.is_empty() {
-        return Err(Failure::malformed(format!(
-            "{}: no requests",
-            file.display()
-        )));
-    }
-    Ok(lines)
+        BatchError::Empty => Failure::malformed(format!("{}: no requests", file.display())),
+    })?;
+    lines
+        .into_iter()
+        .map(|(number, line)| {
+            prepare(line)
+                .map(|prepared| (number, prepared))
+                .map_err(|f| Failure::malformed(format!("{}:{number}: {f}", file.display())))
+        })
+        .collect()
 }
 
 fn progress_bar(len: usize, out: &Out) -> ProgressBar {

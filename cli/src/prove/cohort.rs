@@ -3,9 +3,7 @@
 
 use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
 use crate::{context::read_bundle, output::Out, Cli, Failure, ProveCohortArgs};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
 use zkconsent::{
     circuits::{
         cohort::CohortPublic,
@@ -22,13 +20,7 @@ use zkconsent::{
 };
 
 /// One proof to make: the flags of a single `prove cohort`, or one `--batch` line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Line {
-    bundle: PathBuf,
-    request: PathBuf,
-    now: Option<u64>,
-}
+pub(crate) use zkconsent::files::batch::CohortLine as Line;
 
 /// A line with its bundle and request read.
 pub(crate) struct Prepared {

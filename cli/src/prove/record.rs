@@ -3,9 +3,7 @@
 
 use super::{json_map, read_request_for, required, Gathered, Options, ProveCommand};
 use crate::{output::Out, Cli, Failure, ProveRecordArgs};
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::path::PathBuf;
 use zkconsent::{
     circuits::{
         record::RecordPublic,
@@ -18,15 +16,7 @@ use zkconsent::{
 };
 
 /// One proof to make: the flags of a single `prove record`, or one `--batch` line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Line {
-    /// `Type/id` (its latest anchored version)…
-    resource: Option<String>,
-    /// …or a leaf index.
-    leaf: Option<u64>,
-    request: PathBuf,
-}
+pub(crate) use zkconsent::files::batch::RecordLine as Line;
 
 /// A line with its request read.
 pub(crate) struct Prepared {

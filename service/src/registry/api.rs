@@ -134,6 +134,7 @@ impl From<RegistryError> for ApiFailure {
             | E::SchemaVersion { .. }
             | E::Corrupt(_)
             | E::Inconsistent(_)
+            | E::Damaged(_)
             | E::Merkle(_)
             | E::TimeWentBackwards { .. } => Self::internal(e),
         }

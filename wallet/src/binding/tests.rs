@@ -47,7 +47,7 @@ struct Setup {
 fn alice_bound(seed: u64) -> Setup {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+    let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
     let (alice, bob) = (
         SecretKey::random(&mut rng).id(),
         SecretKey::random(&mut rng).id(),

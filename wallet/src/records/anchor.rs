@@ -36,7 +36,6 @@ use zkconsent_circuits::{
 use zkconsent_store::{
     codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql},
     identity::is_valid_name,
-    sql::write_tx,
 };
 
 /// A resource offered for anchoring: its id, its full tuple (with a fresh salt, used only
@@ -365,7 +364,7 @@ impl Wallet {
             return Ok(Vec::new());
         }
         // Phase 1, one transaction: decide, and write what is to be anchored as pending.
-        let tx = write_tx(&mut self.conn).map_err(WalletError::from)?;
+        let tx = self.begin()?;
         let fhir_patient = match source {
             RecordSource::Document(patients) => Some(binding::check_document(
                 &tx,
@@ -381,11 +380,11 @@ impl Wallet {
             if let Some(p) = &fhir_patient {
                 binding::bind(&tx, patient_name, p, now)?;
             }
-            tx.commit().map_err(WalletError::from)?;
+            tx.commit()?;
             0
         } else {
             let id = pending::store(&tx, patient_name, fhir_patient.as_ref(), &new, now)?;
-            tx.commit().map_err(WalletError::from)?;
+            tx.commit()?;
             let leaves: Vec<RecordCommitment> =
                 new.iter().map(|(c, _)| c.record.commit()).collect();
             let mut superseded: Vec<u64> = new.iter().flat_map(|(_, s)| s).copied().collect();

@@ -16,7 +16,6 @@ use rusqlite::{Connection, OptionalExtension};
 use zkconsent_store::{
     codec::{u64_col, u64_to_sql},
     identity::is_valid_name,
-    sql::write_tx,
     Role,
 };
 
@@ -125,12 +124,12 @@ impl Wallet {
         // Oldest first, so a later version in the same batch supersedes an earlier one.
         let mut sorted: Vec<&RecordOpening> = openings.iter().collect();
         sorted.sort_by_key(|o| o.index);
-        let tx = write_tx(&mut self.conn).map_err(WalletError::from)?;
+        let tx = self.begin()?;
         let mut changed = 0;
         for o in sorted {
             changed += import_one(&tx, patient_name, o)?;
         }
-        tx.commit().map_err(WalletError::from)?;
+        tx.commit()?;
         Ok(changed)
     }
 }
@@ -264,7 +263,7 @@ mod tests {
 
     fn wallet_with_patient(rng: &mut StdRng) -> (tempfile::TempDir, Wallet, SecretKey) {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+        let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
         let secret = SecretKey::random(rng);
         w.add_identity("denisha", Role::Patient, &secret).unwrap();
         (dir, w, secret)

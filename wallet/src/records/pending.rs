@@ -19,10 +19,7 @@ use zkconsent_circuits::{
         CodeId, EpochDay, IdentityId, RecordCommitment, RecordSalt, ResourceDigest, Timestamp,
     },
 };
-use zkconsent_store::{
-    codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql, CorruptValue},
-    sql::write_tx,
-};
+use zkconsent_store::codec::{fr_col, fr_to_blob, text_col, u64_col, u64_to_sql, CorruptValue};
 
 /// Tables added in schema version 5.
 pub(crate) const TABLES: &str = "
@@ -408,7 +405,7 @@ impl Wallet {
     /// A database error (also for an opening already stored at one of the indices) or a
     /// corrupt value; the anchoring stays pending.
     pub fn settle_anchoring(&mut self, id: u64, first_index: u64) -> Result<bool, WalletError> {
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         let settled = settle(&tx, id, first_index)?;
         tx.commit()?;
         Ok(settled)
@@ -422,7 +419,7 @@ impl Wallet {
     ///
     /// A database error.
     pub fn drop_anchoring(&mut self, id: u64) -> Result<(), WalletError> {
-        let tx = write_tx(&mut self.conn)?;
+        let tx = self.begin()?;
         delete(&tx, id)?;
         tx.commit()?;
         Ok(())

@@ -40,7 +40,7 @@ fn outcomes(out: &[AnchoredRecord]) -> Vec<(&str, u64, AnchorStatus)> {
 fn a_new_version_supersedes_the_live_leaf_and_openings_round_trip() {
     let mut rng = StdRng::seed_from_u64(71);
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+    let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
     let alice = SecretKey::random(&mut rng).id();
     let doc = patient_a();
     let source = RecordSource::Document(&doc);
@@ -162,7 +162,7 @@ fn a_new_version_supersedes_the_live_leaf_and_openings_round_trip() {
 fn in_a_batch_the_first_copy_of_the_last_version_is_anchored() {
     let mut rng = StdRng::seed_from_u64(73);
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+    let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
     let alice = SecretKey::random(&mut rng).id();
     let doc = patient_a();
     let batch = [
@@ -195,7 +195,7 @@ fn in_a_batch_the_first_copy_of_the_last_version_is_anchored() {
 fn another_patients_resource_and_a_failed_append_change_nothing() {
     let mut rng = StdRng::seed_from_u64(72);
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+    let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
     w.add_identity("alice", Role::Patient, &SecretKey::random(&mut rng))
         .unwrap();
     let (alice, bob) = (
@@ -265,7 +265,7 @@ fn ten_field_openings_are_kept_flagged_and_superseded_by_anchoring_again() {
         );
         // Schema 3 kept every version's leaf (append-only).
         old_wallet(&path, version, &[patient.clone(), c1, c2.clone()], "alice");
-        let mut w = Wallet::open(&path).unwrap();
+        let mut w = Wallet::open(&path, None).unwrap();
         assert_eq!(
             meta(&w.conn, "schema_version").unwrap(),
             Some(WALLET_SCHEMA_VERSION.to_string())
@@ -331,7 +331,7 @@ fn ten_field_openings_are_kept_flagged_and_superseded_by_anchoring_again() {
 fn a_version_1_wallet_is_upgraded_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wallet.db");
-    let w = Wallet::create(&path).unwrap();
+    let w = Wallet::create(&path, None).unwrap();
     w.conn
         .execute_batch(
             "DROP TABLE records; DROP TABLE requests; DROP TABLE fhir_patient_identifiers;
@@ -342,7 +342,7 @@ fn a_version_1_wallet_is_upgraded_on_open() {
         )
         .unwrap();
     drop(w);
-    let w = Wallet::open(&path).unwrap();
+    let w = Wallet::open(&path, None).unwrap();
     assert!(w.record_openings().unwrap().is_empty());
     assert_eq!(w.fhir_patient("alice").unwrap(), None);
     w.conn
@@ -353,7 +353,7 @@ fn a_version_1_wallet_is_upgraded_on_open() {
         .unwrap();
     drop(w);
     assert!(matches!(
-        Wallet::open(&path),
+        Wallet::open(&path, None),
         Err(WalletError::SchemaVersion { .. })
     ));
 }

@@ -67,7 +67,7 @@ fn anchor_and_die(
     reg: &mut FakeRegistry,
 ) {
     let died = catch_unwind(AssertUnwindSafe(|| {
-        let mut w = Wallet::open(path).unwrap();
+        let mut w = Wallet::open(path, None).unwrap();
         let _ = w.anchor_records(
             batch,
             "alice",
@@ -91,7 +91,7 @@ fn a_crash_after_append_is_settled_from_the_pending_anchoring() {
     let doc = fhir(PATIENT_A, &[MRN]);
     let v1 = condition(&mut rng, alice, "c1", 1, PATIENT_A);
     {
-        let mut w = Wallet::create(&path).unwrap();
+        let mut w = Wallet::create(&path, None).unwrap();
         let mut reg = FakeRegistry::at(0);
         w.anchor_records(
             std::slice::from_ref(&v1),
@@ -112,7 +112,7 @@ fn a_crash_after_append_is_settled_from_the_pending_anchoring() {
     let appended: Vec<RecordCommitment> = batch.iter().map(|c| c.record.commit()).collect();
     assert_eq!(reg.calls, [(appended.clone(), vec![0])]);
 
-    let mut w = Wallet::open(&path).unwrap();
+    let mut w = Wallet::open(&path, None).unwrap();
     // Nothing stored yet, but nothing lost: the openings are pending, salts included.
     assert_eq!(states(&w), [(0, RECORD_LEAF_VERSION, None)]);
     let pending = w.pending_anchorings().unwrap();
@@ -187,7 +187,7 @@ fn a_crash_after_append_is_settled_from_the_pending_anchoring() {
 fn a_failed_submission_stays_pending_until_dropped() {
     let mut rng = StdRng::seed_from_u64(82);
     let dir = tempfile::tempdir().unwrap();
-    let mut w = Wallet::create(dir.path().join("wallet.db")).unwrap();
+    let mut w = Wallet::create(dir.path().join("wallet.db"), None).unwrap();
     let alice = SecretKey::random(&mut rng).id();
     let doc = fhir(PATIENT_A, &[]);
     let batch = [condition(&mut rng, alice, "c1", 1, PATIENT_A)];
@@ -233,7 +233,7 @@ fn a_pending_anchoring_blocks_its_resources_patient_and_fhir_patient_only() {
         SecretKey::random(&mut rng).id(),
     );
     let doc_a = fhir(PATIENT_A, &[MRN]);
-    let mut w = Wallet::create(&path).unwrap();
+    let mut w = Wallet::create(&path, None).unwrap();
     let mut reg = FakeRegistry::at(0);
     let out = w
         .anchor_records(
@@ -243,7 +243,7 @@ fn a_pending_anchoring_blocks_its_resources_patient_and_fhir_patient_only() {
             Timestamp(1),
             |leaves: &[RecordCommitment], superseded: &[u64]| {
                 // A second run on the same file while this one is submitting.
-                let mut other = Wallet::open(&path).unwrap();
+                let mut other = Wallet::open(&path, None).unwrap();
                 let mut refused = |batch: &[RecordCandidate], name: &str, doc: &[FhirPatient]| {
                     let e = other
                         .anchor_records(
@@ -304,7 +304,7 @@ fn a_pending_anchoring_blocks_its_resources_patient_and_fhir_patient_only() {
 fn a_version_4_wallet_gains_the_pending_anchorings() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wallet.db");
-    let w = Wallet::create(&path).unwrap();
+    let w = Wallet::create(&path, None).unwrap();
     w.conn
         .execute_batch(&format!(
             "DROP TABLE pending_anchoring_identifiers; DROP TABLE pending_anchoring_superseded;
@@ -315,6 +315,6 @@ fn a_version_4_wallet_gains_the_pending_anchorings() {
         ))
         .unwrap();
     drop(w);
-    let w = Wallet::open(&path).unwrap();
+    let w = Wallet::open(&path, None).unwrap();
     assert!(w.pending_anchorings().unwrap().is_empty());
 }
