@@ -26,6 +26,7 @@ use std::{
 use zkconsent_circuits::types::{IdentityId, SecretKey, Timestamp, VerifierId};
 use zkconsent_prover::{LoadedKeys, ParamsDir, ProverError, Statement};
 use zkconsent_verifier::{self as verifier, PreparedVerifyingKey};
+use zkconsent_wallet::Passphrase;
 
 /// Params subdirectory.
 pub const PARAMS_DIR: &str = "params";
@@ -178,13 +179,28 @@ impl Home {
     ///
     /// Missing or unreadable parts, or a registry whose depth differs from the params'.
     pub fn open(dir: &Path) -> Result<Self, HomeError> {
+        Self::open_with(dir, None)
+    }
+
+    /// As [`Home::open`], with the sealed wallet's passphrase given (`None`: the installed
+    /// [`crate::passphrase`] source is asked, if the wallet is sealed).
+    ///
+    /// # Errors
+    ///
+    /// As [`Home::open`].
+    pub fn open_with(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, HomeError> {
         let params = ParamsDir::open(&dir.join(PARAMS_DIR))?;
         let mut registry = Registry::open(dir.join(REGISTRY_FILE))?;
         let wallet_path = dir.join(WALLET_FILE);
-        let wallet = Wallet::open(
-            &wallet_path,
-            crate::passphrase::for_opening(&wallet_path)?.as_ref(),
-        )?;
+        let asked;
+        let passphrase = match passphrase {
+            Some(given) => Some(given),
+            None => {
+                asked = crate::passphrase::for_opening(&wallet_path)?;
+                asked.as_ref()
+            }
+        };
+        let wallet = Wallet::open(&wallet_path, passphrase)?;
         if registry.depth() != params.manifest().tree_depth {
             return Err(HomeError::DepthMismatch {
                 registry: registry.depth(),

@@ -47,7 +47,10 @@ pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
         HomeError::Wallet(ref w) if w.is_unusable() => {
             Failure::malformed(format!("{}: {e}", cli.home.display()))
         }
-        HomeError::Registry(RegistryError::Damaged(_)) => {
+        HomeError::Registry(ref r) if r.is_unusable() && !matches!(r, RegistryError::Io(_)) => {
+            Failure::malformed(format!("{}: {e}", cli.home.display()))
+        }
+        HomeError::Prover(ref p) if p.is_unusable_params() && !p.is_missing_file() => {
             Failure::malformed(format!("{}: {e}", cli.home.display()))
         }
         _ => Failure::malformed(format!(

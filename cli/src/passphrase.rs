@@ -25,9 +25,13 @@ fn source(purpose: PassphraseFor<'_>) -> Result<Option<Passphrase>, String> {
         PassphraseFor::NewWallet(path) => (path, true),
         PassphraseFor::OpenWallet(path) => (path, false),
     };
-    let passphrase = from_env(PASSPHRASE_ENV)?
-        .or(from_file_env()?)
-        .map_or_else(|| prompt(path, new), Ok)?;
+    let passphrase = match from_env(PASSPHRASE_ENV)? {
+        Some(p) => p,
+        None => match from_file_env()? {
+            Some(p) => p,
+            None => prompt(path, new)?,
+        },
+    };
     if new {
         passphrase
             .check_for_new_wallet()
@@ -106,14 +110,14 @@ fn prompt(path: &Path, new: bool) -> Result<Passphrase, String> {
         });
     }
     let ask = |text: String| rpassword::prompt_password(text).map_err(|e| e.to_string());
-    let first = ask(format!("Passphrase for {}: ", path.display()))?;
+    // Held by the passphrase type from the start, so every path clears it.
+    let first = Passphrase::new(ask(format!("Passphrase for {}: ", path.display()))?)
+        .map_err(|e| e.to_string())?;
     if new {
-        let mut again = ask("Again: ".to_owned())?;
-        let same = again == first;
-        zeroize_string(&mut again);
-        if !same {
+        let again = Passphrase::new(ask("Again: ".to_owned())?).map_err(|e| e.to_string())?;
+        if !first.same_as(&again) {
             return Err("the passphrases differ".to_owned());
         }
     }
-    Passphrase::new(first).map_err(|e| e.to_string())
+    Ok(first)
 }

@@ -5,7 +5,19 @@ use crate::context::open_only;
 use crate::output::Out;
 use crate::passphrase::new_passphrase;
 use serde_json::json;
-use zkconsent::{home::WALLET_FILE, wallet::Wallet};
+use zkconsent::{
+    home::WALLET_FILE,
+    wallet::{Wallet, WalletError},
+};
+
+/// An unusable wallet (damaged, locked) is exit 2; a retryable failure (busy) is 1.
+fn wallet_failure(e: WalletError) -> Failure {
+    if e.is_unusable() {
+        Failure::malformed(e)
+    } else {
+        Failure::refused(e)
+    }
+}
 
 pub fn run(cli: &Cli, command: &WalletCommand, out: &mut Out) -> Result<(), Failure> {
     let path = cli.home.join(WALLET_FILE);
@@ -18,7 +30,7 @@ pub fn run(cli: &Cli, command: &WalletCommand, out: &mut Out) -> Result<(), Fail
                 )));
             }
             let passphrase = new_passphrase(&path).map_err(Failure::malformed)?;
-            Wallet::seal_file(&path, &passphrase).map_err(Failure::malformed)?;
+            Wallet::seal_file(&path, &passphrase).map_err(wallet_failure)?;
             out.result(
                 &format!("sealed {}", path.display()),
                 json!({ "ok": true, "wallet": path.display().to_string(), "sealed": true }),
@@ -35,7 +47,7 @@ pub fn run(cli: &Cli, command: &WalletCommand, out: &mut Out) -> Result<(), Fail
             let passphrase = new_passphrase(&path).map_err(Failure::malformed)?;
             home.wallet
                 .change_passphrase(&passphrase)
-                .map_err(Failure::malformed)?;
+                .map_err(wallet_failure)?;
             out.result(
                 &format!("new passphrase set for {}", path.display()),
                 json!({ "ok": true, "wallet": path.display().to_string(), "sealed": true }),

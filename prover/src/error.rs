@@ -66,6 +66,11 @@ pub enum ProverError {
 }
 
 impl ProverError {
+    /// Whether a params file is absent (no home here), as opposed to present and damaged.
+    pub fn is_missing_file(&self) -> bool {
+        matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+
     /// Whether the params themselves are unusable (unreadable, damaged, of another circuit
     /// or depth), as opposed to a false statement or a proving failure.
     pub fn is_unusable_params(&self) -> bool {

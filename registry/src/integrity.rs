@@ -47,10 +47,26 @@ impl Registry {
             Tree::Grants => "grants",
             Tree::Records => "records",
         };
-        let last: Option<u64> = conn
-            .query_row(newest, [], |row| Ok(u64_col(row, 0, "leaf_index")))
+        // NULL for an empty tree; anything else that is not a leaf index is damage.
+        let last: Option<u64> = match conn
+            .query_row(newest, [], |row| {
+                Ok(match row.get_ref(0)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    _ => Some(u64_col(row, 0, "leaf_index")),
+                })
+            })
             .optional()?
-            .and_then(Result::ok);
+            .flatten()
+        {
+            None => None,
+            Some(Ok(index)) => Some(index),
+            Some(Err(e)) => {
+                return Err(RegistryError::Damaged(format!(
+                    "the {name} tree's newest leaf index: {}",
+                    RegistryError::from(e)
+                )))
+            }
+        };
         let zeros = &self.zeros;
         let (stored, damaged_level) = with_tree(conn, R::TREE, zeros, self.depth, |tree| {
             let node =

@@ -88,7 +88,7 @@ pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinEr
     .map_err(|e| local(&e))?;
     // The replica last: its presence marks a complete join.
     Registry::create(dir.join(REGISTRY_FILE), info.depth).map_err(|e| local(&e))?;
-    let mut home = Home::open(dir)?;
+    let mut home = Home::open_with(dir, passphrase.as_ref())?;
     home.sync()?;
     Ok(home)
 }
@@ -130,7 +130,7 @@ pub fn join_chain(
     }
     Registry::create(dir.join(REGISTRY_FILE), params.manifest().tree_depth)
         .map_err(|e| local(&e))?;
-    let mut home = Home::open(dir)?;
+    let mut home = Home::open_with(dir, passphrase.as_ref())?;
     home.sync()?;
     Ok(home)
 }

@@ -34,6 +34,8 @@ use zkconsent_store::{
 pub const WALLET_FORMAT: &str = "zkconsent.wallet";
 /// Wallet schema version this build writes and reads.
 pub const WALLET_SCHEMA_VERSION: u32 = 5;
+/// How long `seal_file` waits for other connections to the plain wallet to finish.
+const SEAL_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 /// Version 4 (no pending grants); upgraded in place on open.
 pub const WALLET_SCHEMA_VERSION_NO_PENDING: u32 = 4;
 /// Version 1 (no record openings, no requests); upgraded in place on open.
@@ -257,7 +259,13 @@ impl WalletError {
         matches!(
             self,
             Self::Io(_)
-                | Self::Seal(_)
+                | Self::Seal(
+                    SealError::Truncated(_)
+                        | SealError::UnknownFormat
+                        | SealError::KdfCostOutOfBounds(_)
+                        | SealError::WrongPassphraseOrDamaged
+                        | SealError::PassphraseLength
+                )
                 | Self::Locked
                 | Self::Passphrase(_)
                 | Self::NotAWallet
@@ -566,6 +574,11 @@ impl Wallet {
             });
         }
         let passphrase = passphrase.ok_or(WalletError::Locked)?;
+        {
+            // Plaintext pages a crash left beside a wallet being sealed: removed, not kept.
+            let _lock = storage::lock_exclusive(path)?;
+            storage::remove_plain_leftovers(path)?;
+        }
         let file = storage::read_sealed(path)?;
         let header = sealed::Header::parse(&file)?;
         let (key, image) = sealed::SealKey::open(passphrase, &file)?;
@@ -586,9 +599,10 @@ impl Wallet {
         Ok(wallet)
     }
 
-    /// Seals the plain wallet at `path` under `passphrase`, in place: the database is
-    /// written sealed beside it and renamed over it, then SQLite's `-wal` and `-shm` files
-    /// are removed. Run it while no other process uses the wallet.
+    /// Seals the plain wallet at `path` under `passphrase`, in place: the database leaves WAL
+    /// mode (which fails, busy, while another process has it open), is written sealed beside
+    /// it and renamed over it. The old plaintext file is unlinked, not overwritten: its
+    /// blocks may stay on the disk (sealing cannot wipe earlier copies or backups).
     ///
     /// # Errors
     ///
@@ -596,34 +610,45 @@ impl Wallet {
     /// wallet is then left as it was.
     pub fn seal_file(path: impl AsRef<Path>, passphrase: &Passphrase) -> Result<(), WalletError> {
         let path = path.as_ref();
+        let key = sealed::SealKey::for_new_wallet(passphrase, DEFAULT_KDF)?;
+        // Two `wallet seal`s at once: the second finds the wallet sealed.
+        let _lock = storage::lock_exclusive(path)?;
         if storage::is_sealed(path)? {
             return Err(WalletError::Seal(SealError::UnknownFormat));
         }
-        let key = sealed::SealKey::for_new_wallet(passphrase, DEFAULT_KDF)?;
         let mut conn = connect(path, false)?;
+        // Another process using the wallet makes sealing fail soon, not wait for it.
+        conn.busy_timeout(SEAL_BUSY_TIMEOUT)?;
         check_schema(&mut conn)?;
-        // Held until the sealed file replaced this one: no writer slips in between.
-        let tx = write_tx(&mut conn)?;
-        let mut image = zeroize::Zeroizing::new(tx.serialize("main")?.to_vec());
-        // The file format bytes say WAL; an image loaded into memory must say rollback
-        // journal (SQLite refuses a WAL image there).
-        image[18] = 1;
-        image[19] = 1;
-        let sealed = key.seal(&image)?;
-        drop(image);
-        storage::write_atomically(path, &sealed)?;
-        drop(tx);
-        drop(conn);
-        for suffix in ["-wal", "-shm"] {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            match std::fs::remove_file(PathBuf::from(name)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
-            }
+        // Leaving WAL checkpoints and removes the WAL, and fails while any other connection
+        // has the file open (its later writes would go to the replaced file).
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "DELETE", |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("delete") {
+            return Err(WalletError::Busy);
         }
+        conn.execute_batch("BEGIN EXCLUSIVE")?;
+        let sealed = key.seal(&conn.serialize("main")?)?;
+        storage::write_atomically(path, &sealed)?;
+        // Rolls back an empty transaction on the replaced file.
+        drop(conn);
+        storage::remove_plain_leftovers(path)?;
         Ok(())
+    }
+
+    /// Reloads the wallet if another process wrote it since this one last read or wrote it
+    /// (sealed wallets; a plain wallet is always current). Returns whether it reloaded.
+    ///
+    /// # Errors
+    ///
+    /// The file unreadable, damaged, or re-keyed by another process.
+    pub fn refresh(&mut self) -> Result<bool, WalletError> {
+        let Some(sealing) = &mut self.sealing else {
+            return Ok(false);
+        };
+        let before = sealing.nonce;
+        storage::refresh(&mut self.conn, sealing, &self.path)?;
+        Ok(sealing.nonce != before)
     }
 
     /// Seals this (sealed) wallet under a new passphrase: a new salt, the [`DEFAULT_KDF`]

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! offset  size  field
-//!      0     8  MAGIC ("ZKCWALLT" ‖ format version)
+//!      0     8  MAGIC ("ZKCWLT" ‖ 0 ‖ format version 1)
 //!      8     4  argon2id memory cost, KiB (u32, little-endian)
 //!     12     4  argon2id passes
 //!     16     4  argon2id lanes
@@ -114,6 +114,11 @@ impl Passphrase {
             return Err(SealError::PassphraseLength);
         }
         Ok(())
+    }
+
+    /// Whether two passphrases are the same (a confirmation typed twice).
+    pub fn same_as(&self, other: &Passphrase) -> bool {
+        self.bytes() == other.bytes()
     }
 
     fn bytes(&self) -> &[u8] {

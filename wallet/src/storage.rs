@@ -8,8 +8,9 @@
 //! a mix. The lock is the operating system's (released when a process dies), waited for at
 //! most [`BUSY_TIMEOUT`].
 //!
-//! Reads see the database as of this process's last write or open; another process's
-//! writes are seen at the next write transaction.
+//! Another process's writes are seen at this process's next write transaction, or when it
+//! calls [`crate::Wallet::refresh`] (a long-lived reader, such as the verifier service, does
+//! before each job: one 60-byte read when nothing changed).
 
 use crate::{
     sealed::{Header, SealKey, HEADER_BYTES, NONCE_BYTES},
@@ -83,8 +84,10 @@ impl WalletTx<'_> {
         self.done = true;
         if let Some((sealing, path, _lock)) = &mut self.sealed {
             if let Err(e) = persist(self.conn, sealing, path) {
-                // Memory is ahead of the file: the next write reloads the file first.
+                // Memory is ahead of the file: put the file's version back (still under the
+                // lock); if even that fails, the next read or write tries again.
                 sealing.nonce = [0; NONCE_BYTES];
+                let _ = refresh(self.conn, sealing, path);
                 return Err(e);
             }
         }
@@ -173,6 +176,22 @@ pub(crate) fn is_sealed(path: &Path) -> Result<bool, WalletError> {
     Ok(crate::sealed::looks_sealed(&prefix))
 }
 
+/// Removes SQLite's companions of a wallet that was plain before it was sealed (a WAL or
+/// journal holds plaintext pages); returns how many were removed.
+pub(crate) fn remove_plain_leftovers(path: &Path) -> Result<usize, WalletError> {
+    let mut removed = 0;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(name)) {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(removed)
+}
+
 /// Replaces the database in `conn` with `image` (a serialized SQLite database).
 pub(crate) fn load_image(conn: &mut Connection, image: &[u8]) -> Result<(), WalletError> {
     conn.deserialize_read_exact("main", image, image.len(), false)?;
@@ -180,8 +199,13 @@ pub(crate) fn load_image(conn: &mut Connection, image: &[u8]) -> Result<(), Wall
     Ok(())
 }
 
-/// Reloads the file into `conn` if another process wrote a newer version.
-fn refresh(conn: &mut Connection, sealing: &mut Sealing, path: &Path) -> Result<(), WalletError> {
+/// Reloads the file into `conn` if another process wrote a newer version (no lock needed:
+/// the file is only ever replaced whole, by a rename).
+pub(crate) fn refresh(
+    conn: &mut Connection,
+    sealing: &mut Sealing,
+    path: &Path,
+) -> Result<(), WalletError> {
     let mut head = Vec::with_capacity(HEADER_BYTES);
     File::open(path)?
         .take(HEADER_BYTES as u64)

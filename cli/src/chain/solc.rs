@@ -135,6 +135,9 @@ fn run_compiler(solc: &Path, input: &Value, output_path: &Path) -> Result<Value,
     let done = Command::new(solc)
         .arg("--standard-json")
         .stdin(stdin?)
+        // The compiler has no use for the wallet's passphrase.
+        .env_remove(crate::passphrase::PASSPHRASE_ENV)
+        .env_remove(crate::passphrase::NEW_PASSPHRASE_ENV)
         .stdout(stdout)
         .stderr(Stdio::piped())
         .output()

@@ -145,6 +145,11 @@ pub(crate) fn run(
         let wait = next_sync.saturating_duration_since(Instant::now());
         match jobs.recv_timeout(wait) {
             Ok(Job::Verify(job)) => {
+                // Requests another process issued since (a sealed wallet is read into
+                // memory): one header read when nothing changed.
+                if home.wallet.refresh().is_err() {
+                    metrics.sync_failed();
+                }
                 if filling.len() < config.batch_max {
                     filling.precheck(&home, job, &config, &metrics);
                 } else if waiting.len() < config.queue_capacity {

@@ -190,3 +190,56 @@ fn a_wallet_readable_by_others_is_narrowed_at_open() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn a_reader_refreshes_and_a_failed_write_leaves_memory_as_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wallet.db");
+    let p = pass("correct horse");
+    let mut writer = Wallet::create_sealed(&path, &p, TEST_KDF).unwrap();
+    let mut reader = Wallet::open(&path, Some(&p)).unwrap();
+    writer
+        .add_identity("alice", Role::Patient, &SecretKey(Fr::from(1u64)))
+        .unwrap();
+    assert!(reader.secret("alice").is_err());
+    assert!(reader.refresh().unwrap());
+    assert_eq!(reader.secret("alice").unwrap(), SecretKey(Fr::from(1u64)));
+    assert!(!reader.refresh().unwrap());
+
+    // The reseal cannot be written (its temporary path is a directory): the write fails and
+    // memory goes back to the file.
+    std::fs::create_dir(dir.path().join("wallet.db.tmp")).unwrap();
+    assert!(writer
+        .add_identity("ghost", Role::Patient, &SecretKey(Fr::from(2u64)))
+        .is_err());
+    assert!(matches!(
+        writer.secret("ghost"),
+        Err(WalletError::UnknownIdentity(_))
+    ));
+    std::fs::remove_dir(dir.path().join("wallet.db.tmp")).unwrap();
+    writer
+        .add_identity("bob", Role::Clinician, &SecretKey(Fr::from(3u64)))
+        .unwrap();
+}
+
+#[test]
+fn sealing_refuses_a_wallet_in_use_and_removes_plaintext_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wallet.db");
+    let mut plain = Wallet::create(&path, None).unwrap();
+    plain
+        .add_identity("alice", Role::Patient, &SecretKey(Fr::from(9u64)))
+        .unwrap();
+    // Another handle has it open: sealing would strand its writes, so it is refused.
+    assert!(Wallet::seal_file(&path, &pass("correct horse")).is_err());
+    assert!(!Wallet::file_is_sealed(&path).unwrap());
+    drop(plain);
+    Wallet::seal_file(&path, &pass("correct horse")).unwrap();
+    // A WAL left beside a sealed wallet (a crash while sealing) holds plaintext pages: it is
+    // removed at the next open.
+    let wal = dir.path().join("wallet.db-wal");
+    std::fs::write(&wal, b"plaintext pages").unwrap();
+    let w = Wallet::open(&path, Some(&pass("correct horse"))).unwrap();
+    assert!(!wal.exists());
+    assert_eq!(w.secret("alice").unwrap(), SecretKey(Fr::from(9u64)));
+}
