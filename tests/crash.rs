@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{services::Service, setup_home, zkh, Run};
+use common::{services::Service, zkh, Run};
 use serde_json::Value;
 use std::{
     path::Path,
@@ -21,6 +21,8 @@ use zkconsent::crashpoint::{
 const BUNDLE: &str = "Denisha680_Keeling57_6a93e0ad-9bd0-6d85-34a7-015186f7880a.json";
 /// Random kills in a default run.
 const DEFAULT_KILLS: u64 = 12;
+/// Tree depth of the kill loop's homes: room for every grant and record leaf of a long run.
+const KILL_DEPTH: usize = 10;
 /// What the kill loop runs, in turn: identity new, grant issue, grant revoke, record
 /// anchor, verify --consume.
 const KILLED_COMMANDS: u64 = 5;
@@ -258,7 +260,7 @@ impl Lcg {
 fn kill_9_at_random_moments_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
-    setup_home(home);
+    setup_kill_home(home);
     kill_loop(home, "local registry", kills());
 }
 
@@ -268,7 +270,7 @@ fn kill_9_at_random_moments_loses_nothing() {
 fn kill_9_against_a_registry_service_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (operator, home) = (dir.path().join("operator"), dir.path().join("home"));
-    zkh(&operator, &["setup", "--depth", "4"]).expect_code(0);
+    zkh(&operator, &["setup", "--depth", &KILL_DEPTH.to_string()]).expect_code(0);
     let registry = Service::start(&operator, &["registry", "serve"]);
     zkh(&home, &["--registry", &registry.url, "join"]).expect_code(0);
     for (name, role) in [
@@ -288,6 +290,42 @@ fn kills() -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(DEFAULT_KILLS)
+}
+
+/// The bundle's Patient and its `k`-th Observation or Condition (cycling), in a file in
+/// `home`: one new record leaf per anchoring.
+fn one_resource_bundle(home: &Path, k: u64) -> std::path::PathBuf {
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(bundle()).expect("bundle")).expect("JSON");
+    let entries = bundle["entry"].as_array().expect("entries");
+    let of_type = |t: &'static str| {
+        entries
+            .iter()
+            .filter(move |e| e["resource"]["resourceType"] == t)
+            .cloned()
+    };
+    let patient = of_type("Patient").next().expect("a Patient");
+    let records: Vec<Value> = of_type("Observation").chain(of_type("Condition")).collect();
+    let record = records[k as usize % records.len()].clone();
+    let one = serde_json::json!({
+        "resourceType": "Bundle", "type": "collection", "entry": [patient, record],
+    });
+    let path = home.join(format!("one-resource-{k}.json"));
+    std::fs::write(&path, serde_json::to_vec(&one).expect("JSON")).expect("write bundle");
+    path
+}
+
+/// Sets up a home at [`KILL_DEPTH`] with alice, bob and clinic.
+fn setup_kill_home(home: &Path) {
+    let depth = KILL_DEPTH.to_string();
+    zkh(home, &["setup", "--depth", &depth]).expect_code(0);
+    for (name, role) in [
+        ("alice", "patient"),
+        ("bob", "clinician"),
+        ("clinic", "verifier"),
+    ] {
+        zkh(home, &["identity", "new", name, "--role", role]).expect_code(0);
+    }
 }
 
 /// A fresh request from clinic for alice's conditions and bob's proof under an active
@@ -366,8 +404,17 @@ fn kill_loop(home: &Path, label: &str, kills: u64) {
                     None => continue,
                 }
             }
-            // The same bundle each time: it lands once; later runs find it anchored.
-            3 => strings(&["record", "anchor", &bundle(), "--patient", "alice"]),
+            // A new resource each time, so every run has a leaf to anchor.
+            3 => {
+                let one = one_resource_bundle(home, n / KILLED_COMMANDS);
+                strings(&[
+                    "record",
+                    "anchor",
+                    one.to_str().expect("utf-8"),
+                    "--patient",
+                    "alice",
+                ])
+            }
             _ => match consume_args(home) {
                 Some(args) => args,
                 None => continue,

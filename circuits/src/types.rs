@@ -229,6 +229,13 @@ impl SecretKey {
     }
 }
 
+// Cleared when dropped (copies the caller made of the field element are the caller's).
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl core::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("SecretKey(<redacted>)")
@@ -246,6 +253,13 @@ impl GrantSalt {
     }
 }
 
+// Cleared when dropped (copies the caller made of the field element are the caller's).
+impl Drop for GrantSalt {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl core::fmt::Debug for GrantSalt {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("GrantSalt(<redacted>)")
@@ -260,6 +274,13 @@ impl RecordSalt {
     /// A fresh uniformly random salt.
     pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
         Self(Fr::rand(rng))
+    }
+}
+
+// Cleared when dropped (copies the caller made of the field element are the caller's).
+impl Drop for RecordSalt {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 
