@@ -97,7 +97,10 @@ fn bench_verify(c: &mut Criterion) {
     .expect("prove");
     let inputs = fixture.public.to_field_elements();
     let our_vk = to_verifier(&vk, |b| verifier::VerifyingKey::from_bytes(b).expect("vk"));
-    let our_pvk = verifier::prepare_verifying_key(&our_vk).expect("pvk");
+    // A long-lived verifier's key: fixed-base tables of the input bases.
+    let our_pvk = verifier::prepare_verifying_key(&our_vk)
+        .expect("pvk")
+        .with_input_tables();
     let our_proof = to_verifier(&proof, |b| verifier::Proof::from_bytes(b).expect("proof"));
     let ark_pvk = ark_groth16::prepare_verifying_key(&vk);
 
@@ -105,6 +108,21 @@ fn bench_verify(c: &mut Criterion) {
     group.bench_function("zkconsent_verifier", |b| {
         b.iter(|| {
             verifier::verify(&our_pvk, black_box(&inputs), black_box(&our_proof)).expect("valid")
+        })
+    });
+    // A one-shot verifier (a CLI process): prepare the key (no tables) and verify once.
+    group.bench_function("zkconsent_verifier_one_shot", |b| {
+        b.iter(|| {
+            let pvk = verifier::prepare_verifying_key(black_box(&our_vk)).expect("pvk");
+            verifier::verify(&pvk, black_box(&inputs), black_box(&our_proof)).expect("valid")
+        })
+    });
+    group.bench_function("zkconsent_verifier_one_shot_with_tables", |b| {
+        b.iter(|| {
+            let pvk = verifier::prepare_verifying_key(black_box(&our_vk))
+                .expect("pvk")
+                .with_input_tables();
+            verifier::verify(&pvk, black_box(&inputs), black_box(&our_proof)).expect("valid")
         })
     });
     group.bench_function("ark_groth16", |b| {

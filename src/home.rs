@@ -131,6 +131,8 @@ pub struct Home {
     verifying_keys: [OnceCell<(Arc<PreparedVerifyingKey>, String)>; Statement::ALL.len()],
     /// The registry service or chain, for a home whose `registry` is its replica.
     remote: Option<Box<dyn Upstream>>,
+    /// Whether verifying keys keep fixed-base tables ([`Home::use_input_tables`]).
+    input_tables: bool,
 }
 
 impl std::fmt::Debug for Home {
@@ -170,6 +172,7 @@ impl Home {
             wallet,
             verifying_keys: Default::default(),
             remote: None,
+            input_tables: false,
         })
     }
 
@@ -237,6 +240,7 @@ impl Home {
             wallet,
             verifying_keys: Default::default(),
             remote,
+            input_tables: false,
         })
     }
 
@@ -256,6 +260,12 @@ impl Home {
             }
         }
         Ok(secret)
+    }
+
+    /// Makes the verifying keys loaded from now on keep fixed-base tables of their public
+    /// inputs: for a long-lived verifier (a service); a one-shot command is faster without.
+    pub fn use_input_tables(&mut self) {
+        self.input_tables = true;
     }
 
     /// The directory.
@@ -354,6 +364,11 @@ impl Home {
             what: "verifying key",
             reason: e.to_string(),
         })?;
+        let pvk = if self.input_tables {
+            pvk.with_input_tables()
+        } else {
+            pvk
+        };
         Ok((Arc::new(pvk), sha))
     }
 

@@ -2,15 +2,15 @@
 
 use ark_bn254::{Bn254, Fr, G1Projective};
 use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, CurveGroup};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 
 use crate::error::VerifyError;
-use crate::fixed_base::input_tables;
 use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
 
-/// Prepares a verifying key: computes `e(alpha, beta)`, the line coefficients of `-gamma` and
-/// `-delta`, and a fixed-base table per public input (60 KiB each) once, so each
-/// verification needs one multi-Miller loop and a few hundred point additions.
+/// Prepares a verifying key: computes `e(alpha, beta)` and the line coefficients of `-gamma`
+/// and `-delta` once, so each verification needs one multi-Miller loop, one final
+/// exponentiation and the inputs' multi-scalar multiplication (a verifier of many proofs
+/// adds fixed-base tables for that: [`PreparedVerifyingKey::with_input_tables`]).
 ///
 /// # Errors
 ///
@@ -30,7 +30,7 @@ pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, 
         return Err(VerifyError::MalformedVerifyingKey);
     }
     Ok(PreparedVerifyingKey {
-        input_tables: input_tables(&vk.gamma_abc_g1),
+        input_tables: None,
         vk: vk.clone(),
         alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
         beta_g2_neg_pc: (-vk.beta_g2).into(),
@@ -101,13 +101,21 @@ pub(crate) fn prepare_inputs(
     Ok(input_combination(pvk, public_inputs) + constant)
 }
 
-/// `sum_i scalars[i] * gamma_abc_g1[i + 1]` from the fixed-base tables.
+/// `sum_i scalars[i] * gamma_abc_g1[i + 1]`: from the fixed-base tables if the key has
+/// them, else one multi-scalar multiplication.
 pub(crate) fn input_combination(pvk: &PreparedVerifyingKey, scalars: &[Fr]) -> G1Projective {
-    pvk.input_tables
-        .iter()
-        .zip(scalars)
-        .map(|(table, x)| table.mul(x))
-        .sum()
+    match &pvk.input_tables {
+        Some(tables) => tables
+            .iter()
+            .zip(scalars)
+            .map(|(table, x)| table.mul(x))
+            .sum(),
+        None => {
+            let bases = pvk.vk.gamma_abc_g1.get(1..).unwrap_or_default();
+            let n = bases.len().min(scalars.len());
+            <G1Projective as VariableBaseMSM>::msm_unchecked(&bases[..n], &scalars[..n])
+        }
+    }
 }
 
 #[cfg(test)]
@@ -128,9 +136,31 @@ mod tests {
         let pvk = prepare_verifying_key(&vk).unwrap();
         let inputs = [Fr::from(6u64), Fr::from(5u64)];
         let proof = simulated_proof(&trapdoor, &inputs, &mut rng);
-        assert_eq!(verify(&pvk, &inputs, &proof), Ok(()));
         let wrong = [Fr::from(7u64), Fr::from(5u64)];
-        assert_eq!(verify(&pvk, &wrong, &proof), Err(VerifyError::InvalidProof));
+        // One MSM (one-shot) or fixed-base tables (long-lived): the same verdicts.
+        let with_tables = pvk.clone().with_input_tables();
+        assert!(!pvk.has_input_tables() && with_tables.has_input_tables());
+        for key in [&pvk, &with_tables] {
+            assert_eq!(verify(key, &inputs, &proof), Ok(()));
+            assert_eq!(verify(key, &wrong, &proof), Err(VerifyError::InvalidProof));
+        }
+    }
+
+    #[test]
+    fn tables_and_msm_give_the_same_input_term() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let (vk, _) = simulated_key(5, &mut rng);
+        let pvk = prepare_verifying_key(&vk).unwrap();
+        let with_tables = pvk.clone().with_input_tables();
+        for _ in 0..20 {
+            let scalars: vec::Vec<Fr> = (0..5)
+                .map(|_| ark_std::UniformRand::rand(&mut rng))
+                .collect();
+            assert_eq!(
+                input_combination(&pvk, &scalars),
+                input_combination(&with_tables, &scalars)
+            );
+        }
     }
 
     #[test]

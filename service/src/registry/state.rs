@@ -38,7 +38,10 @@ fn authority_key(params: &ParamsDir) -> Result<PreparedVerifyingKey, ServiceErro
     // Trusted: the bytes hash to the manifest's value.
     let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes)
         .map_err(|e| ServiceError::Key(e.to_string()))?;
-    verifier::prepare_verifying_key(&vk).map_err(|e| ServiceError::Key(e.to_string()))
+    // Long-lived: tables of the input bases pay for themselves.
+    verifier::prepare_verifying_key(&vk)
+        .map(verifier::PreparedVerifyingKey::with_input_tables)
+        .map_err(|e| ServiceError::Key(e.to_string()))
 }
 
 impl State {

@@ -147,7 +147,9 @@ async fn start(home_dir: &Path, config: VerifierConfig) -> Result<Started, Serve
     let worker = std::thread::Builder::new()
         .name("zkconsent-verifier".into())
         .spawn(move || {
-            let opened = Home::open(&dir).and_then(|home| {
+            let opened = Home::open(&dir).and_then(|mut home| {
+                // Long-lived: tables of the input bases pay for themselves.
+                home.use_input_tables();
                 batcher::load_keys(&home)?;
                 Ok(home)
             });
