@@ -26,7 +26,7 @@ use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// First bytes of a sealed wallet: a name no SQLite file starts with, then the format version.
 pub const MAGIC: [u8; 8] = *b"ZKCWLT\x00\x01";
@@ -188,11 +188,6 @@ impl SealKey {
         Ok(Self { key, cost, salt })
     }
 
-    /// The argon2id costs.
-    pub fn cost(&self) -> KdfCost {
-        self.cost
-    }
-
     /// Seals `plaintext` under a fresh nonce: header ‖ ciphertext ‖ tag.
     ///
     /// # Errors
@@ -263,12 +258,6 @@ impl SealKey {
             )
             .map(Zeroizing::new)
             .map_err(|_| SealError::WrongPassphraseOrDamaged)
-    }
-}
-
-impl Drop for SealKey {
-    fn drop(&mut self) {
-        self.salt.zeroize();
     }
 }
 
