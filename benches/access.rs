@@ -117,6 +117,35 @@ fn bench_verify(c: &mut Criterion) {
             verifier::verify(&pvk, black_box(&inputs), black_box(&our_proof)).expect("valid")
         })
     });
+    // The same one-shot check without preparing the key: e(alpha, beta) joins the Miller loop.
+    group.bench_function("zkconsent_verify_once", |b| {
+        b.iter(|| {
+            verifier::verify_once(
+                black_box(&our_vk),
+                black_box(&inputs),
+                black_box(&our_proof),
+            )
+            .expect("valid")
+        })
+    });
+    // `verify-snarkjs` in process: decode the three JSON files strictly (every point on the
+    // curve and in its subgroup), then verify once.
+    {
+        use zkconsent::export::snarkjs::{SnarkjsProof, SnarkjsPublic, SnarkjsVerifyingKey};
+        let vk_json = SnarkjsVerifyingKey::from_vk(&our_vk).to_json();
+        let proof_json = SnarkjsProof::from_proof(&our_proof).to_json();
+        let public_json = SnarkjsPublic::from_inputs(&inputs).to_json();
+        group.bench_function("snarkjs_json_once", |b| {
+            b.iter(|| {
+                zkconsent::export::verify_snarkjs(
+                    black_box(vk_json.as_bytes()),
+                    black_box(public_json.as_bytes()),
+                    black_box(proof_json.as_bytes()),
+                )
+                .expect("valid")
+            })
+        });
+    }
     group.bench_function("zkconsent_verifier_one_shot_with_tables", |b| {
         b.iter(|| {
             let pvk = verifier::prepare_verifying_key(black_box(&our_vk))

@@ -227,7 +227,7 @@ impl GrantTerms {
             }),
             Some(ConsentPatient::Reference(reference)) => {
                 match home
-                    .wallet
+                    .wallet()?
                     .fhir_patient(patient_name)
                     .map_err(HomeError::from)?
                 {
@@ -254,7 +254,7 @@ impl GrantTerms {
 /// No opening in the wallet, a grant the registry does not know, a scope or purpose
 /// without a FHIR code, wallet or registry errors.
 pub fn export_grant(home: &Home, index: u64) -> Result<serde_json::Value, ConsentError> {
-    let opening = match home.wallet.grant(index) {
+    let opening = match home.wallet()?.grant(index) {
         Ok(o) => o,
         Err(crate::wallet::WalletError::UnknownGrant(_)) => {
             return Err(ConsentError::UnknownGrant(index))
@@ -269,7 +269,7 @@ pub fn export_grant(home: &Home, index: u64) -> Result<serde_json::Value, Consen
     let unexportable = |reason| ConsentError::Unexportable { index, reason };
     let grant = &opening.grant;
     let patient = match home
-        .wallet
+        .wallet()?
         .fhir_patient(&opening.patient_name)
         .map_err(HomeError::from)?
     {

@@ -476,7 +476,7 @@ pub fn run_with(
         || {
             // She knows alice's public id but not her secret: she proves with her own secret,
             // which the authority circuit rejects, so she submits a proof for a leaf of her own.
-            let eve_secret = home.wallet.secret("dr-eve")?;
+            let eve_secret = home.wallet()?.secret("dr-eve")?;
             let forged = Grant {
                 patient: home.identity_id("alice")?,
                 grantee: home.identity_id("dr-eve")?,

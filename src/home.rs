@@ -15,7 +15,7 @@ use crate::{
         upstream::{self, ChainConfig, Upstream},
         RemoteConfig,
     },
-    wallet::{Wallet, WalletError},
+    wallet::{IssuedRequests, Wallet, WalletError, ISSUED_FILE},
 };
 use rand::{CryptoRng, RngCore};
 use std::{
@@ -125,10 +125,15 @@ pub struct Home {
     pub params: ParamsDir,
     /// Public registry state.
     pub registry: Registry,
-    /// Secrets and openings.
-    pub wallet: Wallet,
+    /// Secrets and openings: opened on first use ([`Home::wallet`]), so a command that needs
+    /// none (verifying a proof) never asks for the passphrase or pays for its key derivation.
+    wallet: OnceCell<Wallet>,
+    /// The issued-request index, read-only, once it exists ([`Home::issued_index`]).
+    issued: OnceCell<IssuedRequests>,
     /// Prepared verifying keys, loaded once (hash and circuit checks run on first use).
     verifying_keys: [OnceCell<(Arc<PreparedVerifyingKey>, String)>; Statement::ALL.len()],
+    /// Verifying keys as read, for one-shot checks ([`Home::unprepared_verifying_key`]).
+    unprepared_keys: [OnceCell<(Arc<verifier::VerifyingKey>, String)>; Statement::ALL.len()],
     /// The registry service or chain, for a home whose `registry` is its replica.
     remote: Option<Box<dyn Upstream>>,
     /// Whether verifying keys keep fixed-base tables ([`Home::use_input_tables`]).
@@ -165,45 +170,62 @@ impl Home {
         let mut registry = Registry::create(dir.join(REGISTRY_FILE), depth)?;
         registry.use_clock(crate::unix_now);
         let wallet = Wallet::create(&wallet_path, passphrase.as_ref())?;
+        IssuedRequests::open_or_create(dir.join(ISSUED_FILE))?.mark_complete()?;
         Ok(Self {
             dir: dir.to_path_buf(),
             params,
             registry,
-            wallet,
+            wallet: OnceCell::from(wallet),
+            issued: OnceCell::new(),
             verifying_keys: Default::default(),
+            unprepared_keys: Default::default(),
             remote: None,
             input_tables: false,
         })
     }
 
-    /// Opens an existing home.
+    /// Opens an existing home. The wallet opens on first use ([`Home::wallet`]), asking the
+    /// installed [`crate::passphrase`] source if it is sealed.
     ///
     /// # Errors
     ///
     /// Missing or unreadable parts, or a registry whose depth differs from the params'.
     pub fn open(dir: &Path) -> Result<Self, HomeError> {
-        Self::open_with(dir, None)
+        Self::open_parts(dir, Registry::open)
     }
 
-    /// As [`Home::open`], with the sealed wallet's passphrase given (`None`: the installed
-    /// [`crate::passphrase`] source is asked, if the wallet is sealed).
+    /// As [`Home::open`], for a command that mostly reads (verifying a proof): the registry's
+    /// open-time integrity checks wait for its first write ([`Registry::open_for_reading`]).
     ///
     /// # Errors
     ///
     /// As [`Home::open`].
+    pub fn open_for_reading(dir: &Path) -> Result<Self, HomeError> {
+        Self::open_parts(dir, Registry::open_for_reading)
+    }
+
+    /// As [`Home::open`], with the wallet opened now, under `passphrase` if given (`None`: the
+    /// installed [`crate::passphrase`] source is asked, if the wallet is sealed).
+    ///
+    /// # Errors
+    ///
+    /// As [`Home::open`], and the wallet's errors (a wrong passphrase, a damaged file).
     pub fn open_with(dir: &Path, passphrase: Option<&Passphrase>) -> Result<Self, HomeError> {
-        let params = ParamsDir::open(&dir.join(PARAMS_DIR))?;
-        let mut registry = Registry::open(dir.join(REGISTRY_FILE))?;
-        let wallet_path = dir.join(WALLET_FILE);
-        let asked;
-        let passphrase = match passphrase {
-            Some(given) => Some(given),
-            None => {
-                asked = crate::passphrase::for_opening(&wallet_path)?;
-                asked.as_ref()
-            }
+        let home = Self::open_parts(dir, Registry::open)?;
+        let wallet = match passphrase {
+            Some(given) => Wallet::open(home.wallet_path(), Some(given))?,
+            None => open_wallet(&home.wallet_path())?,
         };
-        let wallet = Wallet::open(&wallet_path, passphrase)?;
+        let _ = home.wallet.set(wallet);
+        Ok(home)
+    }
+
+    fn open_parts(
+        dir: &Path,
+        open_registry: fn(PathBuf) -> Result<Registry, RegistryError>,
+    ) -> Result<Self, HomeError> {
+        let params = ParamsDir::open(&dir.join(PARAMS_DIR))?;
+        let mut registry = open_registry(dir.join(REGISTRY_FILE))?;
         if registry.depth() != params.manifest().tree_depth {
             return Err(HomeError::DepthMismatch {
                 registry: registry.depth(),
@@ -237,11 +259,68 @@ impl Home {
             dir: dir.to_path_buf(),
             params,
             registry,
-            wallet,
+            wallet: OnceCell::new(),
+            issued: OnceCell::new(),
             verifying_keys: Default::default(),
+            unprepared_keys: Default::default(),
             remote,
             input_tables: false,
         })
+    }
+
+    /// The wallet, opened on first use (the passphrase source is asked then, if it is sealed).
+    ///
+    /// # Errors
+    ///
+    /// The wallet's errors: no passphrase, a wrong one, a damaged file.
+    pub fn wallet(&self) -> Result<&Wallet, HomeError> {
+        if let Some(wallet) = self.wallet.get() {
+            return Ok(wallet);
+        }
+        let wallet = open_wallet(&self.wallet_path())?;
+        Ok(self.wallet.get_or_init(|| wallet))
+    }
+
+    /// [`Home::wallet`], for writing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Home::wallet`].
+    pub fn wallet_mut(&mut self) -> Result<&mut Wallet, HomeError> {
+        self.wallet()?;
+        self.wallet
+            .get_mut()
+            .ok_or(HomeError::Inconsistent("wallet not open"))
+    }
+
+    /// Whether the wallet was opened (by [`Home::wallet`] or at [`Home::open_with`]).
+    pub fn wallet_is_open(&self) -> bool {
+        self.wallet.get().is_some()
+    }
+
+    /// The issued-request index's path ([`crate::wallet::ISSUED_FILE`]).
+    pub fn issued_path(&self) -> PathBuf {
+        self.dir.join(ISSUED_FILE)
+    }
+
+    /// The issued-request index for reading, `None` until a request was issued through it.
+    ///
+    /// # Errors
+    ///
+    /// A file that is not an index.
+    pub(crate) fn issued_index(&self) -> Result<Option<&IssuedRequests>, HomeError> {
+        if let Some(index) = self.issued.get() {
+            return Ok(Some(index));
+        }
+        Ok(match IssuedRequests::open(self.issued_path())? {
+            Some(index) => Some(self.issued.get_or_init(|| index)),
+            None => None,
+        })
+    }
+
+    /// The wallet file's path.
+    pub fn wallet_path(&self) -> PathBuf {
+        self.dir.join(WALLET_FILE)
     }
 
     /// The wallet's secret for `name`, checked against the registry's id for that name (an
@@ -251,7 +330,7 @@ impl Home {
     ///
     /// [`HomeError::SecretMismatch`], or the wallet's or registry's error.
     pub fn secret(&self, name: &str) -> Result<SecretKey, HomeError> {
-        let secret = self.wallet.secret(name)?;
+        let secret = self.wallet()?.secret(name)?;
         if let Some(registered) = self.registry.identity(name)? {
             if registered.id != secret.id() {
                 return Err(HomeError::SecretMismatch {
@@ -326,8 +405,20 @@ impl Home {
 
     /// The wallet, the registry and the upstream at once (for a wallet transaction that
     /// writes to the registry inside it).
-    pub(crate) fn parts_mut(&mut self) -> (&mut Wallet, &mut Registry, Option<&dyn Upstream>) {
-        (&mut self.wallet, &mut self.registry, self.remote.as_deref())
+    ///
+    /// # Errors
+    ///
+    /// As [`Home::wallet`].
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn parts_mut(
+        &mut self,
+    ) -> Result<(&mut Wallet, &mut Registry, Option<&dyn Upstream>), HomeError> {
+        self.wallet()?;
+        let wallet = self
+            .wallet
+            .get_mut()
+            .ok_or(HomeError::Inconsistent("wallet not open"))?;
+        Ok((wallet, &mut self.registry, self.remote.as_deref()))
     }
 
     /// A statement's prepared verifying key, from hash-checked params, and its hash. Shared,
@@ -352,14 +443,7 @@ impl Home {
         &self,
         statement: Statement,
     ) -> Result<(Arc<PreparedVerifyingKey>, String), HomeError> {
-        let (bytes, sha) = self.params.verifying_key_bytes(statement)?;
-        // Trusted: the bytes hash to the manifest's value, which our setup wrote.
-        let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes).map_err(|e| {
-            HomeError::Encoding {
-                what: "verifying key",
-                reason: e.to_string(),
-            }
-        })?;
+        let (vk, sha) = self.unprepared_verifying_key(statement)?;
         let pvk = verifier::prepare_verifying_key(&vk).map_err(|e| HomeError::Encoding {
             what: "verifying key",
             reason: e.to_string(),
@@ -370,6 +454,37 @@ impl Home {
             pvk
         };
         Ok((Arc::new(pvk), sha))
+    }
+
+    /// A statement's verifying key as the params hold it, not prepared, and its hash: for
+    /// checking one proof ([`verifier::verify_once`]), which costs less than preparing.
+    ///
+    /// # Errors
+    ///
+    /// Params errors.
+    pub fn unprepared_verifying_key(
+        &self,
+        statement: Statement,
+    ) -> Result<(Arc<verifier::VerifyingKey>, String), HomeError> {
+        let slot = &self.unprepared_keys[statement_slot(statement)];
+        if let Some(cached) = slot.get() {
+            return Ok(cached.clone());
+        }
+        let (bytes, sha) = self.params.verifying_key_bytes(statement)?;
+        // Trusted: the bytes hash to the manifest's value, which our setup wrote.
+        let vk = verifier::VerifyingKey::from_bytes_unchecked(&bytes).map_err(|e| {
+            HomeError::Encoding {
+                what: "verifying key",
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(slot.get_or_init(|| (Arc::new(vk), sha)).clone())
+    }
+
+    /// Whether this home checks many proofs (a service: [`Home::use_input_tables`]), so its
+    /// keys are prepared once; otherwise each proof is checked with the unprepared key.
+    pub fn is_long_lived_verifier(&self) -> bool {
+        self.input_tables
     }
 
     /// Creates an identity: a fresh secret in the wallet first, then its public id in the
@@ -390,11 +505,11 @@ impl Home {
         }
         let secret = SecretKey::random(rng);
         let id = secret.id();
-        self.wallet.add_identity(name, role, &secret)?;
+        self.wallet_mut()?.add_identity(name, role, &secret)?;
         crate::crashpoint::hit(crate::crashpoint::IDENTITY_STORED);
         if let Err(e) = self.register(name, role, id) {
             if e.is_final_refusal() {
-                self.wallet.remove_unregistered_identity(name)?;
+                self.wallet_mut()?.remove_unregistered_identity(name)?;
             }
             return Err(e);
         }
@@ -484,6 +599,12 @@ pub fn proof_file(
 }
 
 /// Position of a statement in [`Statement::ALL`] (the cache slot).
+/// Opens the wallet at `path`, asking the installed [`crate::passphrase`] source if sealed.
+fn open_wallet(path: &Path) -> Result<Wallet, HomeError> {
+    let passphrase = crate::passphrase::for_opening(path)?;
+    Ok(Wallet::open(path, passphrase.as_ref())?)
+}
+
 fn statement_slot(statement: Statement) -> usize {
     Statement::ALL
         .iter()

@@ -48,16 +48,17 @@ impl Home {
     /// Database errors, or the service unreachable (everything stays pending).
     pub fn reconcile(&mut self) -> Result<ReconcileReport, HomeError> {
         let mut report = ReconcileReport::default();
-        for identity in self.wallet.identities()? {
+        for identity in self.wallet()?.identities()? {
             if self.registry.identity(&identity.name)?.is_none() {
                 self.register(&identity.name, identity.role, identity.id)?;
                 report.identities_registered.push(identity.name);
             }
         }
-        for pending in self.wallet.pending_grants()? {
+        for pending in self.wallet()?.pending_grants()? {
             let commitment = pending.grant.commit();
             if let Some(record) = self.registry.find_grant(commitment)? {
-                self.wallet.settle_pending_grant(commitment, record.index)?;
+                self.wallet_mut()?
+                    .settle_pending_grant(commitment, record.index)?;
                 report.grants_settled.push(record.index);
                 continue;
             }
@@ -71,11 +72,11 @@ impl Home {
             let _ = self.verifying_key(Statement::Authority)?;
             match self.submit_issue(commitment, &proof, crate::unix_now()) {
                 Ok(index) => {
-                    self.wallet.settle_pending_grant(commitment, index)?;
+                    self.wallet_mut()?.settle_pending_grant(commitment, index)?;
                     report.grants_resubmitted.push(index);
                 }
                 Err(e) if e.is_final_refusal() => {
-                    self.wallet.drop_pending_grant(commitment)?;
+                    self.wallet_mut()?.drop_pending_grant(commitment)?;
                     report.grants_dropped.push(e.to_string());
                 }
                 Err(e) => return Err(e),

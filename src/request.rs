@@ -17,6 +17,7 @@
 use crate::{
     files::{read_limited, FileError},
     statements::Terms,
+    wallet::IssuedRequests,
 };
 use rand::{CryptoRng, RngCore};
 use serde_json::{json, Value};
@@ -39,6 +40,8 @@ pub const MAX_REQUEST_BYTES: usize = 1 << 20;
 pub const SALT_BYTES: usize = 32;
 /// Domain prefix of the nonce's hash, so it can never equal another SHA-256 use.
 const NONCE_DOMAIN: &[u8] = b"zkconsent.request.nonce.v1\0";
+/// Domain prefix of a request file's digest in the issued-request index.
+const FILE_DIGEST_DOMAIN: &[u8] = b"zkconsent.request.file.v1\0";
 
 /// Why a request file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +143,16 @@ impl Request {
     /// [`Self::from_file_bytes_hashed`]): no Poseidon permutation again.
     pub fn to_file_bytes_hashed(&self, hash: RequestHash) -> Vec<u8> {
         self.file_bytes(self.nonce(), hash)
+    }
+
+    /// SHA-256 of a domain prefix and the request file's canonical bytes: what the
+    /// issued-request index keeps ([`crate::wallet::IssuedRequests`]).
+    pub fn file_digest(file_bytes: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(FILE_DIGEST_DOMAIN);
+        hasher.update(file_bytes);
+        hasher.finalize().into()
     }
 
     fn file_bytes(&self, nonce: Nonce, hash: RequestHash) -> Vec<u8> {
@@ -281,8 +294,64 @@ impl crate::home::Home {
             .term_values(id)
             .map_err(crate::home::HomeError::Invalid)?;
         let request = Request::new(id, terms, now, rng);
-        self.wallet
-            .add_request(request.hash(), &request.to_file_bytes(), now)?;
+        let (hash, bytes) = (request.hash(), request.to_file_bytes());
+        // The index first: it must hold every request the wallet holds (module docs of
+        // `IssuedRequests`); a crash in between leaves an indexed request nobody received.
+        self.complete_issued_index()?
+            .add(hash, &Request::file_digest(&bytes), now)?;
+        self.wallet_mut()?.add_request(hash, &bytes, now)?;
         Ok(request)
     }
+
+    /// The issued-request index for writing, filled from the wallet first if it is not
+    /// complete (a home from before the index, or one whose index was lost).
+    fn complete_issued_index(&self) -> Result<IssuedRequests, crate::home::HomeError> {
+        let index = IssuedRequests::open_or_create(self.issued_path())?;
+        if !index.is_complete()? {
+            for (hash, body, at) in self.wallet()?.requests()? {
+                index.add(hash, &Request::file_digest(&body), at)?;
+            }
+            index.mark_complete()?;
+        }
+        Ok(index)
+    }
+
+    /// Whether this home issued the request with `hash` whose canonical file is `file_bytes`:
+    /// from the issued-request index (no passphrase needed) when it is complete, else (a home
+    /// from before the index) from the wallet, which then fills the index.
+    ///
+    /// # Errors
+    ///
+    /// The index's or the wallet's errors.
+    pub fn issued(
+        &self,
+        hash: RequestHash,
+        file_bytes: &[u8],
+    ) -> Result<Issued, crate::home::HomeError> {
+        let digest = Request::file_digest(file_bytes);
+        let lookup = |index: &IssuedRequests| -> Result<Issued, crate::home::HomeError> {
+            Ok(match index.digest(hash)? {
+                Some(recorded) if recorded == digest => Issued::Same,
+                Some(_) => Issued::Differs,
+                None => Issued::NotIssued,
+            })
+        };
+        if let Some(index) = self.issued_index()? {
+            if index.is_complete()? {
+                return lookup(index);
+            }
+        }
+        lookup(&self.complete_issued_index()?)
+    }
+}
+
+/// Whether a home issued a request ([`crate::home::Home::issued`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Issued {
+    /// Issued, and the file is the one issued.
+    Same,
+    /// A request with this hash was issued, but the file differs from it.
+    Differs,
+    /// Not issued by this home.
+    NotIssued,
 }

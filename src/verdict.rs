@@ -133,6 +133,9 @@ pub enum Malformation {
     /// The wallet could not be read.
     #[error("wallet: {0}")]
     Wallet(#[from] WalletError),
+    /// The home's record of issued requests (its index or its wallet) could not be read.
+    #[error("issued requests: {0}")]
+    Issued(HomeError),
     /// The request is not one this home issued.
     #[error("the request was not issued by this home (`zkconsent request new`)")]
     RequestNotIssued,

@@ -9,7 +9,7 @@ use crate::{
     files::proof::{DecodedProof, ProofFile},
     home::Home,
     registry::{check_clock, Answer, RootCheckError, RootPolicy, SpentNullifier},
-    request::Request,
+    request::{Issued, Request},
     statements::{inputs_with, roles, InputRole},
 };
 use zkconsent_circuits::{
@@ -92,12 +92,21 @@ pub fn verify_proof_bytes(
     options: &VerifyOptions,
 ) -> Result<Accepted, VerifyFailure> {
     let decoded = decode_proof(bytes)?;
-    let pvk = check_key(home, &decoded, options)?;
-    if let Some(request) = request {
-        check_request(home, &decoded, request, request.hash())?;
-    }
-    verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
-        .map_err(|e| VerifyFailure::Rejected(Rejection::Invalid(e)))?;
+    // A service prepares each key once; a one-shot verifier checks with the key as read.
+    let check = if home.is_long_lived_verifier() {
+        let pvk = check_key(home, &decoded, options)?;
+        if let Some(request) = request {
+            check_request(home, &decoded, request, request.hash())?;
+        }
+        verifier::verify(&pvk, &decoded.inputs, &decoded.proof)
+    } else {
+        let vk = check_unprepared_key(home, &decoded, options)?;
+        if let Some(request) = request {
+            check_request(home, &decoded, request, request.hash())?;
+        }
+        verifier::verify_once(&vk, &decoded.inputs, &decoded.proof)
+    };
+    check.map_err(|e| VerifyFailure::Rejected(Rejection::Invalid(e)))?;
     finish(
         home,
         Prechecked {
@@ -368,23 +377,54 @@ fn decode_for(
 }
 
 /// Checks a decoded proof is for the statement, circuit, depth and key asked for; returns
-/// the key.
+/// the key, prepared.
 fn check_key(
     home: &Home,
     decoded: &DecodedProof,
     options: &VerifyOptions,
 ) -> Result<std::sync::Arc<verifier::PreparedVerifyingKey>, VerifyFailure> {
-    let statement = decoded.statement;
-    if statement != options.statement {
+    check_statement(decoded, options)?;
+    let (pvk, vk_sha256) = home
+        .verifying_key(decoded.statement)
+        .map_err(Malformation::VerifyingKey)?;
+    check_shape(home, decoded, &vk_sha256, pvk.num_public_inputs())?;
+    Ok(pvk)
+}
+
+/// [`check_key`], returning the key as read (for [`verifier::verify_once`]).
+fn check_unprepared_key(
+    home: &Home,
+    decoded: &DecodedProof,
+    options: &VerifyOptions,
+) -> Result<std::sync::Arc<verifier::VerifyingKey>, VerifyFailure> {
+    check_statement(decoded, options)?;
+    let (vk, vk_sha256) = home
+        .unprepared_verifying_key(decoded.statement)
+        .map_err(Malformation::VerifyingKey)?;
+    check_shape(home, decoded, &vk_sha256, vk.num_public_inputs())?;
+    Ok(vk)
+}
+
+/// The proof is for the statement the verifier asks for (checked before any key loads).
+fn check_statement(decoded: &DecodedProof, options: &VerifyOptions) -> Result<(), VerifyFailure> {
+    if decoded.statement != options.statement {
         return Err(Rejection::OtherStatement {
-            proof: statement,
+            proof: decoded.statement,
             asked: options.statement,
         }
         .into());
     }
-    let (pvk, vk_sha256) = home
-        .verifying_key(statement)
-        .map_err(Malformation::VerifyingKey)?;
+    Ok(())
+}
+
+/// The proof's circuit version, tree depth, key hash and input count are this home's.
+fn check_shape(
+    home: &Home,
+    decoded: &DecodedProof,
+    vk_sha256: &str,
+    num_public_inputs: usize,
+) -> Result<(), VerifyFailure> {
+    let statement = decoded.statement;
     if decoded.circuit_version != statement.circuit_version() {
         return Err(Rejection::CircuitVersion {
             statement,
@@ -404,14 +444,14 @@ fn check_key(
     if decoded.vk_sha256 != vk_sha256 {
         return Err(Rejection::OtherKey {
             proof: short(&decoded.vk_sha256).into(),
-            ours: short(&vk_sha256).into(),
+            ours: short(vk_sha256).into(),
         }
         .into());
     }
-    if decoded.inputs.len() != pvk.num_public_inputs() {
+    if decoded.inputs.len() != num_public_inputs {
         return Err(Malformation::InputCount.into());
     }
-    Ok(pvk)
+    Ok(())
 }
 
 /// The request is one this home issued, for this statement, and every term input and the
@@ -423,12 +463,14 @@ fn check_request(
     request: &Request,
     hash: RequestHash,
 ) -> Result<(), VerifyFailure> {
-    let issued = home.wallet.request(hash).map_err(Malformation::Wallet)?;
-    // The wallet keeps the canonical bytes of each request it issued.
+    // The home keeps a digest of the canonical bytes of each request it issued.
+    let issued = home
+        .issued(hash, &request.to_file_bytes_hashed(hash))
+        .map_err(Malformation::Issued)?;
     match issued {
-        Some(body) if body == request.to_file_bytes_hashed(hash) => {}
-        Some(_) => return Err(Malformation::RequestDiffers.into()),
-        None => return Err(Malformation::RequestNotIssued.into()),
+        Issued::Same => {}
+        Issued::Differs => return Err(Malformation::RequestDiffers.into()),
+        Issued::NotIssued => return Err(Malformation::RequestNotIssued.into()),
     }
     if request.statement() != decoded.statement {
         return Err(Rejection::OtherStatement {

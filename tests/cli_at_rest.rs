@@ -52,9 +52,16 @@ fn no_secret_is_readable_at_rest_and_only_the_passphrase_opens_the_wallet() {
         let opened = open_home(&home);
         let secrets: Vec<Fr> = ["alice", "bob", "clinic"]
             .iter()
-            .map(|name| opened.wallet.secret(name).expect("secret").0)
+            .map(|name| opened.wallet().unwrap().secret(name).expect("secret").0)
             .collect();
-        let salt = opened.wallet.grant(0).expect("grant").grant.salt.0;
+        let salt = opened
+            .wallet()
+            .unwrap()
+            .grant(0)
+            .expect("grant")
+            .grant
+            .salt
+            .0;
         (secrets, salt)
     };
     let mut everything = Vec::new();
@@ -364,4 +371,83 @@ fn a_damaged_key_file_is_exit_2() {
     let run = zkh(&home, ISSUE);
     run.expect_code(2);
     assert!(run.stderr.contains("SHA-256"), "{}", run.stderr);
+}
+
+/// `verify` opens neither the wallet nor its passphrase: a sealed home checks a proof against
+/// a request it issued from the issued-request index (request hashes and file digests, no
+/// terms); another home's request is refused without the wallet.
+/// A home from before the index answers from the wallet (so with the passphrase) and fills
+/// the index on the way.
+#[test]
+fn verify_needs_no_passphrase_and_the_index_names_no_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    setup_home(&home);
+    let grant = issue_grant(&home, "observations");
+    let (request, hash) = common::new_request(&home);
+    let proof = home.join("proof.json");
+    let base = common::BASE.to_string();
+    common::prove(
+        &home,
+        grant,
+        &request,
+        &["--now", &base, "--out", proof.to_str().expect("utf-8")],
+    )
+    .expect_code(0);
+    let no_passphrase = [("ZKCONSENT_PASSPHRASE", None)];
+    let verify = |request: &Path, vars: &[(&str, Option<&str>)]| {
+        let args = [
+            "verify",
+            proof.to_str().expect("utf-8"),
+            "--request",
+            request.to_str().expect("utf-8"),
+            "--now",
+            &base,
+        ];
+        run_env(&home, &args, vars)
+    };
+    verify(&request, &no_passphrase).expect_code(0);
+
+    // The index holds the request hash and a digest: no name, no term, no request body.
+    let index = std::fs::read(home.join("requests.db")).expect("index");
+    let body = std::fs::read(&request).expect("request");
+    let parsed: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    for term in ["alice", "clinic", "observations"] {
+        assert!(!contains(&index, term.as_bytes()), "index names {term}");
+    }
+    let patient = parsed["terms"]["patient"].as_str().expect("patient");
+    assert!(!contains(&index, patient.as_bytes()));
+    assert!(!contains(
+        &index,
+        parsed["salt"].as_str().expect("salt").as_bytes()
+    ));
+
+    // Another home's request is not one this home issued: known without the wallet.
+    let other_home = dir.path().join("other");
+    setup_home(&other_home);
+    let (foreign, _) = common::new_request(&other_home);
+    let refused = verify(&foreign, &no_passphrase);
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("not issued"), "{}", refused.stderr);
+
+    // A home from before the index: the wallet answers, with the passphrase only.
+    std::fs::remove_file(home.join("requests.db")).expect("remove index");
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(home.join(format!("requests.db{suffix}")));
+    }
+    let locked = verify(&request, &no_passphrase);
+    locked.expect_code(2);
+    assert!(
+        locked.stderr.contains("ZKCONSENT_PASSPHRASE"),
+        "{}",
+        locked.stderr
+    );
+    verify(&request, &[]).expect_code(0);
+    assert!(
+        home.join("requests.db").exists(),
+        "the wallet filled the index"
+    );
+    verify(&request, &no_passphrase).expect_code(0);
+    verify(&foreign, &no_passphrase).expect_code(2);
+    assert!(!hash.is_empty());
 }

@@ -272,3 +272,44 @@ fn naive_sponge_costs_more_than_our_gadget() {
         expected_constraints(7)
     );
 }
+
+/// The compiled-in constants are the Grain LFSR's output for every arity, byte for byte.
+/// `ZKCONSENT_WRITE_POSEIDON_CONSTANTS=1` rewrites `src/poseidon/constants.bin` from the LFSR.
+#[test]
+fn compiled_in_constants_are_the_grain_lfsr_output() {
+    use ark_crypto_primitives::sponge::poseidon::find_poseidon_ark_and_mds;
+    use zkconsent_circuits::poseidon::params::{encode, lfsr_inputs, CONSTANTS, FULL_ROUNDS};
+    let generated: Vec<poseidon::PoseidonParams> = (1..=poseidon::MAX_INPUTS)
+        .map(|inputs| {
+            let (bits, rate, full, partial) = lfsr_inputs(inputs);
+            let (round_constants, mds) =
+                find_poseidon_ark_and_mds::<Fr>(bits, rate, full, partial, 0);
+            assert_eq!(round_constants.len(), FULL_ROUNDS + partial as usize);
+            poseidon::PoseidonParams {
+                width: inputs + 1,
+                partial_rounds: partial as usize,
+                round_constants,
+                mds,
+            }
+        })
+        .collect();
+    let bytes = encode(&generated);
+    if std::env::var_os("ZKCONSENT_WRITE_POSEIDON_CONSTANTS").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/poseidon/constants.bin");
+        std::fs::write(path, &bytes).unwrap();
+        return;
+    }
+    assert!(
+        bytes == CONSTANTS,
+        "constants.bin differs from the Grain LFSR's output"
+    );
+    for (inputs, lfsr) in (1..=poseidon::MAX_INPUTS).zip(&generated) {
+        let decoded = poseidon::params_for(inputs);
+        assert_eq!(
+            decoded.round_constants, lfsr.round_constants,
+            "arity {inputs}"
+        );
+        assert_eq!(decoded.mds, lfsr.mds, "arity {inputs}");
+        assert_eq!(decoded.width, lfsr.width);
+    }
+}

@@ -188,7 +188,7 @@ fn identity(cli: &Cli, command: &IdentityCommand, out: &mut Out) -> Result<(), F
             let ids = home.registry.identities().map_err(Failure::malformed)?;
             // Which secrets this home holds: in a deployment, only its own party's.
             let mine: std::collections::BTreeSet<String> = home
-                .wallet
+                .wallet()?
                 .identities()
                 .map_err(Failure::malformed)?
                 .into_iter()
@@ -328,7 +328,7 @@ fn grant(cli: &Cli, command: &GrantCommand, out: &mut Out) -> Result<(), Failure
             let mut lines = Vec::new();
             let mut machine = Vec::new();
             for r in records {
-                let opening = home.wallet.grant(r.index).ok();
+                let opening = home.wallet()?.grant(r.index).ok();
                 let parties = opening
                     .as_ref()
                     .map(|o| {

@@ -14,6 +14,25 @@ use zkconsent::{
 /// writes a crash interrupted ([`Home::reconcile`]).
 pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
     let mut home = open_only(cli)?;
+    sync_replica(cli, &mut home)?;
+    let report = home.reconcile().map_err(Failure::from)?;
+    say_reconciled(&report);
+    Ok(home)
+}
+
+/// Opens the home for a command that needs no secret (verifying a proof): the params and the
+/// registry (a replica brought up to date), never the wallet, so no passphrase is asked and
+/// no key is derived. Interrupted writes are left for the next command that opens the wallet
+/// (finishing them needs it); a request the index lacks is still looked up in the wallet.
+pub(crate) fn open_public(cli: &Cli) -> Result<Home, Failure> {
+    let mut home = Home::open_for_reading(&cli.home).map_err(|e| home_failure(cli, e))?;
+    sync_replica(cli, &mut home)?;
+    Ok(home)
+}
+
+/// A replica brought up to date with the registry service it names (`--registry` must name
+/// the same one).
+fn sync_replica(cli: &Cli, home: &mut Home) -> Result<(), Failure> {
     if let Some(url) = &cli.registry {
         let configured = home.remote().map(|c| c.location());
         if configured.as_deref() != Some(url.trim_end_matches('/')) {
@@ -25,23 +44,41 @@ pub(crate) fn open(cli: &Cli) -> Result<Home, Failure> {
         }
     }
     match home.sync() {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         // Offline, the replica as last synced still proves and verifies (root ages bound
         // how stale it may be); a replica the service contradicts is never used.
         Err(HomeError::Remote(ReplicaError::Remote(e))) if e.status().is_none() => {
             note(format!("warning: {e}; using the replica as last synced"));
+            Ok(())
         }
-        Err(e) => return Err(Failure::from(e)),
+        Err(e) => Err(Failure::from(e)),
     }
-    let report = home.reconcile().map_err(Failure::from)?;
-    say_reconciled(&report);
+}
+
+/// Opens the home as it is, wallet included: no sync, no reconciling (for commands that only
+/// read files, and the services, which sync on their own schedule).
+pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
+    let home = open_home(cli)?;
+    // Opened now: a wrong passphrase or a damaged wallet stops the command before it starts.
+    let wallet = home.wallet().map_err(|e| home_failure(cli, e))?;
+    if !wallet.is_sealed() {
+        note(format!(
+            "warning: {} is not encrypted; `zkconsent wallet seal` encrypts it",
+            wallet.file_path().display()
+        ));
+    }
     Ok(home)
 }
 
-/// Opens the home as it is: no sync, no reconciling (for commands that only read files, and
-/// the services, which sync on their own schedule).
-pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
-    let home = Home::open(&cli.home).map_err(|e| match e {
+/// Opens the home's params and registry; the wallet opens on first use.
+fn open_home(cli: &Cli) -> Result<Home, Failure> {
+    Home::open(&cli.home).map_err(|e| home_failure(cli, e))
+}
+
+/// A home that cannot be opened: damaged or locked parts are named; anything else is taken
+/// for a home not set up yet.
+fn home_failure(cli: &Cli, e: HomeError) -> Failure {
+    match e {
         // A locked or damaged wallet or registry: the home exists, setting it up again is
         // no advice.
         HomeError::Wallet(ref w) if w.is_unusable() => {
@@ -58,14 +95,7 @@ pub(crate) fn open_only(cli: &Cli) -> Result<Home, Failure> {
             cli.home.display(),
             cli.home.display()
         )),
-    })?;
-    if !home.wallet.is_sealed() {
-        note(format!(
-            "warning: {} is not encrypted; `zkconsent wallet seal` encrypts it",
-            home.wallet.file_path().display()
-        ));
     }
-    Ok(home)
 }
 
 /// A line on stderr, so `--json` output stays one object.

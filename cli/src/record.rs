@@ -190,7 +190,10 @@ fn machine(file: &Path, patient: &str, report: &AnchorReport) -> Value {
 
 fn list(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
     let home = open(cli)?;
-    let openings = home.wallet.record_openings().map_err(Failure::malformed)?;
+    let openings = home
+        .wallet()?
+        .record_openings()
+        .map_err(Failure::malformed)?;
     let lines: Vec<String> = openings
         .iter()
         .map(|o| {

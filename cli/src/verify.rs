@@ -2,7 +2,7 @@
 //! or without one (the command names what it could not check, and never consumes).
 
 use crate::{
-    context::{open, read_request},
+    context::{open_public, read_request},
     output::Out,
     Cli, Failure, VerifyArgs,
 };
@@ -34,7 +34,7 @@ pub fn run(cli: &Cli, args: &VerifyArgs, out: &mut Out) -> Result<(), Failure> {
             .ok_or_else(|| Failure::malformed(format!("unknown statement {name:?}")))?,
         (None, None) => Statement::Access,
     };
-    let mut home = open(cli)?;
+    let mut home = open_public(cli)?;
     let verifier_now = args.now.map(Timestamp).unwrap_or_else(unix_now);
     let options = VerifyOptions {
         statement,

@@ -38,14 +38,14 @@ pub fn run(cli: &Cli, command: &WalletCommand, out: &mut Out) -> Result<(), Fail
         }
         WalletCommand::Passphrase => {
             let mut home = open_only(cli)?;
-            if !home.wallet.is_sealed() {
+            if !home.wallet()?.is_sealed() {
                 return Err(Failure::malformed(format!(
                     "{} is not sealed: `zkconsent wallet seal` seals it",
                     path.display()
                 )));
             }
             let passphrase = new_passphrase(&path).map_err(Failure::malformed)?;
-            home.wallet
+            home.wallet_mut()?
                 .change_passphrase(&passphrase)
                 .map_err(wallet_failure)?;
             out.result(

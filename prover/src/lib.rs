@@ -15,6 +15,7 @@ pub mod batch;
 pub mod error;
 pub mod groth16;
 pub mod matrices;
+pub mod matrices_file;
 pub mod msm;
 pub mod params;
 pub mod profile;

@@ -4,7 +4,10 @@
 //! - `manifest.json`: format, setup kind, tree depth, and per statement its circuit version,
 //!   constraint count, public-input names, and the file name and SHA-256 of each key;
 //! - `<statement>.pk`: proving key, arkworks canonical uncompressed encoding (loads fast);
-//! - `<statement>.vk`: verifying key, arkworks canonical compressed encoding.
+//! - `<statement>.vk`: verifying key, arkworks canonical compressed encoding;
+//! - `<statement>.r1cs.bin`: the circuit's constraint matrices ([`crate::matrices_file`]), so a
+//!   key load does not synthesise the circuit (absent from directories made before them: the
+//!   load synthesises then).
 //!
 //! Loading checks the SHA-256 first; only then are the bytes deserialized without point
 //! validation (they are exactly the bytes this setup wrote). The manifest's circuit shape is
@@ -71,6 +74,29 @@ pub struct KeyEntry {
     pub verifying_key: String,
     /// SHA-256 (hex) of the verifying key file: the key's identity in proof files.
     pub verifying_key_sha256: String,
+    /// Constraint-matrices file name (absent in directories made before them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrices: Option<String>,
+    /// SHA-256 (hex) of the constraint-matrices file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrices_sha256: Option<String>,
+}
+
+impl KeyEntry {
+    /// Every file this entry names, with its SHA-256: what copying a params directory copies.
+    pub fn files(&self) -> Vec<(&str, &str)> {
+        let mut files = vec![
+            (self.proving_key.as_str(), self.proving_key_sha256.as_str()),
+            (
+                self.verifying_key.as_str(),
+                self.verifying_key_sha256.as_str(),
+            ),
+        ];
+        if let (Some(name), Some(sha)) = (&self.matrices, &self.matrices_sha256) {
+            files.push((name.as_str(), sha.as_str()));
+        }
+        files
+    }
 }
 
 /// A params directory with its manifest read.
@@ -134,10 +160,13 @@ impl ParamsDir {
             let mut vk_bytes = Vec::new();
             vk.serialize_compressed(&mut vk_bytes)
                 .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+            let matrices = matrices_of(statement, tree_depth)
+                .map_err(|e| ProverError::Synthesis(e.to_string()))?;
+            let matrices_bytes = crate::matrices_file::encode(&matrices);
             let entry = KeyEntry {
                 statement: statement.name().into(),
                 circuit_version: statement.circuit_version(),
-                constraints: constraint_count(statement, tree_depth)?,
+                constraints: matrices.num_constraints,
                 public_inputs: statement
                     .input_names()
                     .iter()
@@ -147,9 +176,14 @@ impl ParamsDir {
                 proving_key_sha256: sha256_hex(&pk_bytes),
                 verifying_key: format!("{}.vk", statement.name()),
                 verifying_key_sha256: sha256_hex(&vk_bytes),
+                matrices: Some(format!("{}.{MATRICES_SUFFIX}", statement.name())),
+                matrices_sha256: Some(sha256_hex(&matrices_bytes)),
             };
             write(&dir.join(&entry.proving_key), &pk_bytes)?;
             write(&dir.join(&entry.verifying_key), &vk_bytes)?;
+            if let Some(name) = &entry.matrices {
+                write(&dir.join(name), &matrices_bytes)?;
+            }
             keys.push(entry);
         }
         let manifest = Manifest {
@@ -210,14 +244,15 @@ impl ParamsDir {
     /// [`ProverError::Manifest`] if absent, [`ProverError::CircuitMismatch`] if stale.
     pub fn entry(&self, statement: StatementKind) -> Result<&KeyEntry, ProverError> {
         let constraints = constraint_count(statement, self.manifest.tree_depth)?;
-        self.entry_for(statement, constraints)
+        self.entry_for(statement, Some(constraints))
     }
 
-    /// [`Self::entry`] given the compiled-in circuit's constraint count.
+    /// [`Self::entry`] given the compiled-in circuit's constraint count, or without the count
+    /// check (`None`: a verifier's, see [`Self::verifying_key_bytes`]).
     fn entry_for(
         &self,
         statement: StatementKind,
-        constraints: usize,
+        constraints: Option<usize>,
     ) -> Result<&KeyEntry, ProverError> {
         let entry = self
             .manifest
@@ -239,11 +274,14 @@ impl ParamsDir {
         if entry.public_inputs != statement.input_names() {
             return Err(mismatch("public inputs differ".into()));
         }
-        if entry.constraints != constraints {
-            return Err(mismatch(format!(
-                "{} constraints (this build: {constraints})",
-                entry.constraints
-            )));
+        match constraints {
+            Some(constraints) if entry.constraints != constraints => {
+                return Err(mismatch(format!(
+                    "{} constraints (this build: {constraints})",
+                    entry.constraints
+                )))
+            }
+            _ => {}
         }
         Ok(entry)
     }
@@ -269,6 +307,11 @@ impl ParamsDir {
 
     /// The verifying key's bytes (compressed) and SHA-256, hash-checked.
     ///
+    /// The entry's circuit version and public inputs are checked against this build, not its
+    /// constraint count: counting means synthesising the circuit (milliseconds, most of a
+    /// one-shot verification), and a verifier needs only the key the manifest names. A
+    /// proving key's load checks the count ([`Self::load`]).
+    ///
     /// # Errors
     ///
     /// As [`Self::entry`], plus file and hash errors.
@@ -276,7 +319,7 @@ impl ParamsDir {
         &self,
         statement: StatementKind,
     ) -> Result<(Vec<u8>, String), ProverError> {
-        let entry = self.entry(statement)?;
+        let entry = self.entry_for(statement, None)?;
         let bytes = self.read_checked(&entry.verifying_key, &entry.verifying_key_sha256)?;
         Ok((bytes, entry.verifying_key_sha256.clone()))
     }
@@ -287,11 +330,15 @@ impl ParamsDir {
     ///
     /// As [`Self::entry`], plus file, hash and decoding errors.
     pub fn load(&self, statement: StatementKind) -> Result<LoadedKeys, ProverError> {
-        // One synthesis gives both the matrices and the count the manifest is checked against.
         let depth = self.manifest.tree_depth;
-        let matrices =
-            matrices_of(statement, depth).map_err(|e| ProverError::Synthesis(e.to_string()))?;
-        let entry = self.entry_for(statement, matrices.num_constraints)?;
+        let matrices = self.matrices(statement)?;
+        let entry = self.entry_for(statement, Some(matrices.num_constraints))?;
+        if matrices.num_inputs != statement.input_names().len() + 1 {
+            return Err(ProverError::CircuitMismatch {
+                statement: statement.name().into(),
+                detail: "constraint matrices have another number of public inputs".into(),
+            });
+        }
         let bytes = self.read_checked(&entry.proving_key, &entry.proving_key_sha256)?;
         // Safe to skip curve/subgroup checks: the bytes hash to what our setup wrote.
         let pk = ProvingKey::deserialize_uncompressed_unchecked(bytes.as_slice()).map_err(|e| {
@@ -321,6 +368,28 @@ impl ParamsDir {
         })
     }
 }
+
+impl ParamsDir {
+    /// A statement's constraint matrices: from the hash-checked file the manifest names, else
+    /// (a directory made before such files) synthesised from the compiled-in circuit, which
+    /// also gives the count the manifest is checked against.
+    fn matrices(&self, statement: StatementKind) -> Result<ProverMatrices, ProverError> {
+        let depth = self.manifest.tree_depth;
+        let entry = self.entry_for(statement, None)?;
+        let (Some(name), Some(sha)) = (&entry.matrices, &entry.matrices_sha256) else {
+            return matrices_of(statement, depth)
+                .map_err(|e| ProverError::Synthesis(e.to_string()));
+        };
+        let bytes = self.read_checked(name, sha)?;
+        crate::matrices_file::decode(&bytes).map_err(|e| ProverError::MalformedKey {
+            file: name.clone(),
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// Suffix of a constraint-matrices file.
+pub const MATRICES_SUFFIX: &str = "r1cs.bin";
 
 /// The compiled-in circuit's constraint count, as the manifest records it.
 fn constraint_count(statement: StatementKind, depth: usize) -> Result<usize, ProverError> {

@@ -560,3 +560,70 @@ fn key_whose_queries_do_not_fit_the_circuit_is_refused() {
             .is_err()
     );
 }
+
+/// Copies the fixture's params directory (to edit it).
+fn params_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture().params.dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Setup writes each statement's constraint matrices beside its keys; a load reads them
+/// (hash-checked) instead of synthesising, and gets exactly the synthesised matrices. A
+/// directory from before these files still loads (by synthesis); an altered file does not.
+#[test]
+fn constraint_matrices_load_from_the_params_directory_hash_checked() {
+    for statement in Statement::ALL {
+        let entry = fixture().params.entry(statement).unwrap();
+        let name = entry
+            .matrices
+            .as_deref()
+            .expect("setup names a matrices file");
+        assert!(entry.files().iter().any(|(file, _)| *file == name));
+        let loaded = fixture().params.load(statement).unwrap();
+        let synthesised = zkconsent_prover::statement::matrices_of(statement, DEPTH).unwrap();
+        assert_eq!(
+            loaded.matrices.matrices, synthesised.matrices,
+            "{statement}"
+        );
+        assert_eq!(loaded.matrices.num_witnesses, synthesised.num_witnesses);
+    }
+
+    // A manifest from before the matrices files: loads by synthesis, same matrices.
+    let legacy = params_copy();
+    let path = legacy.path().join(MANIFEST_FILE);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for key in manifest["keys"].as_array_mut().unwrap() {
+        let key = key.as_object_mut().unwrap();
+        key.remove("matrices");
+        key.remove("matrices_sha256");
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    for file in std::fs::read_dir(legacy.path()).unwrap() {
+        let file = file.unwrap().path();
+        if file.to_string_lossy().ends_with(".r1cs.bin") {
+            std::fs::remove_file(file).unwrap();
+        }
+    }
+    let old = ParamsDir::open(legacy.path()).unwrap();
+    assert_eq!(old.entry(Statement::Access).unwrap().files().len(), 2);
+    let keys = old.load(Statement::Access).unwrap();
+    assert_eq!(keys.matrices.matrices, access_keys().matrices.matrices);
+
+    // One changed byte in a matrices file: refused by its hash before decoding.
+    let altered = params_copy();
+    let file = altered.path().join("access.r1cs.bin");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, &bytes).unwrap();
+    let err = ParamsDir::open(altered.path())
+        .unwrap()
+        .load(Statement::Access)
+        .unwrap_err();
+    assert!(matches!(err, ProverError::KeyHashMismatch { .. }), "{err}");
+}

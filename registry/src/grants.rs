@@ -135,6 +135,7 @@ impl Registry {
             return Err(RegistryError::ZeroCommitment);
         }
         authorise(pvk, GrantAction::Issue, commitment, proof)?;
+        self.checked_for_writing()?;
         let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
         let now = Registry::stamp(clock, now);
@@ -206,6 +207,7 @@ impl Registry {
         proof: &Proof,
         now: Timestamp,
     ) -> Result<(), RegistryError> {
+        self.checked_for_writing()?;
         let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
         let now = Registry::stamp(clock, now);

@@ -49,6 +49,7 @@ impl Registry {
         if !is_valid_name(name) {
             return Err(RegistryError::InvalidName);
         }
+        self.checked_for_writing()?;
         let tx = write_tx(&mut self.conn)?;
         if is_name_taken(&tx, name)? {
             return Err(RegistryError::DuplicateIdentity(name.to_owned()));

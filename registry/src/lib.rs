@@ -79,6 +79,9 @@ pub struct Registry {
     /// If set, writes stamp the time this clock gives once the write lock is held (see
     /// [`Registry::use_clock`]).
     clock: Option<fn() -> Timestamp>,
+    /// Opened by [`Registry::open_for_reading`]: the open-time checks run before the first
+    /// write ([`Registry::checked_for_writing`]).
+    checks_deferred: bool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -124,6 +127,7 @@ impl Registry {
             depth,
             zeros,
             clock: None,
+            checks_deferred: false,
         })
     }
 
@@ -138,24 +142,64 @@ impl Registry {
     /// [`RegistryError::Corrupt`] for a bad stored depth, [`RegistryError::Damaged`] for a
     /// file that fails the open-time checks (module `integrity`).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let mut registry = Self::open_for_reading(path)?;
+        registry.checked_for_writing()?;
+        Ok(registry)
+    }
+
+    /// Opens an existing registry for a command that reads it (verifying a proof checks
+    /// roots, requests and nullifiers): the open-time checks (module `integrity`: a pass over
+    /// every page and the newest paths rehashed, about 1.5 ms on a small file and growing
+    /// with it) are deferred to the first write, which runs them before it writes anything.
+    /// Reads still meet SQLite's own checks of every page they touch, so a damaged page is
+    /// an error, never a wrong answer. A file that needs an upgrade is checked now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registry::open`], except that damage away from what is read shows at the first
+    /// write.
+    pub fn open_for_reading(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path = path.as_ref();
         let mut conn = schema::connect(path, false)?;
         let (depth, older_version) = schema::check(&conn)?;
-        // Before an upgrade writes anything.
-        integrity::quick_check(&conn)?;
         let zeros = zero_hashes(depth);
         if let Some(from) = older_version {
+            // Before an upgrade writes anything.
+            integrity::quick_check(&conn)?;
             schema::migrate(&mut conn, from, zeros[depth])?;
+            let registry = Self {
+                conn,
+                path: path.to_owned(),
+                depth,
+                zeros,
+                clock: None,
+                checks_deferred: false,
+            };
+            registry.check_trees()?;
+            return Ok(registry);
         }
-        let registry = Self {
+        Ok(Self {
             conn,
             path: path.to_owned(),
             depth,
             zeros,
             clock: None,
-        };
-        registry.check_trees()?;
-        Ok(registry)
+            checks_deferred: true,
+        })
+    }
+
+    /// Runs the open-time checks [`Registry::open_for_reading`] deferred, once: every write
+    /// calls this before it starts.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::Damaged`] naming what failed, or a database error.
+    pub(crate) fn checked_for_writing(&mut self) -> Result<(), RegistryError> {
+        if self.checks_deferred {
+            self.check_integrity()?;
+            self.checks_deferred = false;
+        }
+        Ok(())
     }
 
     /// Makes grant issues, revocations and anchorings stamp `clock`'s time, read once the
@@ -263,6 +307,55 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    /// Opened for reading, a registry answers reads at once and runs the open-time checks
+    /// before its first write: a damaged tree node is found then, and nothing is written.
+    #[test]
+    fn checks_deferred_to_the_first_write_refuse_a_damaged_tree_before_writing() {
+        let (_dir, path, mut reg) = temp_registry(4);
+        let p = party(43);
+        let proof = p.proof(GrantAction::Issue, 1);
+        reg.issue_grant(&keys().pvk, p.grant.commit(), &proof, Timestamp(5))
+            .unwrap();
+        // A node on the newest leaf's path that is not the hash of its children.
+        reg.conn
+            .execute(
+                "UPDATE tree_nodes SET hash = ?1 WHERE level = 1 AND idx = 0",
+                [codec::fr_to_blob(&Fr::from(99u64)).to_vec()],
+            )
+            .unwrap();
+        drop(reg);
+        assert!(matches!(
+            Registry::open(&path),
+            Err(RegistryError::Damaged(_))
+        ));
+        let mut reading = Registry::open_for_reading(&path).unwrap();
+        assert_eq!(reading.root_history().unwrap().len(), 2);
+        let q = party(44);
+        let err = reading
+            .issue_grant(
+                &keys().pvk,
+                q.grant.commit(),
+                &q.proof(GrantAction::Issue, 1),
+                Timestamp(6),
+            )
+            .unwrap_err();
+        assert!(matches!(err, RegistryError::Damaged(_)), "{err}");
+        assert_eq!(reading.grants().unwrap().len(), 1, "nothing written");
+        assert_eq!(reading.root_history().unwrap().len(), 2);
+        // An undamaged file opened for reading writes as usual once the checks pass.
+        let (_dir2, path2, reg2) = temp_registry(4);
+        drop(reg2);
+        let mut fine = Registry::open_for_reading(&path2).unwrap();
+        fine.issue_grant(
+            &keys().pvk,
+            q.grant.commit(),
+            &q.proof(GrantAction::Issue, 1),
+            Timestamp(6),
+        )
+        .unwrap();
+        assert_eq!(fine.grants().unwrap().len(), 1);
     }
 
     #[test]

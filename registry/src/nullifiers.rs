@@ -99,6 +99,7 @@ impl Registry {
         nullifier: Option<SpentNullifier>,
         at: Timestamp,
     ) -> Result<Answer, RegistryError> {
+        self.checked_for_writing()?;
         let tx = write_tx(&mut self.conn)?;
         let answer = answer_in(&tx, request, access_tag, nullifier, at)?;
         if answer == Answer::Fresh {
@@ -121,6 +122,7 @@ impl Registry {
         items: &[(RequestHash, AccessTag, Option<SpentNullifier>)],
         at: Timestamp,
     ) -> Result<Vec<Answer>, RegistryError> {
+        self.checked_for_writing()?;
         let mut tx = write_tx(&mut self.conn)?;
         let mut answers = Vec::with_capacity(items.len());
         for (request, access_tag, nullifier) in items {

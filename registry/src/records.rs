@@ -294,6 +294,7 @@ impl Registry {
     ) -> Result<RecordAnchoring, RegistryError> {
         check_arguments(leaves, superseded)?;
         let previewing = now.is_none();
+        self.checked_for_writing()?;
         let (depth, zeros, clock) = (self.depth, &self.zeros, self.clock);
         let tx = write_tx(&mut self.conn)?;
         let now = now.map(|given| Registry::stamp(clock, given));

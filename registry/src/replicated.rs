@@ -26,6 +26,7 @@ impl Registry {
     ///
     /// A database error (nothing is changed then).
     pub fn clear_trees(&mut self) -> Result<(), RegistryError> {
+        self.checked_for_writing()?;
         let empty_root = self.zeros[self.depth];
         let tx = write_tx(&mut self.conn)?;
         for table in TREE_TABLES {

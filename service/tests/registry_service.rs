@@ -225,8 +225,8 @@ fn info_and_params_download_with_hashes() {
     );
     let list: ParamsList = f.get_json("/v1/params");
     assert_eq!(list.files[0].name, "manifest.json");
-    // Every key file of every statement, and nothing else.
-    assert_eq!(list.files.len(), 1 + 2 * Statement::ALL.len());
+    // Every key and constraint-matrices file of every statement, and nothing else.
+    assert_eq!(list.files.len(), 1 + 3 * Statement::ALL.len());
     for file in &list.files {
         let (status, bytes) = f.get(&format!("/v1/params/{}", file.name));
         assert_eq!(status, 200, "{}", file.name);

@@ -92,7 +92,7 @@ pub fn seal_credential<R: RngCore + CryptoRng>(
     card: &Card,
     rng: &mut R,
 ) -> Result<Vec<u8>, HomeError> {
-    let opening = home.wallet.grant(index)?;
+    let opening = home.wallet()?.grant(index)?;
     let grant = &opening.grant;
     if grant.grantee != card.id {
         return Err(CardError::NotTheGrantee {
@@ -196,8 +196,8 @@ pub fn accept(home: &mut Home, bytes: &[u8]) -> Result<Accepted, HomeError> {
     let fingerprint = Fingerprint::from_hex(&file.recipient_fingerprint)
         .map_err(|e| CardError::malformed(format!("recipient_fingerprint: {e}")))?;
     let mut recipient = None;
-    for identity in home.wallet.identities()? {
-        let keypair = seal_keypair(&home.wallet.secret(&identity.name)?);
+    for identity in home.wallet()?.identities()? {
+        let keypair = seal_keypair(&home.wallet()?.secret(&identity.name)?);
         if keypair.public_key().fingerprint() == fingerprint {
             recipient = Some((identity, keypair));
             break;
@@ -230,14 +230,14 @@ pub fn accept(home: &mut Home, bytes: &[u8]) -> Result<Accepted, HomeError> {
     }
     check_active(home, index, &grant)?;
     let patient_name = patient_name_for(home, index, &grant, patient_name)?;
-    let already_held = match home.wallet.grant(index) {
+    let already_held = match home.wallet()?.grant(index) {
         Ok(held) if held.grant == grant => true,
         Ok(_) => return Err(CardError::ConflictingGrant { index }.into()),
         Err(WalletError::UnknownGrant(_)) => false,
         Err(e) => return Err(e.into()),
     };
     if !already_held {
-        home.wallet
+        home.wallet_mut()?
             .add_grant(index, &grant, &patient_name, &identity.name)?;
     }
     Ok(Accepted {

@@ -78,14 +78,14 @@ impl Card {
     /// [`CardError::SecretMismatch`], database errors.
     pub fn for_identity(home: &Home, name: &str) -> Result<Self, HomeError> {
         let in_wallet = home
-            .wallet
+            .wallet()?
             .identities()?
             .into_iter()
             .any(|i| i.name == name);
         if !in_wallet {
             return Err(CardError::NotInWallet { name: name.into() }.into());
         }
-        let secret = home.wallet.secret(name)?;
+        let secret = home.wallet()?.secret(name)?;
         let record = home
             .registry
             .identity(name)?

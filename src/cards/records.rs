@@ -460,7 +460,7 @@ pub fn seal_record_openings<R: RngCore + CryptoRng>(
             patient: patient.into(),
         });
     }
-    let openings = cohort_openings(&home.wallet.record_openings()?, patient, registered.id)
+    let openings = cohort_openings(&home.wallet()?.record_openings()?, patient, registered.id)
         .map_err(|reason| RecordHandoffError::NotReady {
             patient: patient.into(),
             reason,
@@ -575,8 +575,8 @@ pub fn accept(home: &mut Home, bytes: &[u8]) -> Result<AcceptedOpenings, RecordH
     let fingerprint = Fingerprint::from_hex(&file.recipient_fingerprint)
         .map_err(|e| RecordHandoffError::malformed(format!("recipient_fingerprint: {e}")))?;
     let mut recipient = None;
-    for identity in home.wallet.identities()? {
-        let keypair = seal_keypair(&home.wallet.secret(&identity.name)?);
+    for identity in home.wallet()?.identities()? {
+        let keypair = seal_keypair(&home.wallet()?.secret(&identity.name)?);
         if keypair.public_key().fingerprint() == fingerprint {
             recipient = Some((identity, keypair));
             break;
@@ -621,7 +621,7 @@ pub fn accept(home: &mut Home, bytes: &[u8]) -> Result<AcceptedOpenings, RecordH
     check_complete(&openings).map_err(bad)?;
     check_in_registry(home, &openings)?;
     let stored = home
-        .wallet
+        .wallet_mut()?
         .import_record_openings(&identity.name, &openings)?;
     let summary = openings
         .iter()

@@ -128,11 +128,11 @@ pub fn check_card(home: &Home, card: &Card, must_be_registered: bool) -> Result<
         }
     };
     let ours = home
-        .wallet
+        .wallet()?
         .identities()?
         .into_iter()
         .any(|i| i.name == card.name);
-    if ours && seal_keypair(&home.wallet.secret(&card.name)?).public_key() != card.seal_key {
+    if ours && seal_keypair(&home.wallet()?.secret(&card.name)?).public_key() != card.seal_key {
         return Err(CardError::NotOurKey {
             name: card.name.clone(),
         }

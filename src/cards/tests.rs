@@ -308,7 +308,8 @@ fn a_credential_opens_only_for_the_grantee_and_lands_in_its_wallet() {
     let text = String::from_utf8(bytes.clone()).unwrap();
     let opening = Home::open(&parties.alice)
         .unwrap()
-        .wallet
+        .wallet()
+        .unwrap()
         .grant(index)
         .unwrap();
     assert!(!text.contains(&fr_to_decimal(&opening.grant.salt.0)));
@@ -322,7 +323,7 @@ fn a_credential_opens_only_for_the_grantee_and_lands_in_its_wallet() {
         err.to_string(),
         "this credential is sealed to bob; this home does not hold bob's key"
     );
-    assert!(carol.wallet.grants().unwrap().is_empty());
+    assert!(carol.wallet().unwrap().grants().unwrap().is_empty());
 
     // Tampered: every hex digit of the envelope changed in turn is refused.
     let mut bob = Home::open(&parties.bob).unwrap();
@@ -353,7 +354,7 @@ fn a_credential_opens_only_for_the_grantee_and_lands_in_its_wallet() {
     assert!(
         card_error(credential::accept(&mut bob, altered.to_string().as_bytes())).is_malformed()
     );
-    assert!(bob.wallet.grants().unwrap().is_empty());
+    assert!(bob.wallet().unwrap().grants().unwrap().is_empty());
 
     // The grantee accepts; again is a no-op.
     let accepted = credential::accept(&mut bob, &bytes).unwrap();
@@ -368,7 +369,7 @@ fn a_credential_opens_only_for_the_grantee_and_lands_in_its_wallet() {
     assert!(!accepted.already_held);
     assert_eq!(accepted.grant, opening.grant);
     assert!(credential::accept(&mut bob, &bytes).unwrap().already_held);
-    let held = bob.wallet.grant(index).unwrap();
+    let held = bob.wallet().unwrap().grant(index).unwrap();
     assert_eq!(
         (held.grant, held.grantee_name.as_str()),
         (opening.grant.clone(), "bob")
@@ -410,7 +411,8 @@ fn credentials_are_checked_against_the_registry_and_the_grant() {
     // A grant sealed to bob that grants someone else: refused after opening.
     let opening = Home::open(&parties.alice)
         .unwrap()
-        .wallet
+        .wallet()
+        .unwrap()
         .grant(index)
         .unwrap();
     let plaintext = serde_json::json!({
@@ -462,5 +464,5 @@ fn credentials_are_checked_against_the_registry_and_the_grant() {
         "{err}"
     );
     assert!(!err.is_malformed());
-    assert!(bob.wallet.grants().unwrap().is_empty());
+    assert!(bob.wallet().unwrap().grants().unwrap().is_empty());
 }

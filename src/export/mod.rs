@@ -161,9 +161,8 @@ pub fn verify_snarkjs(
     let vk = SnarkjsVerifyingKey::decode(vk_bytes).map_err(malformed)?;
     let inputs = SnarkjsPublic::decode(public_bytes).map_err(malformed)?;
     let proof = SnarkjsProof::decode(proof_bytes).map_err(malformed)?;
-    let pvk =
-        verifier::prepare_verifying_key(&vk).map_err(|e| Malformation::Snarkjs(e.to_string()))?;
-    verifier::verify(&pvk, &inputs, &proof).map_err(|e| match e {
+    // One proof: the key is not prepared ([`verifier::verify_once`]).
+    verifier::verify_once(&vk, &inputs, &proof).map_err(|e| match e {
         verifier::VerifyError::InvalidProof => Rejection::Invalid(e).into(),
         _ => Malformation::Snarkjs(e.to_string()).into(),
     })

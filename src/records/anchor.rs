@@ -116,7 +116,7 @@ impl Home {
         source: RecordSource<'_>,
         now: Timestamp,
     ) -> Result<Vec<AnchoredRecord>, HomeError> {
-        let (wallet, registry, remote) = self.parts_mut();
+        let (wallet, registry, remote) = self.parts_mut()?;
         let anchored =
             wallet.anchor_records(candidates, patient, source, now, |leaves, superseded| {
                 let first = Home::submit_anchoring(registry, remote, leaves, superseded, now)?;

@@ -25,20 +25,20 @@ impl Home {
     /// order), or the service unreachable or diverging (the anchoring stays pending).
     pub(crate) fn reconcile_anchorings(&mut self) -> Result<Vec<(u64, u64)>, HomeError> {
         let mut settled = Vec::new();
-        for pending in self.wallet.pending_anchorings()? {
+        for pending in self.wallet()?.pending_anchorings()? {
             let leaves = pending.commitments();
             let first = match self.anchored_at(&leaves)? {
                 Some(first) => first,
                 None => match self.resubmit_anchoring(&pending, &leaves)? {
                     Some(first) => first,
                     None => {
-                        self.wallet.drop_anchoring(pending.id)?;
+                        self.wallet_mut()?.drop_anchoring(pending.id)?;
                         continue;
                     }
                 },
             };
             // `false`: another run settled it meanwhile.
-            if self.wallet.settle_anchoring(pending.id, first)? {
+            if self.wallet_mut()?.settle_anchoring(pending.id, first)? {
                 settled.push((first, leaves.len() as u64));
             }
         }
@@ -73,7 +73,7 @@ impl Home {
     ) -> Result<Option<u64>, HomeError> {
         // The registry refuses time running backwards, and other writes may have come since.
         let now = Timestamp(pending.created_at.0.max(crate::unix_now().0));
-        let (_, registry, remote) = self.parts_mut();
+        let (_, registry, remote) = self.parts_mut()?;
         let acked =
             match Home::submit_anchoring(registry, remote, leaves, &pending.superseded(), now) {
                 Ok(first) => Some(first),

@@ -95,7 +95,7 @@ impl Home {
         now: Timestamp,
         rng: &mut R,
     ) -> Result<SummaryReport, HomeError> {
-        let openings = self.wallet.record_openings()?;
+        let openings = self.wallet()?.record_openings()?;
         let patient_record = latest_of_kind(&openings, patient, RecordKind::Patient, u64::MAX)
             .into_iter()
             .max_by_key(|o| o.index)

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     home::{Home, HomeError, PARAMS_DIR, REGISTRY_FILE, WALLET_FILE},
     registry::Registry,
-    wallet::Wallet,
+    wallet::{IssuedRequests, Wallet, ISSUED_FILE},
 };
 use std::path::Path;
 use zkconsent_prover::{
@@ -79,6 +79,9 @@ pub fn join(dir: &Path, url: &str, token: Option<String>) -> Result<Home, JoinEr
     }
     let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
     Wallet::create(dir.join(WALLET_FILE), passphrase.as_ref()).map_err(|e| local(&e))?;
+    IssuedRequests::open_or_create(dir.join(ISSUED_FILE))
+        .and_then(|index| index.mark_complete())
+        .map_err(|e| local(&e))?;
     RemoteConfig {
         format: REMOTE_FORMAT.into(),
         registry: client.url().to_owned(),
@@ -123,6 +126,9 @@ pub fn join_chain(
     check(&params).map_err(JoinError::Untrusted)?;
     let local = |e: &dyn std::fmt::Display| JoinError::Local(e.to_string());
     Wallet::create(dir.join(WALLET_FILE), passphrase.as_ref()).map_err(|e| local(&e))?;
+    IssuedRequests::open_or_create(dir.join(ISSUED_FILE))
+        .and_then(|index| index.mark_complete())
+        .map_err(|e| local(&e))?;
     config.write(dir).map_err(|e| local(&e))?;
     if let Some(key) = key {
         crate::files::write_private_atomic(&dir.join(CHAIN_KEY_FILE), key.as_bytes())
@@ -169,17 +175,14 @@ fn install_params(
         .map_err(|e| JoinError::Untrusted(format!("manifest.json: {e}")))?;
     std::fs::create_dir_all(params_dir).map_err(|e| JoinError::Local(e.to_string()))?;
     for entry in &manifest.keys {
-        for (name, sha) in [
-            (&entry.proving_key, &entry.proving_key_sha256),
-            (&entry.verifying_key, &entry.verifying_key_sha256),
-        ] {
+        for (name, sha) in entry.files() {
             if !is_plain_file_name(name) {
                 return Err(JoinError::Untrusted(format!(
                     "manifest names a key file {name:?} outside the params directory"
                 )));
             }
             let bytes = fetch(name)?;
-            if &sha256_hex(&bytes) != sha {
+            if sha256_hex(&bytes) != sha {
                 return Err(JoinError::Untrusted(format!(
                     "{name} does not hash to the manifest's value"
                 )));

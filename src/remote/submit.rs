@@ -34,7 +34,7 @@ impl Home {
         role: Role,
         id: IdentityId,
     ) -> Result<(), HomeError> {
-        let (_, registry, remote) = self.parts_mut();
+        let (_, registry, remote) = self.parts_mut()?;
         match remote {
             None => Ok(registry.register_identity(name, role, id)?),
             Some(upstream) => {

@@ -217,7 +217,7 @@ impl Home {
         &self,
         request: &AccessRequest,
     ) -> Result<(AccessPublic, AccessPrivate), HomeError> {
-        let opening = self.wallet.grant(request.grant_index)?;
+        let opening = self.wallet()?.grant(request.grant_index)?;
         OutsideWindow::check("grant", request.grant_index, &opening.grant, request.now).map_err(
             |e| ProverError::False {
                 statement: Access::KIND,

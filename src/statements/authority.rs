@@ -71,7 +71,7 @@ impl Home {
         let proof = self.authority_proof(GrantAction::Issue, &grant, patient_secret, rng)?;
         // The opening is written before the registry sees the commitment (see
         // `zkconsent_wallet::pending`); a crash after this line is settled on the next start.
-        self.wallet.add_pending_grant(&PendingGrant {
+        self.wallet_mut()?.add_pending_grant(&PendingGrant {
             grant: grant.clone(),
             patient_name: request.patient.clone(),
             grantee_name: request.grantee.clone(),
@@ -83,13 +83,14 @@ impl Home {
             Ok(index) => index,
             Err(e) => {
                 if e.is_final_refusal() {
-                    self.wallet.drop_pending_grant(grant.commit())?;
+                    self.wallet_mut()?.drop_pending_grant(grant.commit())?;
                 }
                 return Err(e);
             }
         };
         crate::crashpoint::hit(crate::crashpoint::GRANT_SUBMITTED);
-        self.wallet.settle_pending_grant(grant.commit(), index)?;
+        self.wallet_mut()?
+            .settle_pending_grant(grant.commit(), index)?;
         Ok((index, grant))
     }
 
@@ -104,7 +105,7 @@ impl Home {
         now: Timestamp,
         rng: &mut R,
     ) -> Result<(), HomeError> {
-        let opening = self.wallet.grant(index)?;
+        let opening = self.wallet()?.grant(index)?;
         let patient_secret = self.secret(&opening.patient_name)?;
         let proof =
             self.authority_proof(GrantAction::Revoke, &opening.grant, patient_secret, rng)?;

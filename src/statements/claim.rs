@@ -171,7 +171,7 @@ impl Home {
         let claim = find_claim(extraction, request.claim_id)?;
         let resource = format!("{}/{}", claim.resource_type(), claim.id);
         let opening = self
-            .wallet
+            .wallet()?
             .record_openings()?
             .into_iter()
             .filter(|o| o.resource() == resource && o.record.fields == claim.fields)

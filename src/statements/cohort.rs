@@ -147,7 +147,7 @@ impl Home {
             .iter()
             .find(|r| r.fields.kind == RecordKind::Patient)
             .ok_or_else(|| HomeError::Invalid("the bundle has no Patient resource".into()))?;
-        let openings = self.wallet.record_openings()?;
+        let openings = self.wallet()?.record_openings()?;
         let resource = format!("Patient/{}", patient.id);
         let patient_name = openings
             .iter()
@@ -220,7 +220,7 @@ impl Home {
         // the latest grant still in the running: to the researcher at all, wide enough,
         // unrevoked, valid now.
         let mut to_researcher: Vec<WalletGrant> = self
-            .wallet
+            .wallet()?
             .grants()?
             .into_iter()
             .filter(|g| g.grant.patient == patient && g.grant.grantee.0 == request.researcher.0)

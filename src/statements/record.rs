@@ -256,7 +256,7 @@ impl Home {
     ///
     /// [`HomeError::Invalid`] if the wallet holds no opening for it.
     pub fn record_leaf_of(&self, resource: &str) -> Result<u64, HomeError> {
-        self.wallet
+        self.wallet()?
             .record_openings()?
             .iter()
             .filter(|o| o.resource() == resource)
@@ -278,7 +278,7 @@ impl Home {
         request: &RecordRequest,
     ) -> Result<(RecordPublic, RecordPrivate), HomeError> {
         let opening = self
-            .wallet
+            .wallet()?
             .record_opening(request.leaf_index)?
             .ok_or_else(|| {
                 HomeError::Invalid(format!(

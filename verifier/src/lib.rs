@@ -8,7 +8,8 @@
 //! - [`keys`]: [`VerifyingKey`], [`PreparedVerifyingKey`], [`Proof`] (byte-compatible with
 //!   ark-groth16 0.6's canonical encodings);
 //! - [`verify()`] and [`prepare_verifying_key`]: single proofs, with the public-input count
-//!   checked;
+//!   checked; [`verify_once`]: one proof with a key that is not prepared (a one-shot
+//!   verifier: about half the cost of preparing, then verifying);
 //! - [`verify_batch`]: many proofs for one key in one multi-pairing;
 //! - [`Proof::from_bytes`], [`VerifyingKey::from_bytes`], [`fr_from_canonical_bytes`]:
 //!   strict compressed bytes;
@@ -44,6 +45,7 @@ pub mod decode;
 pub mod error;
 mod fixed_base;
 pub mod keys;
+mod small_msm;
 mod subgroup;
 pub mod verify;
 
@@ -62,4 +64,4 @@ pub use decode::{
 };
 pub use error::{BatchError, DecodeError, VerifyError};
 pub use keys::{PreparedVerifyingKey, Proof, VerifyingKey};
-pub use verify::{prepare_verifying_key, verify};
+pub use verify::{prepare_verifying_key, verify, verify_once};

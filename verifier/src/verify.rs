@@ -2,7 +2,8 @@
 
 use ark_bn254::{Bn254, Fr, G1Projective};
 use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::Zero;
 
 use crate::error::VerifyError;
 use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
@@ -17,6 +18,19 @@ use crate::keys::{PreparedVerifyingKey, Proof, VerifyingKey};
 /// [`VerifyError::MalformedVerifyingKey`] if `gamma_abc_g1` is empty, any of `alpha`,
 /// `beta`, `gamma`, `delta` is the identity, or `gamma == delta`.
 pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, VerifyError> {
+    check_key(vk)?;
+    Ok(PreparedVerifyingKey {
+        input_tables: None,
+        vk: vk.clone(),
+        alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
+        beta_g2_neg_pc: (-vk.beta_g2).into(),
+        gamma_g2_neg_pc: (-vk.gamma_g2).into(),
+        delta_g2_neg_pc: (-vk.delta_g2).into(),
+    })
+}
+
+/// Refuses keys that cannot verify anything.
+fn check_key(vk: &VerifyingKey) -> Result<(), VerifyError> {
     // An identity gamma or delta would drop a whole term from the pairing equation; gamma
     // equal to ±delta would merge the inputs' term with C's, so C could carry any inputs.
     if vk.gamma_abc_g1.is_empty()
@@ -29,14 +43,57 @@ pub fn prepare_verifying_key(vk: &VerifyingKey) -> Result<PreparedVerifyingKey, 
     {
         return Err(VerifyError::MalformedVerifyingKey);
     }
-    Ok(PreparedVerifyingKey {
-        input_tables: None,
-        vk: vk.clone(),
-        alpha_g1_beta_g2: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
-        beta_g2_neg_pc: (-vk.beta_g2).into(),
-        gamma_g2_neg_pc: (-vk.gamma_g2).into(),
-        delta_g2_neg_pc: (-vk.delta_g2).into(),
-    })
+    Ok(())
+}
+
+/// Verifies one proof with a key that is not prepared: for a verifier that checks one proof
+/// and exits (a CLI process, a contract-like host). Same checks and verdicts as
+/// [`prepare_verifying_key`] then [`verify`], at about half the cost: `e(alpha, beta)` is not
+/// computed on its own (a full pairing) but joins the proof's pairings as a fourth pair of
+/// one multi-Miller loop, and only the points this check uses are prepared.
+///
+/// # Errors
+///
+/// As [`prepare_verifying_key`] and [`verify`].
+pub fn verify_once(
+    vk: &VerifyingKey,
+    public_inputs: &[Fr],
+    proof: &Proof,
+) -> Result<(), VerifyError> {
+    check_key(vk)?;
+    let (constant, bases) = vk
+        .gamma_abc_g1
+        .split_first()
+        .ok_or(VerifyError::MalformedVerifyingKey)?;
+    if public_inputs.len() != bases.len() {
+        return Err(VerifyError::PublicInputCount {
+            expected: bases.len(),
+            got: public_inputs.len(),
+        });
+    }
+    if proof.a.is_zero() || proof.b.is_zero() || proof.c.is_zero() {
+        return Err(VerifyError::InvalidProof);
+    }
+    let acc = crate::small_msm::msm(bases, public_inputs) + constant;
+    // e(A, B) * e(acc, -gamma) * e(C, -delta) * e(alpha, -beta) = 1.
+    let mlo = Bn254::multi_miller_loop(
+        [
+            <Bn254 as Pairing>::G1Prepared::from(proof.a),
+            acc.into_affine().into(),
+            proof.c.into(),
+            vk.alpha_g1.into(),
+        ],
+        [
+            <Bn254 as Pairing>::G2Prepared::from(proof.b),
+            (-vk.gamma_g2).into(),
+            (-vk.delta_g2).into(),
+            (-vk.beta_g2).into(),
+        ],
+    );
+    match Bn254::final_exponentiation(mlo) {
+        Some(out) if out.is_zero() => Ok(()),
+        _ => Err(VerifyError::InvalidProof),
+    }
 }
 
 /// Verifies a Groth16 proof for `public_inputs` (in the circuit's public-input order).
@@ -102,7 +159,7 @@ pub(crate) fn prepare_inputs(
 }
 
 /// `sum_i scalars[i] * gamma_abc_g1[i + 1]`: from the fixed-base tables if the key has
-/// them, else one multi-scalar multiplication.
+/// them, else one interleaved-wNAF multi-scalar multiplication.
 pub(crate) fn input_combination(pvk: &PreparedVerifyingKey, scalars: &[Fr]) -> G1Projective {
     match &pvk.input_tables {
         Some(tables) => tables
@@ -112,8 +169,7 @@ pub(crate) fn input_combination(pvk: &PreparedVerifyingKey, scalars: &[Fr]) -> G
             .sum(),
         None => {
             let bases = pvk.vk.gamma_abc_g1.get(1..).unwrap_or_default();
-            let n = bases.len().min(scalars.len());
-            <G1Projective as VariableBaseMSM>::msm_unchecked(&bases[..n], &scalars[..n])
+            crate::small_msm::msm(bases, scalars)
         }
     }
 }
@@ -144,6 +200,52 @@ mod tests {
             assert_eq!(verify(key, &inputs, &proof), Ok(()));
             assert_eq!(verify(key, &wrong, &proof), Err(VerifyError::InvalidProof));
         }
+    }
+
+    /// The one-shot path gives every verdict the prepared path gives.
+    #[test]
+    fn verify_once_agrees_with_prepared_verification() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let (vk, trapdoor) = simulated_key(3, &mut rng);
+        let pvk = prepare_verifying_key(&vk).unwrap();
+        let inputs = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64)];
+        let proof = simulated_proof(&trapdoor, &inputs, &mut rng);
+        let (other_vk, _) = simulated_key(3, &mut rng);
+        let mut cases: vec::Vec<(vec::Vec<Fr>, Proof)> = vec![(inputs.to_vec(), proof.clone())];
+        // Every input changed, too few and too many inputs, each proof point changed or zero.
+        for i in 0..inputs.len() {
+            let mut wrong = inputs.to_vec();
+            wrong[i] += Fr::one();
+            cases.push((wrong, proof.clone()));
+        }
+        cases.push((inputs[..2].to_vec(), proof.clone()));
+        cases.push(([&inputs[..], &[Fr::zero()]].concat(), proof.clone()));
+        let mut swapped = proof.clone();
+        core::mem::swap(&mut swapped.a, &mut swapped.c);
+        cases.push((inputs.to_vec(), swapped));
+        let mut zero_b = proof.clone();
+        zero_b.b = ark_bn254::G2Affine::zero();
+        cases.push((inputs.to_vec(), zero_b));
+        let mut other_b = proof.clone();
+        other_b.b = (other_b.b + other_vk.delta_g2).into_affine();
+        cases.push((inputs.to_vec(), other_b));
+        for (case_inputs, case_proof) in &cases {
+            assert_eq!(
+                verify_once(&vk, case_inputs, case_proof),
+                verify(&pvk, case_inputs, case_proof),
+            );
+        }
+        assert_eq!(verify_once(&vk, &inputs, &proof), Ok(()));
+        assert_eq!(
+            verify_once(&other_vk, &inputs, &proof),
+            Err(VerifyError::InvalidProof)
+        );
+        let mut malformed = vk.clone();
+        malformed.gamma_g2 = malformed.delta_g2;
+        assert_eq!(
+            verify_once(&malformed, &inputs, &proof),
+            Err(VerifyError::MalformedVerifyingKey)
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub const WALLET_SCHEMA_VERSION_NO_REQUESTS: u32 = 2;
 pub const WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS: u32 = 3;
 
 pub mod binding;
+pub mod issued;
 pub mod pending;
 pub mod records;
 pub mod requests;
@@ -56,6 +57,7 @@ mod storage;
 mod testing;
 
 pub use binding::FhirPatient;
+pub use issued::{IssuedRequests, ISSUED_FILE};
 pub use pending::PendingGrant;
 pub use records::{
     AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening, RecordSource,

@@ -6,7 +6,7 @@
 use super::{Wallet, WalletError};
 use rusqlite::OptionalExtension;
 use zkconsent_circuits::types::{RequestHash, Timestamp};
-use zkconsent_store::codec::{blob_col, fr_to_blob, u64_to_sql};
+use zkconsent_store::codec::{blob_col, fr_col, fr_to_blob, u64_col, u64_to_sql};
 
 /// The open-requests table (since wallet schema version 3).
 pub(super) const TABLES: &str = "
@@ -49,6 +49,30 @@ impl Wallet {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Every request this party issued: hash, body and issue time, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Database errors, or a stored hash that is not a field element.
+    pub fn requests(&self) -> Result<Vec<(RequestHash, Vec<u8>, Timestamp)>, WalletError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT request_hash, body, created_at FROM requests ORDER BY created_at")?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                fr_col(row, 0, "requests.request_hash"),
+                blob_col(row, 1, "requests.body"),
+                u64_col(row, 2, "requests.created_at"),
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, body, at) = row?;
+            out.push((RequestHash(hash?), body?, Timestamp(at?)));
+        }
+        Ok(out)
     }
 
     /// The stored body of a request this party issued, if it did.

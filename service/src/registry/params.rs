@@ -50,14 +50,11 @@ impl ParamsFiles {
         let manifest_sha256 = manifest.sha256.clone();
         let mut files = vec![manifest];
         for key in &params.manifest().keys {
-            for (name, expected) in [
-                (&key.proving_key, &key.proving_key_sha256),
-                (&key.verifying_key, &key.verifying_key_sha256),
-            ] {
+            for (name, expected) in key.files() {
                 let file = hashed(&dir, name)?;
-                if &file.sha256 != expected {
+                if file.sha256 != expected {
                     return Err(ServiceError::ParamsFile {
-                        name: name.clone(),
+                        name: name.to_owned(),
                         reason: format!("SHA-256 {} is not the manifest's {expected}", file.sha256),
                     });
                 }

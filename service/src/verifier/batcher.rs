@@ -89,7 +89,8 @@ impl From<VerifyFailure> for Verdict {
             VerifyFailure::Malformed(
                 m @ (Malformation::VerifyingKey(_)
                 | Malformation::Registry(_)
-                | Malformation::Wallet(_)),
+                | Malformation::Wallet(_)
+                | Malformation::Issued(_)),
             ) => Self::Internal(m.to_string()),
             VerifyFailure::Malformed(m) => Self::Malformed(m.to_string()),
         }
@@ -145,11 +146,6 @@ pub(crate) fn run(
         let wait = next_sync.saturating_duration_since(Instant::now());
         match jobs.recv_timeout(wait) {
             Ok(Job::Verify(job)) => {
-                // Requests another process issued since (a sealed wallet is read into
-                // memory): one header read when nothing changed.
-                if home.wallet.refresh().is_err() {
-                    metrics.sync_failed();
-                }
                 if filling.len() < config.batch_max {
                     filling.precheck(&home, job, &config, &metrics);
                 } else if waiting.len() < config.queue_capacity {

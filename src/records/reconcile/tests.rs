@@ -75,7 +75,7 @@ fn anchor_interrupted(dir: &Path, extraction: &Extraction, submit: bool, rng: &m
     let mut home = Home::open(dir).unwrap();
     let (candidates, patients) = candidates(&home, extraction, rng);
     let now = Timestamp(NOW);
-    let (wallet, registry, remote) = home.parts_mut();
+    let (wallet, registry, remote) = home.parts_mut().unwrap();
     let e = wallet
         .anchor_records(
             &candidates,
@@ -91,8 +91,11 @@ fn anchor_interrupted(dir: &Path, extraction: &Extraction, submit: bool, rng: &m
         )
         .unwrap_err();
     assert!(matches!(e, HomeError::Inconsistent("killed")), "{e}");
-    assert!(home.wallet.record_openings().unwrap().is_empty());
-    assert_eq!(home.wallet.pending_anchorings().unwrap().len(), 1);
+    assert!(home.wallet().unwrap().record_openings().unwrap().is_empty());
+    assert_eq!(
+        home.wallet().unwrap().pending_anchorings().unwrap().len(),
+        1
+    );
 }
 
 /// Every opening is the registry's leaf at its index, and no leaf is anchored twice.
@@ -101,12 +104,17 @@ fn assert_consistent(home: &Home, leaves: usize) {
     assert_eq!(records.len(), leaves);
     let distinct: HashSet<_> = records.iter().map(|r| r.leaf).collect();
     assert_eq!(distinct.len(), records.len(), "a leaf anchored twice");
-    let openings = home.wallet.record_openings().unwrap();
+    let openings = home.wallet().unwrap().record_openings().unwrap();
     assert_eq!(openings.len(), leaves);
     for (o, r) in openings.iter().zip(&records) {
         assert_eq!((o.index, o.record.commit()), (r.index, r.leaf));
     }
-    assert!(home.wallet.pending_anchorings().unwrap().is_empty());
+    assert!(home
+        .wallet()
+        .unwrap()
+        .pending_anchorings()
+        .unwrap()
+        .is_empty());
 }
 
 /// The same bundle again: every resource is already anchored, nothing is appended.
@@ -126,7 +134,8 @@ fn assert_all_anchored(dir: &Path, extraction: &Extraction, rng: &mut StdRng) {
     );
     assert_consistent(&home, RECORDS);
     assert_eq!(
-        home.wallet
+        home.wallet()
+            .unwrap()
             .fhir_patient(ALICE)
             .unwrap()
             .map(|p| p.reference),
@@ -180,8 +189,13 @@ fn an_anchoring_refused_for_good_is_dropped_and_can_be_made_again() {
         .anchor_records(&others, &[], Timestamp(NOW))
         .unwrap();
     assert!(home.reconcile_anchorings().unwrap().is_empty());
-    assert!(home.wallet.pending_anchorings().unwrap().is_empty());
-    assert!(home.wallet.record_openings().unwrap().is_empty());
+    assert!(home
+        .wallet()
+        .unwrap()
+        .pending_anchorings()
+        .unwrap()
+        .is_empty());
+    assert!(home.wallet().unwrap().record_openings().unwrap().is_empty());
     assert_eq!(home.registry.records().unwrap().len(), others.len());
     // Dropped: the resources are free again (here refused by the full tree, not as busy).
     let e = home
