@@ -94,7 +94,16 @@ json_get() {
     node -e '
 const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]];
 if (v === undefined) { console.error(process.argv[2] + " missing in " + process.argv[1]); process.exit(1); }
-console.log(Array.isArray(v) ? v.join(" ") : String(v));
+const r = (x) => String(Math.round(x * 1000) / 1000);
+console.log(Array.isArray(v) ? v.map(r).join(" ") : r(v));
+' "$1" "$2"
+}
+# json_median FILE KEY: the median of an array, in ms to 3 decimals.
+json_median() {
+    node -e '
+const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]];
+const s = [...v].sort((a, b) => a - b), n = s.length;
+console.log((n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2).toFixed(3));
 ' "$1" "$2"
 }
 # same_json A B [KEY]: the arrays A and B (B's KEY if given) are equal.
@@ -409,15 +418,18 @@ const [vk, pub, proof, runs] = [read(process.argv[2]), read(process.argv[3]), re
 ' "$SNARKJS_MODULE" "$VK" "$W/public.json" "$W/proof.json" "$SNARKJS_VERIFY_RUNS" "$W/snarkjs_verify.json"
         # shellcheck disable=SC2046
         rec "$D" verify_inproc snarkjs $(json_get "$W/snarkjs_verify.json" verify_ms)
+        line="snarkjs $(json_median "$W/snarkjs_verify.json" verify_ms)"
         if [ -n "$RS_INPROC" ]; then
             "$RS_INPROC" "$ZKEY" "$WTNS" "$VK" "$W/public.json" "$W/proof.json" 0 "$VERIFY_RUNS" >"$W/rapidsnark_verify.json"
             # shellcheck disable=SC2046
             rec "$D" verify_inproc rapidsnark $(json_get "$W/rapidsnark_verify.json" verify_ms)
+            line+=", rapidsnark $(json_median "$W/rapidsnark_verify.json" verify_ms)"
         fi
         "$EXAMPLE" --out "$OUT" --depth "$D" --runs 0 --snarkjs-dir "$W" --verify-runs "$VERIFY_RUNS" 2>/dev/null
         # shellcheck disable=SC2046
         rec "$D" verify_inproc zkconsent $(json_get "$OUT/zkconsent-$D.json" verify_snarkjs_ms)
-        echo "round $r done"
+        line+=", zkconsent $(json_median "$OUT/zkconsent-$D.json" verify_snarkjs_ms)"
+        echo "round $r (medians of the process's calls): $line ms"
     done
 done
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -505,6 +517,8 @@ p("  opening registry.db and listing; the argon2id derivation is a deliberate se
 p("- prove, in process, key loaded: snarkjs groth16.prove on the zkey and witness in memory (it still parses the");
 p("  zkey on each call); rapidsnark groth16_prover_prove after groth16_prover_create, witness in memory;");
 p("  zkconsent prove_statement::<Access> with the key loaded, including its native check and witness synthesis.");
+p("  (rapidsnark's groth16_prover_create does little: it proves from the zkey buffer in place.)");
+p("- snarkjs's whole-process rows include node's start-up (node -e '' above).");
 p("- verify, whole process: the three verifiers on the same snarkjs verification_key.json, public.json and");
 p("  proof.json (`snarkjs groth16 verify`, rapidsnark `verifier`, `zkconsent verify-snarkjs`). `zkconsent verify");
 p("  --request` verifies the home's own fresh proof with the home's key and checks every public input against");
