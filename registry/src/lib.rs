@@ -167,25 +167,19 @@ impl Registry {
             // Before an upgrade writes anything.
             integrity::quick_check(&conn)?;
             schema::migrate(&mut conn, from, zeros[depth])?;
-            let registry = Self {
-                conn,
-                path: path.to_owned(),
-                depth,
-                zeros,
-                clock: None,
-                checks_deferred: false,
-            };
-            registry.check_trees()?;
-            return Ok(registry);
         }
-        Ok(Self {
+        let registry = Self {
             conn,
             path: path.to_owned(),
             depth,
             zeros,
             clock: None,
-            checks_deferred: true,
-        })
+            checks_deferred: older_version.is_none(),
+        };
+        if older_version.is_some() {
+            registry.check_trees()?;
+        }
+        Ok(registry)
     }
 
     /// Runs the open-time checks [`Registry::open_for_reading`] deferred, once: every write

@@ -61,16 +61,7 @@ pub fn verify_once(
     proof: &Proof,
 ) -> Result<(), VerifyError> {
     check_key(vk)?;
-    let (constant, bases) = vk
-        .gamma_abc_g1
-        .split_first()
-        .ok_or(VerifyError::MalformedVerifyingKey)?;
-    if public_inputs.len() != bases.len() {
-        return Err(VerifyError::PublicInputCount {
-            expected: bases.len(),
-            got: public_inputs.len(),
-        });
-    }
+    let (constant, bases) = input_bases(vk, public_inputs.len())?;
     if proof.a.is_zero() || proof.b.is_zero() || proof.c.is_zero() {
         return Err(VerifyError::InvalidProof);
     }
@@ -144,18 +135,27 @@ pub(crate) fn prepare_inputs(
     pvk: &PreparedVerifyingKey,
     public_inputs: &[Fr],
 ) -> Result<G1Projective, VerifyError> {
-    let (constant, bases) = pvk
-        .vk
+    let (constant, _) = input_bases(&pvk.vk, public_inputs.len())?;
+    Ok(input_combination(pvk, public_inputs) + constant)
+}
+
+/// The key's constant input point and its per-input bases, after checking that a proof gives
+/// exactly one value per base.
+fn input_bases(
+    vk: &VerifyingKey,
+    inputs: usize,
+) -> Result<(&ark_bn254::G1Affine, &[ark_bn254::G1Affine]), VerifyError> {
+    let (constant, bases) = vk
         .gamma_abc_g1
         .split_first()
         .ok_or(VerifyError::MalformedVerifyingKey)?;
-    if public_inputs.len() != bases.len() {
+    if inputs != bases.len() {
         return Err(VerifyError::PublicInputCount {
             expected: bases.len(),
-            got: public_inputs.len(),
+            got: inputs,
         });
     }
-    Ok(input_combination(pvk, public_inputs) + constant)
+    Ok((constant, bases))
 }
 
 /// `sum_i scalars[i] * gamma_abc_g1[i + 1]`: from the fixed-base tables if the key has
