@@ -7,7 +7,11 @@
 //! implementations and their ratio: interleaving keeps the ratio fair when other processes
 //! share the cores.
 //!
-//! Run: `cargo bench --bench msm`.
+//! Each size also runs zkconsent's [`FixedBaseTable`] (precomputed window multiples of the
+//! bases, for a prover that keeps its key in memory): its build time and memory are printed,
+//! and its MSM is timed against the plain one.
+//!
+//! Run: `cargo bench -p zkconsent --bench msm`.
 
 use ark_bn254::Fr;
 use ark_ec::{
@@ -20,7 +24,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::time::{Duration, Instant};
 use zkconsent::prover::{
-    msm::{self, ScalarBigInt},
+    msm::{self, FixedBaseTable, ScalarBigInt},
     testing::distinct_points,
 };
 
@@ -72,9 +76,10 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Prints the interleaved medians of `ours` and `theirs` and the speed-up.
+/// Prints the interleaved medians of `ours` and `theirs` (named `names`) and the speed-up.
 fn print_ratio<T: PartialEq + std::fmt::Debug>(
     label: &str,
+    names: (&str, &str),
     ours: impl Fn() -> T,
     theirs: impl Fn() -> T,
 ) {
@@ -90,14 +95,16 @@ fn print_ratio<T: PartialEq + std::fmt::Debug>(
     }
     let (a, b) = (median(a), median(b));
     println!(
-        "{label}: ark-ec {:.2} ms, zkconsent {:.2} ms, speed-up {:.2}x",
+        "{label}: {} {:.2} ms, {} {:.2} ms, speed-up {:.2}x",
+        names.1,
         a.as_secs_f64() * 1e3,
+        names.0,
         b.as_secs_f64() * 1e3,
         a.as_secs_f64() / b.as_secs_f64()
     );
 }
 
-fn bench_curve<P: SWCurveConfig>(
+fn bench_curve<P: SWCurveConfig<ScalarField = Fr>>(
     c: &mut Criterion,
     group_name: &str,
     log_sizes: &[u32],
@@ -115,20 +122,38 @@ fn bench_curve<P: SWCurveConfig>(
         .warm_up_time(WARM_UP);
     for &log in log_sizes {
         let n = 1usize << log;
+        let start = Instant::now();
+        let table = FixedBaseTable::new(&bases[..n]);
+        println!(
+            "{group_name} 2^{log}: window table ({} bits) built in {:.0} ms, {:.1} MiB",
+            table.window_bits(),
+            start.elapsed().as_secs_f64() * 1e3,
+            table.memory_bytes() as f64 / (1u64 << 20) as f64
+        );
         for dist in [Distribution::Uniform, Distribution::WitnessLike] {
             let scalars = dist.scalars(n, &mut rng);
             let bases = &bases[..n];
             let param = format!("2^{log}/{}", dist.name());
             print_ratio(
                 &format!("{group_name} {param}"),
+                ("zkconsent", "ark-ec"),
                 || ours(bases, &scalars),
                 || Projective::<P>::msm_bigint(bases, &scalars),
+            );
+            print_ratio(
+                &format!("{group_name} {param}"),
+                ("zkconsent window table", "zkconsent"),
+                || table.msm(&scalars),
+                || ours(bases, &scalars),
             );
             group.bench_with_input(BenchmarkId::new("ark_ec", &param), &(), |b, _| {
                 b.iter(|| Projective::<P>::msm_bigint(bases, &scalars))
             });
             group.bench_with_input(BenchmarkId::new("zkconsent", &param), &(), |b, _| {
                 b.iter(|| ours(bases, &scalars))
+            });
+            group.bench_with_input(BenchmarkId::new("zkconsent_table", &param), &(), |b, _| {
+                b.iter(|| table.msm(&scalars))
             });
         }
     }

@@ -598,13 +598,31 @@ pub fn proof_file(
     ))
 }
 
-/// Position of a statement in [`Statement::ALL`] (the cache slot).
-/// Opens the wallet at `path`, asking the installed [`crate::passphrase`] source if sealed.
+/// Opens the wallet at `path`: with the key the home's key agent holds if one runs
+/// ([`zkconsent_wallet::agent`]), else asking the installed [`crate::passphrase`] source if
+/// sealed.
 fn open_wallet(path: &Path) -> Result<Wallet, HomeError> {
+    #[cfg(unix)]
+    if let Some(wallet) = open_with_agent(path) {
+        return Ok(wallet);
+    }
     let passphrase = crate::passphrase::for_opening(path)?;
     Ok(Wallet::open(path, passphrase.as_ref())?)
 }
 
+/// The wallet at `path` opened with its home's agent's key; `None` (the passphrase is asked
+/// then) without an agent socket, or on any failure: no agent listening, another wallet's
+/// key, a wallet re-keyed since, a plain wallet.
+#[cfg(unix)]
+fn open_with_agent(path: &Path) -> Option<Wallet> {
+    use zkconsent_wallet::{agent, SealKey};
+    let socket = agent::socket_path(path.parent()?);
+    std::fs::symlink_metadata(&socket).ok()?;
+    let key = SealKey::from_agent(&socket, path).ok()?;
+    Wallet::open_with_key(path, key).ok()
+}
+
+/// Position of a statement in [`Statement::ALL`] (the cache slot).
 fn statement_slot(statement: Statement) -> usize {
     Statement::ALL
         .iter()

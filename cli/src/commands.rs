@@ -69,6 +69,7 @@ pub fn run(cli: &Cli, out: &mut Out) -> Result<(), Failure> {
         Command::Serve(args) => super::serve::run(cli, args, out),
         Command::Setup { depth } => setup(cli, *depth, out),
         Command::Wallet(c) => super::wallet::run(cli, c, out),
+        Command::Agent(args) => super::agent::run(cli, args, out),
         Command::Identity(c) => identity(cli, c, out),
         Command::Grant(c) => grant(cli, c, out),
         Command::Record(c) => super::record::run(cli, c, out),

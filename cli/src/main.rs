@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used)]
 
+mod agent;
 mod chain;
 mod commands;
 mod consent;
@@ -108,6 +109,9 @@ enum Command {
     /// The wallet's encryption at rest: seal a plain wallet, change the passphrase.
     #[command(subcommand)]
     Wallet(WalletCommand),
+    /// Key agent: unlock the sealed wallet once (passphrase as for every command) and hand
+    /// its key to this user's later commands on the home until --ttl runs out or --stop.
+    Agent(agent::AgentArgs),
     /// Identities (patients, clinicians, verifiers).
     #[command(subcommand)]
     Identity(IdentityCommand),

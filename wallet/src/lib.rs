@@ -46,6 +46,8 @@ pub const WALLET_SCHEMA_VERSION_NO_REQUESTS: u32 = 2;
 /// bindings); upgraded in place on open, its openings kept as leaf version 2.
 pub const WALLET_SCHEMA_VERSION_TEN_FIELD_RECORDS: u32 = 3;
 
+#[cfg(unix)]
+pub mod agent;
 pub mod binding;
 pub mod issued;
 pub mod pending;
@@ -63,7 +65,7 @@ pub use records::{
     AnchorStatus, AnchoredRecord, RecordCandidate, RecordOpening, RecordSource,
     RECORD_LEAF_VERSION, RECORD_LEAF_VERSION_TEN_FIELDS,
 };
-pub use sealed::{KdfCost, Passphrase, SealError, DEFAULT_KDF};
+pub use sealed::{KdfCost, Passphrase, SealError, SealKey, DEFAULT_KDF};
 pub use storage::MAX_SEALED_WALLET_BYTES;
 use storage::{Sealing, WalletTx};
 /// Re-exported so callers clear their own copies of secrets with the same crate.
@@ -576,6 +578,41 @@ impl Wallet {
             });
         }
         let passphrase = passphrase.ok_or(WalletError::Locked)?;
+        Self::open_sealed(path, |file| Ok(sealed::SealKey::open(passphrase, file)?))
+    }
+
+    /// Opens the sealed wallet at `path` with a key derived already (from its passphrase, by
+    /// another process: the key agent, [`agent`]), skipping the argon2id run. Upgrades an
+    /// older schema and narrows permissions as [`Wallet::open`] does.
+    ///
+    /// # Errors
+    ///
+    /// [`SealError::Rekeyed`] if the file's salt or costs are not the key's (its passphrase
+    /// was changed since), [`WalletError::Locked`] for a plain wallet,
+    /// [`SealError::WrongPassphraseOrDamaged`], and [`Wallet::open`]'s other errors.
+    pub fn open_with_key(
+        path: impl AsRef<Path>,
+        key: sealed::SealKey,
+    ) -> Result<Self, WalletError> {
+        let path = path.as_ref();
+        if !storage::is_sealed(path)? {
+            return Err(WalletError::Locked);
+        }
+        narrow_permissions(path)?;
+        Self::open_sealed(path, |file| {
+            let image = key.reopen(file)?;
+            Ok((key, image))
+        })
+    }
+
+    /// Opens a sealed wallet: `unseal` turns the file into its key and plaintext image.
+    fn open_sealed(
+        path: &Path,
+        unseal: impl FnOnce(
+            &[u8],
+        )
+            -> Result<(sealed::SealKey, zeroize::Zeroizing<Vec<u8>>), WalletError>,
+    ) -> Result<Self, WalletError> {
         {
             // Plaintext pages a crash left beside a wallet being sealed: removed, not kept.
             let _lock = storage::lock_exclusive(path)?;
@@ -583,7 +620,7 @@ impl Wallet {
         }
         let file = storage::read_sealed(path)?;
         let header = sealed::Header::parse(&file)?;
-        let (key, image) = sealed::SealKey::open(passphrase, &file)?;
+        let (key, image) = unseal(&file)?;
         let mut conn = memory_connection()?;
         storage::load_image(&mut conn, &image)?;
         drop(image);
@@ -667,6 +704,16 @@ impl Wallet {
         };
         let key = sealed::SealKey::for_new_wallet(passphrase, DEFAULT_KDF)?;
         storage::rekey(&mut self.conn, sealing, &self.path, key)
+    }
+
+    /// The key this sealed wallet is sealed under, the wallet closed (what the key agent
+    /// holds). The key stays zeroised on drop and has no `Debug`.
+    ///
+    /// # Errors
+    ///
+    /// [`WalletError::Locked`] for a plain wallet (it has no key).
+    pub fn into_seal_key(self) -> Result<sealed::SealKey, WalletError> {
+        self.sealing.map(|s| s.key).ok_or(WalletError::Locked)
     }
 
     /// Whether this wallet is sealed.

@@ -32,6 +32,8 @@ use zeroize::Zeroizing;
 pub const MAGIC: [u8; 8] = *b"ZKCWLT\x00\x01";
 /// Bytes of the argon2id salt.
 pub const SALT_BYTES: usize = 16;
+/// Bytes of the argon2id costs in the header (three little-endian u32s).
+pub const KDF_COST_BYTES: usize = 3 * 4;
 /// Bytes of the XChaCha20 nonce (random: 192 bits never collide in practice).
 pub const NONCE_BYTES: usize = 24;
 /// Bytes of the Poly1305 tag after the ciphertext.
@@ -248,6 +250,37 @@ impl SealKey {
         self.decrypt(&header, file)
     }
 
+    /// A key held elsewhere (the key agent's answer), for the salt and costs it was derived
+    /// with.
+    pub(crate) fn from_parts(
+        key: Zeroizing<[u8; 32]>,
+        cost: KdfCost,
+        salt: [u8; SALT_BYTES],
+    ) -> Self {
+        Self { key, cost, salt }
+    }
+
+    /// The derived key itself (the key agent hands it out).
+    pub(crate) fn key_bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+
+    /// The argon2id costs this key was derived with.
+    pub fn cost(&self) -> KdfCost {
+        self.cost
+    }
+
+    /// The argon2id salt this key was derived with.
+    pub fn salt(&self) -> [u8; SALT_BYTES] {
+        self.salt
+    }
+
+    /// Whether this key was derived with the salt and costs of `header` (a file re-keyed
+    /// since has others).
+    pub fn matches(&self, header: &Header) -> bool {
+        self.salt == header.salt && self.cost == header.cost
+    }
+
     fn decrypt(&self, header: &Header, file: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
         let cipher = XChaCha20Poly1305::new(self.key.as_ref().into());
         let (aad, sealed) = file.split_at(HEADER_BYTES);
@@ -282,6 +315,19 @@ impl Header {
         if file.len() < HEADER_BYTES + TAG_BYTES {
             return Err(SealError::Truncated(file.len()));
         }
+        Self::parse_prefix(file)
+    }
+
+    /// Parses a header from the first [`HEADER_BYTES`] of a file (read alone, without the
+    /// ciphertext after it).
+    ///
+    /// # Errors
+    ///
+    /// [`SealError::Truncated`] or [`SealError::UnknownFormat`].
+    pub fn parse_prefix(file: &[u8]) -> Result<Self, SealError> {
+        if file.len() < HEADER_BYTES {
+            return Err(SealError::Truncated(file.len()));
+        }
         if file[..MAGIC.len()] != MAGIC {
             return Err(SealError::UnknownFormat);
         }
@@ -305,12 +351,31 @@ impl Header {
         })
     }
 
+    /// The costs as the header stores them: memory, passes, lanes, each a little-endian u32.
+    pub fn cost_bytes(cost: KdfCost) -> [u8; KDF_COST_BYTES] {
+        let mut out = [0u8; KDF_COST_BYTES];
+        out[..4].copy_from_slice(&cost.memory_kib.to_le_bytes());
+        out[4..8].copy_from_slice(&cost.passes.to_le_bytes());
+        out[8..].copy_from_slice(&cost.lanes.to_le_bytes());
+        out
+    }
+
+    /// Costs from their header encoding ([`Header::cost_bytes`]).
+    pub fn cost_from_bytes(bytes: &[u8; KDF_COST_BYTES]) -> KdfCost {
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        KdfCost {
+            memory_kib: word(0),
+            passes: word(4),
+            lanes: word(8),
+        }
+    }
+
     fn encode(&self) -> [u8; HEADER_BYTES] {
         let mut out = [0u8; HEADER_BYTES];
         out[..8].copy_from_slice(&MAGIC);
-        out[8..12].copy_from_slice(&self.cost.memory_kib.to_le_bytes());
-        out[12..16].copy_from_slice(&self.cost.passes.to_le_bytes());
-        out[16..20].copy_from_slice(&self.cost.lanes.to_le_bytes());
+        out[8..20].copy_from_slice(&Self::cost_bytes(self.cost));
         out[20..36].copy_from_slice(&self.salt);
         out[36..].copy_from_slice(&self.nonce);
         out

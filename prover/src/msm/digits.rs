@@ -28,12 +28,12 @@ pub(crate) const SMALL_SCALAR_BITS: usize = 64;
 /// Cost, in base-field multiplications, of adding one point into a bucket in batch-affine form:
 /// 1 multiplication for the slope, 1 square and 1 multiplication for the result, 3 for the
 /// batched inversion, and the equivalent of about 2 for sorting the point into its bucket.
-const BUCKET_ADD_COST: usize = 8;
+pub(crate) const BUCKET_ADD_COST: usize = 8;
 
 /// Cost, in base-field multiplications, of one bucket in a window's reduction to
 /// `sum (b + 1) * bucket[b]`: two batch-affine additions (see `BucketSummer::split_weighted_sum`;
 /// a plain running sum would cost 24).
-const BUCKET_REDUCE_COST: usize = 14;
+pub(crate) const BUCKET_REDUCE_COST: usize = 14;
 
 /// How a (normalised) scalar is handled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

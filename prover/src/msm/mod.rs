@@ -48,6 +48,7 @@
 
 mod batch_affine;
 mod digits;
+mod fixed;
 mod glv;
 #[cfg(test)]
 mod tests;
@@ -63,6 +64,8 @@ use batch_affine::{BucketSummer, WeightedSum, NEGATE};
 use digits::{Class, Digit};
 use rayon::prelude::*;
 use std::sync::Mutex;
+
+pub use fixed::FixedBaseTable;
 
 /// A scalar in canonical (non-Montgomery) form.
 pub type ScalarBigInt = <Fr as PrimeField>::BigInt;

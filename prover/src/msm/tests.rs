@@ -1,6 +1,7 @@
-//! Differential tests against ark-ec's `msm_bigint` on fixed-seed random and adversarial inputs.
+//! Differential tests against ark-ec's `msm_bigint` on fixed-seed random and adversarial inputs,
+//! for both [`super::msm`] and [`FixedBaseTable::msm`].
 
-use super::{msm_g1, msm_g2, ScalarBigInt};
+use super::{msm_g1, msm_g2, FixedBaseTable, ScalarBigInt};
 use crate::testing::distinct_points;
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, PrimeGroup, VariableBaseMSM};
@@ -35,23 +36,19 @@ fn witness_like(n: usize, rng: &mut ChaCha20Rng) -> Vec<ScalarBigInt> {
 }
 
 fn check_g1(bases: &[G1Affine], scalars: &[ScalarBigInt]) {
-    assert_eq!(
-        msm_g1(bases, scalars),
-        G1Projective::msm_bigint(bases, scalars),
-        "G1, {} bases, {} scalars",
-        bases.len(),
-        scalars.len()
-    );
+    let expected = G1Projective::msm_bigint(bases, scalars);
+    let what = format!("G1, {} bases, {} scalars", bases.len(), scalars.len());
+    assert_eq!(msm_g1(bases, scalars), expected, "{what}");
+    let table = FixedBaseTable::new(bases);
+    assert_eq!(table.msm(scalars), expected, "{what}, window table");
 }
 
 fn check_g2(bases: &[G2Affine], scalars: &[ScalarBigInt]) {
-    assert_eq!(
-        msm_g2(bases, scalars),
-        G2Projective::msm_bigint(bases, scalars),
-        "G2, {} bases, {} scalars",
-        bases.len(),
-        scalars.len()
-    );
+    let expected = G2Projective::msm_bigint(bases, scalars);
+    let what = format!("G2, {} bases, {} scalars", bases.len(), scalars.len());
+    assert_eq!(msm_g2(bases, scalars), expected, "{what}");
+    let table = FixedBaseTable::new(bases);
+    assert_eq!(table.msm(scalars), expected, "{what}, window table");
 }
 
 /// Scalars that stress the decomposition: 0, 1, 2, r-1, r-2, (r-1)/2, (r+1)/2, 2^64 +- 1,
@@ -226,9 +223,11 @@ fn edge_case_scalars() {
     // Each edge scalar alone (single-point MSM = scalar multiplication), and many copies
     // mixed into a larger MSM so every window width is exercised.
     let g = G1Affine::generator();
+    let table = FixedBaseTable::new(&[g]);
     for s in &scalars {
         let expected = g.into_group() * Fr::from_bigint(*s).unwrap_or_default();
         assert_eq!(msm_g1(&[g], &[*s]), expected);
+        assert_eq!(table.msm(&[*s]), expected);
     }
     for n in [300, 4000] {
         let bases: Vec<G1Affine> = distinct_points(n, &mut rng);
@@ -256,6 +255,9 @@ fn non_canonical_scalars_are_reduced() {
     let mut r_plus_five = Fr::MODULUS;
     ark_ff::BigInteger::add_with_carry(&mut r_plus_five, &BigInt::from(5u64));
     assert_eq!(msm_g1(&[g], &[r_plus_five]), g * Fr::from(5u64));
+    let table = FixedBaseTable::new(&[g]);
+    assert_eq!(table.msm(&[r_plus_five]), g * Fr::from(5u64));
+    assert!(table.msm(&[Fr::MODULUS]).is_zero());
     assert_eq!(
         msm_g1(&[g], &[Fr::MODULUS]),
         G1Projective::generator() * Fr::from(0u64)
@@ -279,4 +281,32 @@ fn windows_split_into_bucket_ranges() {
     check_g1(&bases, &small);
     let g2: Vec<G2Affine> = distinct_points(super::RANGE_POINTS, &mut rng);
     check_g2(&g2, &uniform(g2.len(), &mut rng));
+}
+
+/// A table's multiples are `2^(c j)` times each base, its size is what it says, and one
+/// table serves many scalar vectors (a prover's key across proofs).
+#[test]
+fn window_table_layout_and_reuse() {
+    let mut rng = rng(11);
+    let bases: Vec<G1Affine> = distinct_points(700, &mut rng);
+    let table = FixedBaseTable::new(&bases);
+    assert_eq!(table.len(), 700);
+    assert!(!table.is_empty());
+    let c = table.window_bits();
+    assert!((super::digits::MIN_WINDOW_BITS..=super::digits::MAX_WINDOW_BITS).contains(&c));
+    let windows = super::digits::window_count(super::digits::big_scalar_bits::<Fr>(), c);
+    assert_eq!(
+        table.memory_bytes(),
+        700 * windows * std::mem::size_of::<G1Affine>()
+    );
+    for _ in 0..3 {
+        let scalars = witness_like(700, &mut rng);
+        assert_eq!(
+            table.msm(&scalars),
+            G1Projective::msm_bigint(&bases, &scalars)
+        );
+    }
+    assert!(FixedBaseTable::<ark_bn254::g1::Config>::new(&[])
+        .msm(&[])
+        .is_zero());
 }
